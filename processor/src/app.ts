@@ -1,0 +1,122 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { ProcessorMetrics } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+import { loadPriceBook } from './derive/index.js';
+import { openStore, type StoreClients } from './store/clickhouse.js';
+import { migrate } from './store/migrations.js';
+import { WriteQueue, type TableName } from './store/write-queue.js';
+import { otlpRoute } from './receive/otlp-route.js';
+import { sqlRoute } from './query/sql-route.js';
+
+export interface Processor {
+  readonly config: Config;
+  readonly store: StoreClients;
+  readonly metrics: ProcessorMetrics;
+  readonly queue: WriteQueue;
+  readonly logger: Logger;
+  /** Base URL once listening, e.g. http://127.0.0.1:4318 */
+  url: string;
+  listen(): Promise<string>;
+  /** Graceful: stop accepting, flush what was accepted, close the store. */
+  stop(): Promise<void>;
+}
+
+/** Opens the store, applies migrations and builds the HTTP app; call listen() to serve. */
+export async function createProcessor(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Processor> {
+  const priceBook = loadPriceBook(config.pricesFile);
+  const store = await openStore(config, { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows });
+  try {
+    const migrations = await migrate(store.writer, {
+      RAW_TTL_DAYS: config.rawTtlDays,
+      ROLLUP_TTL_DAYS: config.rollupTtlDays,
+    });
+    if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const metrics = new ProcessorMetrics();
+  const queue = new WriteQueue(
+    (table: TableName, rows) => store.writer.insert({ table, values: rows, format: 'JSONEachRow' }).then(() => undefined),
+    { maxBatchRows: config.batchMaxRows, maxDelayMs: config.batchMaxDelayMs, maxQueuedRows: config.queueMaxRows },
+    {
+      onFlush(table, rows, seconds, error) {
+        metrics.batchRows.observe({ table }, rows);
+        metrics.insertSeconds.observe({ table }, seconds);
+        if (error) metrics.insertFailures.inc({ table });
+      },
+      onDepthChange: (rows) => metrics.queueDepth.set(rows),
+    },
+  );
+  const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, metrics });
+
+  let stopping = false;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+  const otlpDeps = { pipeline, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  app.post('/v1/traces', otlpRoute('traces', otlpDeps));
+  app.post('/v1/logs', otlpRoute('logs', otlpDeps));
+  app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (stopping) {
+      res.status(503).json({ status: 'stopping' });
+      return;
+    }
+    const ping = await store.writer.ping();
+    if (ping.success) res.json({ status: 'ready', store: store.mode, queuedRows: queue.depth });
+    else res.status(503).json({ status: 'store unreachable', error: String(ping.error) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+  // Anything thrown past the routes: answer, never crash the process.
+  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ err }, 'unhandled request error');
+    if (!res.headersSent) res.status(500).json({ error: err.message });
+  });
+
+  let server: Server | undefined;
+  const processor: Processor = {
+    config,
+    store,
+    metrics,
+    queue,
+    logger,
+    url: '',
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server = app.listen(config.port, config.host, () => {
+          const address = server!.address() as AddressInfo;
+          const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          processor.url = `http://${host}:${address.port}`;
+          resolve(processor.url);
+        });
+        server.once('error', reject);
+      }),
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+      server?.closeIdleConnections();
+      await queue.close();
+      await closed;
+      await store.close();
+    },
+  };
+  return processor;
+}

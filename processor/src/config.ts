@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const intFrom = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return def;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer between ${min} and ${max}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  RAGSCOPE_HOST: z.string().optional().default('127.0.0.1'),
+  RAGSCOPE_PORT: intFrom('RAGSCOPE_PORT', 4318, 0, 65535),
+  RAGSCOPE_DATA_DIR: z.string().optional().default('./data'),
+  RAGSCOPE_CLICKHOUSE_URL: optionalString.pipe(z.url({ message: 'RAGSCOPE_CLICKHOUSE_URL must be a URL such as http://clickhouse:8123' }).optional()),
+  RAGSCOPE_CLICKHOUSE_USER: z.string().optional().default('default'),
+  RAGSCOPE_CLICKHOUSE_PASSWORD: z.string().optional().default(''),
+  RAGSCOPE_CLICKHOUSE_DATABASE: z
+    .string()
+    .optional()
+    .default('ragscope')
+    .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), 'RAGSCOPE_CLICKHOUSE_DATABASE must be a plain identifier'),
+  RAGSCOPE_PRICES_FILE: optionalString,
+  RAGSCOPE_TENANT: z.string().optional().default('default'),
+  RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
+  RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
+  RAGSCOPE_BATCH_MAX_DELAY_MS: intFrom('RAGSCOPE_BATCH_MAX_DELAY_MS', 1000, 0, 60_000),
+  RAGSCOPE_QUEUE_MAX_ROWS: intFrom('RAGSCOPE_QUEUE_MAX_ROWS', 200_000, 1, 50_000_000),
+  RAGSCOPE_RETRY_AFTER_SECONDS: intFrom('RAGSCOPE_RETRY_AFTER_SECONDS', 2, 1, 3600),
+  RAGSCOPE_DEDUPE_CACHE_SIZE: intFrom('RAGSCOPE_DEDUPE_CACHE_SIZE', 100_000, 0, 10_000_000),
+  RAGSCOPE_RAW_TTL_DAYS: intFrom('RAGSCOPE_RAW_TTL_DAYS', 30, 1, 36500),
+  RAGSCOPE_ROLLUP_TTL_DAYS: intFrom('RAGSCOPE_ROLLUP_TTL_DAYS', 400, 1, 36500),
+  RAGSCOPE_SQL_TOKEN: optionalString,
+  RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
+  RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
+  RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** undefined → embedded ClickHouse (chdb) in dataDir. */
+  clickhouseUrl: string | undefined;
+  clickhouseUser: string;
+  clickhousePassword: string;
+  database: string;
+  pricesFile: string | undefined;
+  tenant: string;
+  maxBodyBytes: number;
+  batchMaxRows: number;
+  batchMaxDelayMs: number;
+  queueMaxRows: number;
+  retryAfterSeconds: number;
+  dedupeCacheSize: number;
+  rawTtlDays: number;
+  rollupTtlDays: number;
+  sqlToken: string | undefined;
+  sqlTimeoutSeconds: number;
+  sqlMaxRows: number;
+  logLevel: string;
+}
+
+/** Every RAGSCOPE_* variable this processor reads (the compose-file test checks against this list). */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.RAGSCOPE_HOST,
+    port: e.RAGSCOPE_PORT,
+    dataDir: e.RAGSCOPE_DATA_DIR,
+    clickhouseUrl: e.RAGSCOPE_CLICKHOUSE_URL,
+    clickhouseUser: e.RAGSCOPE_CLICKHOUSE_USER,
+    clickhousePassword: e.RAGSCOPE_CLICKHOUSE_PASSWORD,
+    database: e.RAGSCOPE_CLICKHOUSE_DATABASE,
+    pricesFile: e.RAGSCOPE_PRICES_FILE,
+    tenant: e.RAGSCOPE_TENANT,
+    maxBodyBytes: e.RAGSCOPE_MAX_BODY_BYTES,
+    batchMaxRows: e.RAGSCOPE_BATCH_MAX_ROWS,
+    batchMaxDelayMs: e.RAGSCOPE_BATCH_MAX_DELAY_MS,
+    queueMaxRows: e.RAGSCOPE_QUEUE_MAX_ROWS,
+    retryAfterSeconds: e.RAGSCOPE_RETRY_AFTER_SECONDS,
+    dedupeCacheSize: e.RAGSCOPE_DEDUPE_CACHE_SIZE,
+    rawTtlDays: e.RAGSCOPE_RAW_TTL_DAYS,
+    rollupTtlDays: e.RAGSCOPE_ROLLUP_TTL_DAYS,
+    sqlToken: e.RAGSCOPE_SQL_TOKEN,
+    sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
+    sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
+    logLevel: e.RAGSCOPE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,99 @@
+// receive → normalize → derive → store: turns decoded OTLP into rows for the write queue.
+import type { DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
+import { MODEL_CALL_OPERATIONS } from './model.js';
+import { normalizeSpan, UsageDeduplicator } from './normalize/index.js';
+import { computeCost, type PriceBook } from './derive/index.js';
+import { toGenAiRow, toLogRow, toTraceRow } from './store/rows.js';
+import type { RowsByTable } from './store/write-queue.js';
+import type { ProcessorMetrics } from './metrics.js';
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const ZERO32 = '0'.repeat(32);
+const ZERO16 = '0'.repeat(16);
+/** How many rejection reasons are spelled out in a partial-success message. */
+const MAX_REASONS = 5;
+
+export interface ProcessedBatch {
+  rows: RowsByTable;
+  accepted: number;
+  rejected: number;
+  /** Human-readable reasons for rejected items (partial_success.error_message). */
+  errorMessage: string;
+}
+
+export function invalidSpanReason(span: DecodedSpan): string | null {
+  if (!HEX32.test(span.traceId) || span.traceId === ZERO32) return `invalid trace_id "${span.traceId}" (want 32 hex digits, not all zero)`;
+  if (!HEX16.test(span.spanId) || span.spanId === ZERO16) return `invalid span_id "${span.spanId}" (want 16 hex digits, not all zero)`;
+  if (span.parentSpanId !== '' && !HEX16.test(span.parentSpanId)) return `invalid parent_span_id "${span.parentSpanId}" (want 16 hex digits or empty)`;
+  return null;
+}
+
+export interface PipelineDeps {
+  priceBook: PriceBook;
+  tenant: string;
+  dedupeCacheSize: number;
+  metrics?: ProcessorMetrics;
+}
+
+export class Pipeline {
+  private readonly dedupe: UsageDeduplicator;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.dedupe = new UsageDeduplicator(deps.dedupeCacheSize);
+  }
+
+  processSpans(spans: DecodedSpan[]): ProcessedBatch {
+    const traceRows: Record<string, unknown>[] = [];
+    const genai: { span: DecodedSpan; record: GenAiRecord }[] = [];
+    const reasons: string[] = [];
+    let rejected = 0;
+
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i];
+      const reason = invalidSpanReason(span);
+      if (reason) {
+        rejected++;
+        if (reasons.length < MAX_REASONS) reasons.push(`span ${i} "${span.name}": ${reason}`);
+        continue;
+      }
+      traceRows.push(toTraceRow(span));
+      const record = normalizeSpan(span);
+      if (record) genai.push({ span, record });
+    }
+
+    this.dedupe.markBatch(genai);
+    const { metrics, priceBook, tenant } = this.deps;
+    const genaiRows = genai.map(({ span, record }) => {
+      const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
+      if (metrics) this.observe(metrics, record, cost.source);
+      return toGenAiRow(span, record, cost, tenant);
+    });
+
+    if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
+    return {
+      rows: { otel_traces: traceRows, genai_spans: genaiRows },
+      accepted: traceRows.length,
+      rejected,
+      errorMessage: reasons.join('; '),
+    };
+  }
+
+  processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
+    return {
+      rows: { otel_logs: logs.map(toLogRow) },
+      accepted: logs.length,
+      rejected: 0,
+      errorMessage: '',
+    };
+  }
+
+  private observe(metrics: ProcessorMetrics, record: GenAiRecord, costSource: string): void {
+    metrics.genaiSpans.inc({ operation: record.operation });
+    if (!MODEL_CALL_OPERATIONS.has(record.operation)) return;
+    if (record.inputTokens === null && record.outputTokens === null) metrics.spansWithoutUsage.inc();
+    if (costSource === 'unpriced') {
+      metrics.unpricedSpans.inc({ provider: record.provider, model: record.responseModel || record.requestModel });
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { Request, Response } from 'express';
+import type { DecodedLogRecord, DecodedSpan } from '../model.js';
+import type { Pipeline, ProcessedBatch } from '../pipeline.js';
+import { BatchTooLargeError, QueueClosedError, QueueFullError, type WriteQueue } from '../store/write-queue.js';
+import type { ProcessorMetrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
+import { readOtlpBody, type OtlpFormat } from './body.js';
+import { HttpError } from './http-error.js';
+import { decodeTraces as decodeTracesProtobuf, decodeLogs as decodeLogsProtobuf } from './protobuf-decoder.js';
+import { decodeTracesJson, decodeLogsJson } from './json-decoder.js';
+import { encodeExportResponse, encodeStatus } from './otlp-response.js';
+import { OtlpDecodeError } from './protobuf-decoder.js';
+
+export type Signal = 'traces' | 'logs';
+
+export interface OtlpRouteDeps {
+  pipeline: Pipeline;
+  queue: WriteQueue;
+  metrics: ProcessorMetrics;
+  logger: Logger;
+  maxBodyBytes: number;
+  retryAfterSeconds: number;
+}
+
+/** POST /v1/traces and /v1/logs (OTLP/HTTP, protobuf or JSON, optionally gzip). */
+export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    let format: OtlpFormat = req.is('application/json') ? 'json' : 'protobuf';
+    try {
+      const body = await readOtlpBody(req, { maxBytes: deps.maxBodyBytes });
+      format = body.format;
+      const batch = signal === 'traces' ? processTraces(body.format, body.body, deps) : processLogs(body.format, body.body, deps);
+      await deps.queue.enqueue(batch.rows);
+      if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);
+      else deps.metrics.logsStored.inc(batch.accepted);
+      if (batch.rejected > 0) {
+        deps.metrics.spansRejected.inc({ reason: 'invalid_id' }, batch.rejected);
+        deps.logger.warn({ signal, rejected: batch.rejected, reason: batch.errorMessage }, 'partial success');
+      }
+      send(res, 200, format, encodeExportResponse(signal, format, batch.rejected, batch.errorMessage));
+    } catch (err) {
+      const { status, message } = classify(err);
+      if (status >= 500 || status === 429) {
+        res.setHeader('Retry-After', String(deps.retryAfterSeconds));
+        deps.metrics.spansRejected.inc({ reason: err instanceof QueueFullError ? 'queue_full' : 'store_error' });
+      }
+      if (status >= 500 && !(err instanceof QueueFullError) && !(err instanceof QueueClosedError)) {
+        deps.logger.error({ err, signal }, 'could not store request');
+      }
+      send(res, status, format, encodeStatus(status, message, format));
+    }
+  };
+}
+
+function processTraces(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): ProcessedBatch {
+  const spans: DecodedSpan[] = format === 'json' ? decodeTracesJson(body) : decodeTracesProtobuf(body);
+  deps.metrics.spansReceived.inc(spans.length);
+  return deps.pipeline.processSpans(spans);
+}
+
+function processLogs(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): ProcessedBatch {
+  const logs: DecodedLogRecord[] = format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
+  deps.metrics.logsReceived.inc(logs.length);
+  return deps.pipeline.processLogs(logs);
+}
+
+function classify(err: unknown): { status: number; message: string } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  if (err instanceof OtlpDecodeError) return { status: 400, message: `cannot decode request: ${err.message}` };
+  if (err instanceof BatchTooLargeError) return { status: 413, message: err.message };
+  if (err instanceof QueueFullError) return { status: 503, message: `${err.message}; retry later` };
+  if (err instanceof QueueClosedError) return { status: 503, message: err.message };
+  return { status: 503, message: `storage unavailable: ${(err as Error).message}` };
+}
+
+function send(res: Response, status: number, format: OtlpFormat, payload: Uint8Array | string): void {
+  res.status(status);
+  res.setHeader('Content-Type', format === 'json' ? 'application/json' : 'application/x-protobuf');
+  res.end(payload);
+}

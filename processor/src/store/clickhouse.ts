@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../config.js';
+
+export type StoreMode = 'embedded' | 'server';
+
+/** Two clients on one store: `writer` for ingest and migrations, `reader` locked read-only for users' SQL. */
+export interface StoreClients {
+  mode: StoreMode;
+  database: string;
+  writer: ClickHouseClient;
+  reader: ClickHouseClient;
+  /** Settings to pass with every reader query (server mode; embedded mode locks them on its session). */
+  readerQuerySettings: Record<string, string | number>;
+  close(): Promise<void>;
+}
+
+export interface ReaderLimits {
+  timeoutSeconds: number;
+  maxRows: number;
+}
+
+function readerSettings(limits: ReaderLimits): Record<string, string | number> {
+  return {
+    max_execution_time: limits.timeoutSeconds,
+    max_result_rows: limits.maxRows,
+    result_overflow_mode: 'throw',
+  };
+}
+
+export async function openStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
+  return config.clickhouseUrl ? openServerStore(config, limits) : openEmbeddedStore(config, limits);
+}
+
+async function openServerStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
+  const auth = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword };
+  const bootstrap = createClient(auth);
+  try {
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+  } finally {
+    await bootstrap.close();
+  }
+  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor' });
+  const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
+  return {
+    mode: 'server',
+    database: config.database,
+    writer,
+    reader,
+    // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
+    // below ride along in the same request (readonly=1 would reject them).
+    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    close: async () => {
+      await Promise.all([writer.close(), reader.close()]);
+    },
+  };
+}
+
+async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
+  // Imported lazily so a server-mode deployment (e.g. the Docker image) never loads the ~500 MB engine.
+  const { createChdbConnection } = await import('chdb/connection');
+  const path = resolve(config.dataDir);
+  mkdirSync(path, { recursive: true });
+  const writer = createClient({ connection: createChdbConnection({ path }) });
+  await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+  await writer.command({ query: `USE ${config.database}` });
+
+  // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
+  // session (a second connection on the same path has its own settings).
+  const reader = createClient({ connection: createChdbConnection({ path }) });
+  await reader.command({ query: `USE ${config.database}` });
+  for (const [name, value] of Object.entries(readerSettings(limits))) {
+    const literal = typeof value === 'number' ? String(value) : `'${value}'`;
+    await reader.command({ query: `SET ${name} = ${literal}` });
+  }
+  await reader.command({ query: 'SET readonly = 1' });
+
+  return {
+    mode: 'embedded',
+    database: config.database,
+    writer,
+    reader,
+    readerQuerySettings: {},
+    close: async () => {
+      await reader.close();
+      await writer.close();
+    },
+  };
+}
