@@ -221,23 +221,23 @@ class Reader {
     this.pos = stop;
     const length = stop - start;
     if (length === 0) return '';
-    if (length > INTERN_MAX_LENGTH) return this.buf.toString('utf8', start, stop);
     const buf = this.buf;
-    let hash = length;
-    for (let i = start; i < stop; i++) {
-      const c = buf[i];
-      if (c > 0x7f) return buf.toString('utf8', start, stop);
-      hash = Math.imul(hash ^ c, 16777619);
-    }
-    const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+    if (length > INTERN_MAX_LENGTH) return buf.toString('utf8', start, stop);
+    // A sampled hash (length, both ends, middle) is enough to pick a slot; the full compare decides.
+    const last = stop - 1;
+    const slot =
+      (Math.imul(length ^ (buf[start] << 8) ^ (buf[last] << 16) ^ (buf[start + (length >> 1)] << 24) ^ (buf[last - (length >> 2)] << 4), 0x9e3779b1) >>> 20) &
+      (INTERN_SLOTS - 1);
     const cached = internTable[slot];
     if (cached !== undefined && cached.length === length) {
       let i = 0;
       while (i < length && cached.charCodeAt(i) === buf[start + i]) i++;
       if (i === length) return cached;
     }
-    const fresh = buf.toString('latin1', start, stop);
-    internTable[slot] = fresh;
+    const fresh = buf.toString('utf8', start, stop);
+    // Only strings with one char per byte are cached; a non-ASCII byte decodes to U+FFFD or a multi-byte
+    // char, which can never compare equal to a byte, so a cache hit always means an all-ASCII match.
+    if (fresh.length === length) internTable[slot] = fresh;
     return fresh;
   }
 
