@@ -510,8 +510,8 @@ function resolveErrorType(span: DecodedSpan): string {
     }
   }
   const httpStatus = toCount(vals[S.HTTP_STATUS]);
-  if (errorType === '' && httpStatus !== null && httpStatus >= 400) errorType = String(httpStatus);
   if (GENERIC_ERRORS.has(errorType) && looksRateLimited(httpStatus, message, span.statusMessage)) return 'RateLimitError';
+  if (errorType === '' && httpStatus !== null && httpStatus >= 400) errorType = String(httpStatus);
   if (errorType === '') errorType = '_OTHER';
   return errorType;
 }
