@@ -1,0 +1,449 @@
+// register(): one call that starts an OpenTelemetry NodeSDK wired for LLM/RAG apps.
+
+import { diag, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type ReadableSpan, type Sampler, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRequire, register as registerLoaderHook } from 'node:module';
+import { configure, type ContentOptions } from './config.js';
+import { RagscopeLogRecordProcessor } from './feedback.js';
+import { RagscopeOpenAIInstrumentation } from './openai.js';
+import { AnthropicInstrumentation } from './anthropic.js';
+import { RagscopeSpanProcessor } from './span-processor.js';
+
+export interface RegisterOptions extends ContentOptions {
+  /** `service.name`. Default: `OTEL_SERVICE_NAME`, else the SDK default. */
+  serviceName?: string;
+  /**
+   * OTLP/HTTP base URL (`/v1/traces` and `/v1/logs` are appended). Default: the `OTEL_EXPORTER_OTLP_*`
+   * endpoint variables, else http://localhost:4318.
+   */
+  endpoint?: string;
+  /** Extra OTLP headers (merged with `OTEL_EXPORTER_OTLP_HEADERS`). */
+  headers?: Record<string, string>;
+  /** Default: `OTEL_EXPORTER_OTLP_(TRACES|LOGS_)PROTOCOL`, else `http/protobuf`. */
+  protocol?: 'http/protobuf' | 'http/json';
+  /** Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES` is read too). */
+  resourceAttributes?: Attributes;
+  /** Default: `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`, else parent-based always-on. */
+  sampler?: Sampler;
+  /** Trace the `openai` SDK (default true). */
+  openai?: boolean;
+  /** Normalize the `@anthropic-ai/sdk` spans (default true). */
+  anthropic?: boolean;
+  /** More instrumentations to register with the SDK (e.g. HTTP). */
+  instrumentations?: Instrumentation[];
+  /** Replace the OTLP span exporter (tests, benchmarks, other backends). */
+  traceExporter?: SpanExporter;
+  /** Replace the OTLP log exporter. */
+  logExporter?: LogRecordExporter;
+  /** More span processors, after ragscope's. */
+  spanProcessors?: SpanProcessor[];
+  /**
+   * Flush on natural exit (`beforeExit`) and on SIGTERM/SIGINT (default true). On a signal, ragscope
+   * flushes (at most `shutdownTimeoutMillis`) and then, if no other listener handles the signal,
+   * re-raises it so the process exits as it would have.
+   */
+  shutdownOnExit?: boolean;
+  /** Upper bound of shutdown()/flush on exit (default 5000 ms): a dead endpoint never holds the app. */
+  shutdownTimeoutMillis?: number;
+  /** Register the import-in-the-middle ESM loader hook for `openai` (default true). */
+  esmLoaderHook?: boolean;
+  /** Metrics: OFF unless `OTEL_METRICS_EXPORTER` is set (the GenAI metrics duplicate what spans carry). */
+}
+
+/** Counters of what the pipeline exported and dropped. */
+export interface TelemetryStats {
+  spansExported: number;
+  /** Spans lost: queue full (bounded at OTEL_BSP_MAX_QUEUE_SIZE, default 2048) or failed export. */
+  spansDropped: number;
+  logsExported: number;
+  logsDropped: number;
+  /** Failed export calls (each may carry many spans or logs). */
+  exportFailures: number;
+}
+
+export interface RagscopeHandle {
+  /** Flushes and stops the SDK. Never rejects; gives up after shutdownTimeoutMillis. */
+  shutdown(): Promise<void>;
+  /** Exports what is queued. Never rejects. */
+  forceFlush(): Promise<void>;
+  stats(): TelemetryStats;
+  /** Patches modules loaded without hooks (bundles; ESM imported before register). */
+  instrumentModules(modules: { openai?: unknown }): void;
+  readonly sdk: NodeSDK;
+  readonly instrumentations: readonly Instrumentation[];
+}
+
+const HANDLE = Symbol.for('@ragscope/instrumentation.handle');
+const LOADER_HOOK = Symbol.for('@ragscope/instrumentation.esm-loader-hook');
+type GlobalSlots = { [HANDLE]?: RagscopeHandle; [LOADER_HOOK]?: boolean };
+const globals = globalThis as unknown as GlobalSlots;
+
+/** The handle of the running ragscope SDK, if register() was called in this process. */
+export function getRegistered(): RagscopeHandle | undefined {
+  return globals[HANDLE];
+}
+
+/**
+ * The instrumentations ragscope uses, for an app that runs its own NodeSDK:
+ *
+ *   const sdk = new NodeSDK({
+ *     instrumentations: [...ragscopeInstrumentations(), ...yours],
+ *     spanProcessors: [new RagscopeSpanProcessor(), new BatchSpanProcessor(exporter)],
+ *     logRecordProcessors: [new RagscopeLogRecordProcessor(), new BatchLogRecordProcessor({ exporter: logExporter })],
+ *   });
+ */
+export function ragscopeInstrumentations(options: { openai?: boolean; anthropic?: boolean } = {}): Instrumentation[] {
+  const list: Instrumentation[] = [];
+  if (options.openai !== false) list.push(new RagscopeOpenAIInstrumentation());
+  if (options.anthropic !== false) list.push(new AnthropicInstrumentation());
+  return list;
+}
+
+/**
+ * Environment defaults ragscope sets before anything reads them (never overriding what the user set):
+ * - `OTEL_SEMCONV_STABILITY_OPT_IN`: gen_ai_latest_experimental (appended when the variable is set but
+ *   says nothing about gen_ai);
+ * - `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`: the Anthropic SDK would otherwise send the trace context,
+ *   including baggage (user.id, session.id...), to api.anthropic.com with every request;
+ * - `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content` when content capture is on (it is then
+ *   redacted by RagscopeSpanProcessor like every other span's content).
+ */
+export function applyEnvironmentDefaults(captureContent: boolean, env: NodeJS.ProcessEnv = process.env): void {
+  const optIn = env.OTEL_SEMCONV_STABILITY_OPT_IN;
+  if (optIn === undefined || optIn.trim() === '') env.OTEL_SEMCONV_STABILITY_OPT_IN = 'gen_ai_latest_experimental';
+  else if (!/gen_ai/.test(optIn)) env.OTEL_SEMCONV_STABILITY_OPT_IN = `${optIn},gen_ai_latest_experimental`;
+  env.ANTHROPIC_OPEN_TELEMETRY_PROPAGATION ??= 'false';
+  if (captureContent) env.ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE ??= 'content';
+}
+
+function numberFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function protocolFor(signal: 'TRACES' | 'LOGS', option: RegisterOptions['protocol']): string {
+  return (option ?? process.env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+}
+
+function otlpUrl(endpoint: string | undefined, path: string): string | undefined {
+  return endpoint ? `${endpoint.replace(/\/+$/, '')}${path}` : undefined;
+}
+
+function createTraceExporter(o: RegisterOptions): SpanExporter {
+  const config = { url: otlpUrl(o.endpoint, '/v1/traces'), headers: o.headers };
+  return protocolFor('TRACES', o.protocol) === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config);
+}
+
+function createLogExporter(o: RegisterOptions): LogRecordExporter {
+  const config = { url: otlpUrl(o.endpoint, '/v1/logs'), headers: o.headers };
+  return protocolFor('LOGS', o.protocol) === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config);
+}
+
+class Stats implements TelemetryStats {
+  spansExported = 0;
+  spansDropped = 0;
+  logsExported = 0;
+  logsDropped = 0;
+  exportFailures = 0;
+  private lastWarn = 0;
+  dropped(what: 'spans' | 'logs', n: number, reason: string): void {
+    if (what === 'spans') this.spansDropped += n;
+    else this.logsDropped += n;
+    const now = Date.now();
+    if (now - this.lastWarn > 60_000) {
+      this.lastWarn = now;
+      diag.warn(`@ragscope/instrumentation: dropped ${n} ${what} (${reason}); totals: ${this.spansDropped} spans, ${this.logsDropped} logs`);
+    }
+  }
+  snapshot(): TelemetryStats {
+    const { spansExported, spansDropped, logsExported, logsDropped, exportFailures } = this;
+    return { spansExported, spansDropped, logsExported, logsDropped, exportFailures };
+  }
+}
+
+/**
+ * A batch processor whose queue bound is enforced and counted here: BatchSpanProcessor drops silently
+ * (one diag line, no counter) when its queue is full. `pending` counts spans handed to the batch
+ * processor and not yet reported back by the exporter.
+ */
+class CountingBatchSpanProcessor implements SpanProcessor {
+  private pending = 0;
+  private readonly inner: BatchSpanProcessor;
+  constructor(
+    exporter: SpanExporter,
+    private readonly stats: Stats,
+    private readonly maxQueueSize = numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+  ) {
+    const counting: SpanExporter = {
+      export: (spans: ReadableSpan[], done: (r: ExportResult) => void) => {
+        let reported = false;
+        const report = (r: ExportResult) => {
+          if (reported) return;
+          reported = true;
+          this.pending = Math.max(0, this.pending - spans.length);
+          if (r.code === ExportResultCode.SUCCESS) this.stats.spansExported += spans.length;
+          else {
+            this.stats.exportFailures++;
+            this.stats.dropped('spans', spans.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
+          }
+          done(r);
+        };
+        try {
+          exporter.export(spans, report);
+        } catch (err) {
+          report({ code: ExportResultCode.FAILED, error: err as Error });
+        }
+      },
+      shutdown: () => exporter.shutdown(),
+      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+    };
+    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: this.maxQueueSize });
+  }
+  onStart(span: Span, ctx: Context): void {
+    this.inner.onStart(span, ctx);
+  }
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.pending >= this.maxQueueSize) {
+      this.stats.dropped('spans', 1, 'queue full');
+      return;
+    }
+    this.pending++;
+    this.inner.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+class CountingBatchLogRecordProcessor implements LogRecordProcessor {
+  private pending = 0;
+  private readonly inner: BatchLogRecordProcessor;
+  constructor(
+    exporter: LogRecordExporter,
+    private readonly stats: Stats,
+    private readonly maxQueueSize = numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048,
+  ) {
+    const counting: LogRecordExporter = {
+      export: (records: ReadableLogRecord[], done: (r: ExportResult) => void) => {
+        let reported = false;
+        const report = (r: ExportResult) => {
+          if (reported) return;
+          reported = true;
+          this.pending = Math.max(0, this.pending - records.length);
+          if (r.code === ExportResultCode.SUCCESS) this.stats.logsExported += records.length;
+          else {
+            this.stats.exportFailures++;
+            this.stats.dropped('logs', records.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
+          }
+          done(r);
+        };
+        try {
+          exporter.export(records, report);
+        } catch (err) {
+          report({ code: ExportResultCode.FAILED, error: err as Error });
+        }
+      },
+      shutdown: () => exporter.shutdown(),
+      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+    };
+    this.inner = new BatchLogRecordProcessor({
+      exporter: counting,
+      maxQueueSize: this.maxQueueSize,
+      maxExportBatchSize: numberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
+      scheduledDelayMillis: numberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
+      exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
+    });
+  }
+  onEmit(record: ReadWriteLogRecord): void {
+    if (this.pending >= this.maxQueueSize) {
+      this.stats.dropped('logs', 1, 'queue full');
+      return;
+    }
+    this.pending++;
+    this.inner.onEmit(record);
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref?.();
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      (err: unknown) => {
+        diag.debug('@ragscope/instrumentation: shutdown/flush failed', err);
+        clearTimeout(t);
+        resolve();
+      },
+    );
+  });
+}
+
+/** Registers the import-in-the-middle loader hook (once per process) so ESM `import 'openai'` is patched. */
+function registerEsmLoaderHook(): void {
+  if (globals[LOADER_HOOK] || typeof registerLoaderHook !== 'function') return;
+  globals[LOADER_HOOK] = true;
+  try {
+    // Resolve the hook through @opentelemetry/instrumentation so it is the import-in-the-middle copy that
+    // InstrumentationBase registers its hooks with.
+    const require = createRequire(import.meta.url);
+    const instrumentationDir = require.resolve('@opentelemetry/instrumentation/package.json').replace(/package\.json$/, '');
+    registerLoaderHook(`${pathToFileUrl(instrumentationDir)}hook.mjs`, import.meta.url, {
+      data: { include: ['openai'] },
+    });
+  } catch (err) {
+    diag.warn('@ragscope/instrumentation: could not register the ESM loader hook; ESM imports of openai are not traced unless imported after register', err);
+  }
+}
+
+function pathToFileUrl(dir: string): string {
+  return new URL(`file://${dir.startsWith('/') ? '' : '/'}${dir.replace(/\\/g, '/')}`).href;
+}
+
+/**
+ * Starts OpenTelemetry for an LLM/RAG app: NodeSDK with OTLP/HTTP trace and log exporters, ragscope's span
+ * and log processors, and the OpenAI / Anthropic instrumentations. Call it before the app loads `openai`
+ * (or use `--import @ragscope/instrumentation/register`). Calling it again returns the running handle.
+ * Never throws: on failure it logs through the OTel diag logger and returns a handle that does nothing.
+ */
+export function register(options: RegisterOptions = {}): RagscopeHandle {
+  const existing = globals[HANDLE];
+  if (existing) {
+    diag.warn('@ragscope/instrumentation: register() called more than once; returning the running instance');
+    return existing;
+  }
+  const stats = new Stats();
+  try {
+    const runtime = configure(options);
+    applyEnvironmentDefaults(runtime.captureContent);
+    if (options.esmLoaderHook !== false) registerEsmLoaderHook();
+
+    const openai = options.openai !== false ? new RagscopeOpenAIInstrumentation() : undefined;
+    const instrumentations: Instrumentation[] = [
+      ...(openai ? [openai] : []),
+      ...(options.anthropic !== false ? [new AnthropicInstrumentation()] : []),
+      ...(options.instrumentations ?? []),
+    ];
+    const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
+    const logsOff = process.env.OTEL_LOGS_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.logExporter;
+    const spanProcessors: SpanProcessor[] = [new RagscopeSpanProcessor(), ...(options.spanProcessors ?? [])];
+    if (!tracesOff) spanProcessors.push(new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats));
+    const logRecordProcessors: LogRecordProcessor[] = [new RagscopeLogRecordProcessor()];
+    if (!logsOff) logRecordProcessors.push(new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats));
+
+    const sdk = new NodeSDK({
+      serviceName: options.serviceName,
+      resource: options.resourceAttributes ? resourceFromAttributes(options.resourceAttributes) : undefined,
+      sampler: options.sampler,
+      instrumentations,
+      spanProcessors,
+      logRecordProcessors,
+      // GenAI metrics stay off unless asked for: the processor derives them from spans.
+      ...(process.env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    });
+    sdk.start();
+
+    const timeout = options.shutdownTimeoutMillis ?? 5000;
+    let shutdownPromise: Promise<void> | undefined;
+    const handle: RagscopeHandle = {
+      sdk,
+      instrumentations,
+      stats: () => stats.snapshot(),
+      forceFlush: () => {
+        return withTimeout(Promise.all([safePromise(() => flushTraces()), safePromise(() => flushLogs())]), timeout);
+      },
+      shutdown: () => {
+        shutdownPromise ??= withTimeout(safePromise(() => sdk.shutdown()), timeout).then(() => {
+          if (globals[HANDLE] === handle) delete globals[HANDLE];
+        });
+        return shutdownPromise;
+      },
+      instrumentModules: (modules) => {
+        try {
+          if (modules.openai !== undefined && openai) openai.patchModule(modules.openai);
+        } catch (err) {
+          diag.warn('@ragscope/instrumentation: instrumentModules failed', err);
+        }
+      },
+    };
+    globals[HANDLE] = handle;
+    if (options.shutdownOnExit !== false) installExitHooks(handle);
+    return handle;
+  } catch (err) {
+    diag.error('@ragscope/instrumentation: register() failed; telemetry is off', err);
+    return disabledHandle(stats);
+  }
+}
+
+function safePromise(f: () => Promise<unknown> | undefined): Promise<unknown> {
+  try {
+    return Promise.resolve(f());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function flushTraces(): Promise<void> | undefined {
+  const p = trace.getTracerProvider() as { forceFlush?: () => Promise<void>; getDelegate?: () => { forceFlush?: () => Promise<void> } };
+  if (typeof p.forceFlush === 'function') return p.forceFlush();
+  return p.getDelegate?.()?.forceFlush?.();
+}
+
+function flushLogs(): Promise<void> | undefined {
+  // The global logger provider is the SDK's LoggerProvider (or a proxy delegating to it).
+  const p = logs.getLoggerProvider() as { forceFlush?: () => Promise<void>; getDelegate?: () => { forceFlush?: () => Promise<void> } };
+  if (typeof p.forceFlush === 'function') return p.forceFlush();
+  return p.getDelegate?.()?.forceFlush?.();
+}
+
+function disabledHandle(stats: Stats): RagscopeHandle {
+  return {
+    sdk: new NodeSDK({ instrumentations: [] }),
+    instrumentations: [],
+    stats: () => stats.snapshot(),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+    instrumentModules: () => {},
+  };
+}
+
+function installExitHooks(handle: RagscopeHandle): void {
+  process.once('beforeExit', () => {
+    void handle.shutdown();
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const onSignal = () => {
+      const othersHandleIt = process.listenerCount(signal) > 1;
+      void handle.shutdown().then(() => {
+        process.removeListener(signal, onSignal);
+        if (!othersHandleIt) process.kill(process.pid, signal);
+      });
+    };
+    process.on(signal, onSignal);
+  }
+}

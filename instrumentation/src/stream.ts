@@ -1,0 +1,78 @@
+// Shared helpers for wrapped provider calls.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { OTHER_ATTRIBUTES } from './attributes.js';
+
+/** `error.type` of a provider SDK error: its class name (RateLimitError, APIConnectionError...). */
+export function errorType(err: any): string {
+  return err?.constructor?.name && err.constructor.name !== 'Object' ? String(err.constructor.name) : 'Error';
+}
+
+/** Records the error on the span and ends it. Never throws. */
+export function endWithError(span: Span, err: any, type: string = errorType(err)): void {
+  try {
+    span.setAttribute(OTHER_ATTRIBUTES.ERROR_TYPE, type);
+    if (typeof err?.status === 'number') span.setAttribute(OTHER_ATTRIBUTES.HTTP_RESPONSE_STATUS_CODE, err.status);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(err?.message ?? err).slice(0, 512) });
+    span.end();
+  } catch {
+    /* never throw into the app */
+  }
+}
+
+/**
+ * Passes the items of `source` through unchanged, calling `observe` on each (errors in observers are
+ * swallowed), and makes sure the span ends however the read ends: the official iterator ends the span only
+ * when the stream completes. A stream that throws ends the span with the error; a stream the app stops
+ * reading early (`break`, `return()`) ends it without an error status.
+ */
+export async function* observed(
+  source: AsyncIterator<any>,
+  span: Span,
+  observe: (item: any) => void,
+  onDone: (() => void) | undefined,
+): AsyncGenerator<any> {
+  let completed = false;
+  let failed = false;
+  try {
+    while (true) {
+      let r: IteratorResult<any>;
+      try {
+        r = await source.next();
+      } catch (err) {
+        failed = true;
+        endWithError(span, err);
+        throw err;
+      }
+      if (r.done) break;
+      try {
+        observe(r.value);
+      } catch {
+        /* never break the app's stream */
+      }
+      yield r.value;
+    }
+    completed = true;
+    try {
+      onDone?.();
+    } catch {
+      /* ignore */
+    }
+  } finally {
+    if (!completed && !failed) {
+      // The app stopped reading: close the source and end the span (the official code would not).
+      try {
+        await source.return?.();
+      } catch {
+        /* ignore */
+      }
+      try {
+        if (span.isRecording()) span.end();
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+}
