@@ -43,7 +43,10 @@ export const DEFAULT_PRICES_FILE = fileURLToPath(new URL('../../pricebook/defaul
 
 // ---- schema (zod validates shape; semantic checks below add regex/date/decimal validation)
 
-const priceValue = z.union([z.number(), z.string()]);
+const priceValue = z.union([z.number(), z.string()], {
+  error: (issue) =>
+    issue.input === undefined ? 'required (USD per 1M tokens)' : 'must be a number or a decimal string (USD per 1M tokens)',
+});
 const fullPrices = z.strictObject({
   input: priceValue,
   output: priceValue,
