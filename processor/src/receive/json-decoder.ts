@@ -95,7 +95,7 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 function expectObject(value: unknown, path: FieldPath, leaf?: string): JsonObject {
-  if (!isObject(value)) throw path.error(`expected object, got ${describe(value)}`, leaf);
+  if (!isObject(value)) throw path.error(`expected object, got ${quote(value)}`, leaf);
   return value;
 }
 
@@ -114,7 +114,7 @@ function forEachObject(
 ): void {
   const list = get(parent, camel, snake);
   if (list === undefined) return;
-  if (!Array.isArray(list)) throw path.error(`expected array, got ${describe(list)}`, camel);
+  if (!Array.isArray(list)) throw path.error(`expected array, got ${quote(list)}`, camel);
   for (let i = 0; i < list.length; i++) {
     path.push(camel, i);
     visit(expectObject(list[i], path));
@@ -246,11 +246,11 @@ function anyValue(value: unknown, path: FieldPath): AttrValue {
   const json = expectObject(value, path);
   let v: unknown;
   if ((v = get(json, 'stringValue', 'string_value')) !== undefined) {
-    if (typeof v !== 'string') throw path.error(`expected string, got ${describe(v)}`, 'stringValue');
+    if (typeof v !== 'string') throw path.error(`expected string, got ${quote(v)}`, 'stringValue');
     return v;
   }
   if ((v = get(json, 'boolValue', 'bool_value')) !== undefined) {
-    if (typeof v !== 'boolean') throw path.error(`expected boolean, got ${describe(v)}`, 'boolValue');
+    if (typeof v !== 'boolean') throw path.error(`expected boolean, got ${quote(v)}`, 'boolValue');
     return v;
   }
   if ((v = get(json, 'intValue', 'int_value')) !== undefined) return int64(v, path, 'intValue');
@@ -260,7 +260,7 @@ function anyValue(value: unknown, path: FieldPath): AttrValue {
     const values: AttrValue[] = [];
     const list = get(expectObject(v, path), 'values', 'values');
     if (list !== undefined) {
-      if (!Array.isArray(list)) throw path.error(`expected array, got ${describe(list)}`, 'values');
+      if (!Array.isArray(list)) throw path.error(`expected array, got ${quote(list)}`, 'values');
       for (let i = 0; i < list.length; i++) {
         path.push('values', i);
         values.push(list[i] === null ? null : anyValue(list[i], path));
@@ -278,7 +278,7 @@ function anyValue(value: unknown, path: FieldPath): AttrValue {
     return values;
   }
   if ((v = get(json, 'bytesValue', 'bytes_value')) !== undefined) {
-    if (typeof v !== 'string') throw path.error(`expected base64 string, got ${describe(v)}`, 'bytesValue');
+    if (typeof v !== 'string') throw path.error(`expected base64 string, got ${quote(v)}`, 'bytesValue');
     return Buffer.from(v, 'base64').toString('hex');
   }
   return null;
@@ -287,7 +287,7 @@ function anyValue(value: unknown, path: FieldPath): AttrValue {
 function string(json: JsonObject, camel: string, snake: string, path: FieldPath): string {
   const value = get(json, camel, snake);
   if (value === undefined) return '';
-  if (typeof value !== 'string') throw path.error(`expected string, got ${describe(value)}`, camel);
+  if (typeof value !== 'string') throw path.error(`expected string, got ${quote(value)}`, camel);
   return value;
 }
 
@@ -295,7 +295,7 @@ function string(json: JsonObject, camel: string, snake: string, path: FieldPath)
 function hexId(json: JsonObject, camel: string, snake: string, path: FieldPath): string {
   const value = get(json, camel, snake);
   if (value === undefined) return '';
-  if (typeof value !== 'string') throw path.error(`expected hex string, got ${describe(value)}`, camel);
+  if (typeof value !== 'string') throw path.error(`expected hex string, got ${quote(value)}`, camel);
   return value.toLowerCase();
 }
 
