@@ -274,6 +274,20 @@ const anthropicCall = {
       'gen_ai.usage.input_tokens': 3000,
       'gen_ai.usage.output_tokens': 800,
     }),
+  vercel_ai_v4: () =>
+    span({
+      'ai.operationId': 'ai.generateText.doGenerate',
+      'ai.model.id': 'claude-sonnet-4-20250514',
+      'ai.model.provider': 'anthropic.messages',
+      'ai.response.model': 'claude-sonnet-4-20250514',
+      'ai.response.id': 'msg_01',
+      'ai.response.finishReason': 'stop',
+      // AI SDK v4: promptTokens is Anthropic's uncached input; both cache counts only in provider metadata.
+      'ai.usage.promptTokens': 3000,
+      'ai.usage.completionTokens': 800,
+      'ai.response.providerMetadata': '{"anthropic":{"cacheCreationInputTokens":500,"cacheReadInputTokens":2000}}',
+      'ai.telemetry.metadata.conversationId': 'conv-9',
+    }),
   vercel_ai_v6: () =>
     span({
       'ai.operationId': 'ai.generateText.doGenerate',
@@ -332,6 +346,7 @@ describe('the same Anthropic prompt-caching call in every dialect', () => {
       'semconv',
       'semconv_deprecated',
       'openllmetry',
+      'vercel_ai',
       'vercel_ai',
       'vercel_ai',
       'openinference',

@@ -218,6 +218,11 @@ describe('RAG stage spans (ragscope instrumentation)', () => {
     expect(r).toMatchObject({ operation: 'chat', ragStage: 'rerank' });
   });
 
+  it('a "request" stage inherited through baggage by a non-root model call falls back to the operation', () => {
+    const r = norm(span({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'ragscope.rag.stage': 'request' }));
+    expect(r).toMatchObject({ operation: 'chat', ragStage: 'generation' });
+  });
+
   it('embeddings → embedding stage (semconv and Vercel)', () => {
     const a = norm(span({ 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.usage.input_tokens': 9, 'gen_ai.embeddings.dimension.count': 1536 }));
     const b = norm(span({ 'ai.operationId': 'ai.embed.doEmbed', 'ai.model.id': 'text-embedding-3-small', 'ai.model.provider': 'openai.embedding', 'ai.usage.tokens': 9 }));

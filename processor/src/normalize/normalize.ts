@@ -239,7 +239,10 @@ function build(span: DecodedSpan): GenAiRecord | null {
   // ---- operation
   const aiOp = dialect === 'vercel_ai' ? toStr(vals[S.AI_OP]) || (span.name.startsWith('ai.') ? span.name : '') : '';
   const operation = classify(aiOp, isRoot, vectorDbSpan);
-  const stageAttr = toStr(vals[S.RS_STAGE]);
+  // ragscope.rag.stage travels as baggage, so a span created directly under the request root inherits
+  // "request": that stage belongs to workflow spans only; anything else falls back to its own operation.
+  let stageAttr = toStr(vals[S.RS_STAGE]);
+  if (stageAttr === 'request' && operation !== 'workflow') stageAttr = '';
   const ragStage = stageAttr !== '' ? stageAttr : operation === 'workflow' ? (isRoot ? 'request' : '') : (OP_TO_STAGE[operation] ?? '');
 
   // ---- models & provider
@@ -262,7 +265,7 @@ function build(span: DecodedSpan): GenAiRecord | null {
   // ---- tokens
   const rawIn = toCount(vals[S.INPUT]);
   const rawOut = toCount(vals[S.OUTPUT]);
-  const cacheRead = toCount(vals[S.CACHE_READ]);
+  let cacheRead = toCount(vals[S.CACHE_READ]);
   let cacheWrite = toCount(vals[S.CACHE_WRITE]);
   const reasoning = toCount(vals[S.REASONING]);
   const total = toCount(vals[S.TOTAL]);
@@ -277,11 +280,16 @@ function build(span: DecodedSpan): GenAiRecord | null {
     if (!v6) {
       const family = vercelFamily(providerRaw, provider);
       if (family === 1) {
-        if (cacheWrite === null) {
-          const meta = vals[S.PROVIDER_META];
-          if (typeof meta === 'string' && meta.length < 100_000) {
+        const meta = vals[S.PROVIDER_META];
+        if ((cacheWrite === null || cacheRead === null) && typeof meta === 'string' && meta.length < 100_000) {
+          // AI SDK v4/v5 put Anthropic/Bedrock cache counts in provider metadata only.
+          if (cacheWrite === null) {
             const cw = jsonScalarField(meta, 'cacheCreationInputTokens') ?? jsonScalarField(meta, 'cacheWriteInputTokens');
             if (cw !== undefined) cacheWrite = toCount(cw);
+          }
+          if (cacheRead === null) {
+            const cr = jsonScalarField(meta, 'cacheReadInputTokens');
+            if (cr !== undefined) cacheRead = toCount(cr);
           }
         }
         if (inputTokens !== null) inputTokens += (cacheRead ?? 0) + (cacheWrite ?? 0);
@@ -309,7 +317,10 @@ function build(span: DecodedSpan): GenAiRecord | null {
   // Only a total was reported for one side.
   if (total !== null) {
     if (inputTokens === null && rawOut !== null && total > rawOut) inputTokens = total - rawOut;
-    else if (outputTokens === null && rawIn !== null && total > rawIn && operation !== 'embeddings') outputTokens = total - rawIn;
+    else if (outputTokens === null && inputTokens !== null && operation !== 'embeddings') {
+      if (total > inputTokens) outputTokens = total - inputTokens;
+      else if (rawIn !== null && total > rawIn) outputTokens = total - rawIn; // total was computed from the exclusive input
+    }
     else if (inputTokens === null && outputTokens === null && operation === 'embeddings') inputTokens = total;
   }
 
