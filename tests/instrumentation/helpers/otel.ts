@@ -1,0 +1,82 @@
+// In-memory OpenTelemetry pipeline for in-process tests: a real SDK tracer provider (AsyncLocalStorage
+// context, W3C trace-context + baggage propagators) with ragscope's span processor before an in-memory
+// exporter, and a logger provider with ragscope's log processor before an in-memory log exporter.
+import { logs } from '@opentelemetry/api-logs';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import { createRequire } from 'node:module';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RagscopeLogRecordProcessor, RagscopeSpanProcessor } from '../../../instrumentation/src/index.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface Pipeline {
+  spanExporter: InMemorySpanExporter;
+  logExporter: InMemoryLogRecordExporter;
+  tracerProvider: NodeTracerProvider;
+  loggerProvider: LoggerProvider;
+  spans(): ReadableSpan[];
+  logs(): ReadableLogRecord[];
+  reset(): void;
+}
+
+export function setupPipeline(instrumentations: Instrumentation[] = []): Pipeline {
+  const spanExporter = new InMemorySpanExporter();
+  const tracerProvider = new NodeTracerProvider({
+    spanProcessors: [new RagscopeSpanProcessor(), new SimpleSpanProcessor(spanExporter)],
+  });
+  tracerProvider.register();
+  const logExporter = new InMemoryLogRecordExporter();
+  const loggerProvider = new LoggerProvider({
+    processors: [new RagscopeLogRecordProcessor(), new SimpleLogRecordProcessor({ exporter: logExporter })],
+  });
+  logs.setGlobalLoggerProvider(loggerProvider);
+  registerInstrumentations({ instrumentations, tracerProvider, loggerProvider });
+  return {
+    spanExporter,
+    logExporter,
+    tracerProvider,
+    loggerProvider,
+    spans: () => spanExporter.getFinishedSpans(),
+    logs: () => logExporter.getFinishedLogRecords(),
+    reset: () => {
+      spanExporter.reset();
+      logExporter.reset();
+    },
+  };
+}
+
+/**
+ * A require() that loads `pkg` from a copy of `sourceDir` installed as node_modules/<pkg> under
+ * node_modules/.cache/ragscope-tests/<tag> (inside the repo, so the copy's own dependencies resolve from
+ * the root node_modules). The copy is what makes `openai-v5` (an npm alias) load as a module named
+ * `openai`, so require-in-the-middle hooks it exactly as in an app.
+ */
+export function requireFromCopy(pkg: string, sourceDir: string, tag: string): NodeJS.Require {
+  const version = (JSON.parse(readFileSync(join(ROOT, 'node_modules', sourceDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const base = join(ROOT, 'node_modules', '.cache', 'ragscope-tests', `${tag}-${version}`);
+  const target = join(base, 'node_modules', pkg);
+  if (!existsSync(join(target, 'package.json'))) {
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(join(ROOT, 'node_modules', sourceDir), target, {
+      recursive: true,
+      filter: (src) => !/\.(d\.ts|d\.mts|map|mjs)$/.test(src) && !src.includes(`${sourceDir}/src/`),
+    });
+  }
+  return createRequire(join(base, 'index.js'));
+}
+
+export function attr(span: ReadableSpan, key: string): unknown {
+  return span.attributes[key];
+}
+
+export function byName(spans: ReadableSpan[], name: string): ReadableSpan[] {
+  return spans.filter((s) => s.name === name);
+}
+
+export function parentId(span: ReadableSpan): string | undefined {
+  return span.parentSpanContext?.spanId;
+}
