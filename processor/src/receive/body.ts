@@ -22,6 +22,9 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 type ContentCoding = 'identity' | 'gzip' | 'deflate';
 
+/** Larger output chunks than zlib's 16 KiB default: fewer 'data' events per MiB inflated. */
+const ZLIB_OPTIONS = { chunkSize: 64 * 1024 };
+
 /** Maps a Content-Type header to the OTLP format it carries; anything else is 415. */
 export function parseOtlpContentType(header: string | undefined): OtlpFormat {
   if (!header) throw new HttpError(415, 'missing Content-Type; use application/x-protobuf or application/json');
@@ -134,7 +137,7 @@ function collectBody(req: IncomingMessage, coding: ContentCoding, maxBytes: numb
     };
 
     const createDecompressor = (kind: 'gzip' | 'deflate', firstChunk: Buffer | undefined): Transform => {
-      const stream = kind === 'gzip' ? createGunzip() : isZlibWrapped(firstChunk) ? createInflate() : createInflateRaw();
+      const stream = kind === 'gzip' ? createGunzip(ZLIB_OPTIONS) : isZlibWrapped(firstChunk) ? createInflate(ZLIB_OPTIONS) : createInflateRaw(ZLIB_OPTIONS);
       stream.on('data', onBodyData);
       stream.on('end', () => settle(undefined));
       stream.on('error', (err: Error) => settle(new HttpError(400, `invalid ${kind} request body: ${err.message}`)));
