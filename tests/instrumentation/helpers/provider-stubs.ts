@@ -224,7 +224,7 @@ export async function startAnthropicStub(): Promise<Stub> {
       json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'no stub' } });
       return;
     }
-    const model = body?.model ?? 'claude-sonnet-4-5';
+    const model = body?.model ?? 'claude-sonnet-4-6';
     const id = 'msg_01StubAnthropic';
     if (!body?.stream) {
       json(res, 200, {
