@@ -25,7 +25,7 @@ describe('POST /sql', () => {
   it('runs a query and honours its FORMAT clause', async () => {
     const res = await sql('SELECT number AS n FROM system.numbers LIMIT 3 FORMAT JSONEachRow');
     expect(res.status).toBe(200);
-    expect((await res.text()).trim().split('\n').map((l) => JSON.parse(l).n)).toEqual(['0', '1', '2']);
+    expect((await res.text()).trim().split('\n').map((l) => Number(JSON.parse(l).n))).toEqual([0, 1, 2]);
   });
 
   it('uses TabSeparatedWithNames by default and default_format from a JSON body', async () => {

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { ClickHouseError } from '@clickhouse/client';
+import { ClickHouseError, type DataFormat } from '@clickhouse/client';
 import type { StoreClients } from '../store/clickhouse.js';
 import { isLoopback } from './loopback.js';
 
@@ -37,7 +37,7 @@ export function sqlRoute(options: SqlRouteOptions) {
     try {
       const result = await options.store.reader.exec({
         query: parsed.query,
-        clickhouse_settings: { ...options.store.readerQuerySettings, default_format: parsed.defaultFormat },
+        clickhouse_settings: { ...options.store.readerQuerySettings, default_format: parsed.defaultFormat as DataFormat },
       });
       res.status(200).type('text/plain; charset=utf-8');
       for await (const chunk of result.stream) res.write(chunk);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
 
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
 export type StoreMode = 'embedded' | 'server';
 
 /** Two clients on one store: `writer` for ingest and migrations, `reader` locked read-only for users' SQL. */
@@ -60,15 +62,18 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
 async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
   // Imported lazily so a server-mode deployment (e.g. the Docker image) never loads the ~500 MB engine.
   const { createChdbConnection } = await import('chdb/connection');
+  // chdb types its connection against its own copy of @clickhouse/client-common; the runtime contract
+  // is the same, only the duplicated declaration files differ.
   const path = resolve(config.dataDir);
+  const connect = () => createChdbConnection({ path }) as unknown as ClientConnection;
   mkdirSync(path, { recursive: true });
-  const writer = createClient({ connection: createChdbConnection({ path }) });
+  const writer = createClient({ connection: connect() });
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await writer.command({ query: `USE ${config.database}` });
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
-  const reader = createClient({ connection: createChdbConnection({ path }) });
+  const reader = createClient({ connection: connect() });
   await reader.command({ query: `USE ${config.database}` });
   for (const [name, value] of Object.entries(readerSettings(limits))) {
     const literal = typeof value === 'number' ? String(value) : `'${value}'`;
