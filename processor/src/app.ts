@@ -11,6 +11,8 @@ import { migrate } from './store/migrations.js';
 import { WriteQueue, type TableName } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
+import { feedbackRoute } from './feedback/index.js';
+import { applyRetention } from './store/retention.js';
 
 export interface Processor {
   readonly config: Config;
@@ -35,6 +37,8 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       ROLLUP_TTL_DAYS: config.rollupTtlDays,
     });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
+    const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays });
+    if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
   } catch (err) {
     await store.close();
     throw err;
@@ -65,6 +69,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
   const otlpDeps = { pipeline, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
+  app.post('/v1/feedback', feedbackRoute({ queue, tenant: config.tenant, logger, retryAfterSeconds: config.retryAfterSeconds }));
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -6,6 +6,7 @@ import { computeCost, type PriceBook } from './derive/index.js';
 import { toGenAiRow, toLogRow, toTraceRow } from './store/rows.js';
 import type { RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
+import { evaluationEventRows } from './feedback/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -81,7 +82,8 @@ export class Pipeline {
 
   processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
     return {
-      rows: { otel_logs: logs.map(toLogRow) },
+      // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
+      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

@@ -1,4 +1,4 @@
-export type TableName = 'otel_traces' | 'genai_spans' | 'otel_logs';
+export type TableName = 'otel_traces' | 'genai_spans' | 'otel_logs' | 'feedback' | 'evaluations';
 export type RowsByTable = Partial<Record<TableName, Record<string, unknown>[]>>;
 
 export type InsertFn = (table: TableName, rows: Record<string, unknown>[]) => Promise<void>;
