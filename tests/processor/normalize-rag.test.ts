@@ -269,6 +269,13 @@ describe('errors', () => {
     expect(h.errorType).toBe('RateLimitError');
   });
 
+  it('provider spellings of a rate limit become one value', () => {
+    for (const t of ['rate_limit_error', 'openai.RateLimitError', 'ThrottlingException', 'RESOURCE_EXHAUSTED', '429', 'RateLimitError']) {
+      expect(norm(span({ 'gen_ai.operation.name': 'chat', 'error.type': t }, { statusCode: 2 })).errorType).toBe('RateLimitError');
+    }
+    expect(norm(span({ 'gen_ai.operation.name': 'chat', 'error.type': 'overloaded_error' }, { statusCode: 2 })).errorType).toBe('overloaded_error');
+  });
+
   it('status ERROR without any detail → _OTHER; no error → empty', () => {
     expect(norm(span({ 'gen_ai.operation.name': 'chat' }, { statusCode: 2 })).errorType).toBe('_OTHER');
     expect(norm(span({ 'gen_ai.operation.name': 'chat' }, { events: [ev('exception', { 'exception.type': 'X' })] })).errorType).toBe('');

@@ -134,6 +134,13 @@ const FINISH_REASONS = new Map<string, string>([
 /** Error types too generic to tell a rate limit apart: refined with the message/HTTP status. */
 const GENERIC_ERRORS = new Set(['', '_OTHER', 'Error', 'APIError', 'APICallError', 'AI_APICallError', 'AI_RetryError', 'RetryError', 'HTTPError', 'HTTPStatusError', 'APIStatusError', 'InternalServerError']);
 
+/** Provider/SDK spellings of a rate-limit error (compared lower-cased, after the last '.'): → 'RateLimitError'. */
+const RATE_LIMIT_TYPES = new Set([
+  'ratelimiterror', 'rate_limit_error', 'rate_limit_exceeded', 'ratelimitexceeded', 'ratelimitexceedederror',
+  'throttlingexception', 'toomanyrequests', 'toomanyrequestserror', 'too_many_requests', '429',
+  'resource_exhausted', 'resourceexhausted',
+]);
+
 const MAX_DOCUMENTS = 1000;
 const U32_MAX = 4294967295;
 
@@ -523,7 +530,10 @@ function resolveErrorType(span: DecodedSpan): string {
   const httpStatus = toCount(vals[S.HTTP_STATUS]);
   if (GENERIC_ERRORS.has(errorType) && looksRateLimited(httpStatus, message, span.statusMessage)) return 'RateLimitError';
   if (errorType === '' && httpStatus !== null && httpStatus >= 400) errorType = String(httpStatus);
-  if (errorType === '') errorType = '_OTHER';
+  if (errorType === '') return '_OTHER';
+  // One canonical value for rate limits: 'rate_limit_error' (Anthropic), 'openai.RateLimitError' (Python),
+  // 'ThrottlingException' (Bedrock), 'RESOURCE_EXHAUSTED' (Gemini), '429' ...
+  if (RATE_LIMIT_TYPES.has(errorType.slice(errorType.lastIndexOf('.') + 1).toLowerCase())) return 'RateLimitError';
   return errorType;
 }
 
