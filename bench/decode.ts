@@ -23,21 +23,22 @@ export function runDecodeBench(spansPerRequest = 512, rounds = 15): DecodeBenchR
     ['protobufjs decode only', () => requestType.decode(payload.protobuf)],
     ['json', () => decodeTracesJson(payload.json)],
   ];
-  const results: DecodeBenchResult[] = [];
-  for (const [name, run] of cases) {
-    const perRound = Math.max(1, Math.round(20_000 / payload.spanCount));
-    for (let i = 0; i < perRound * 3; i++) run(); // warm up the JIT
-    const samples: number[] = [];
-    for (let round = 0; round < rounds; round++) {
+  const perRound = Math.max(1, Math.round(20_000 / payload.spanCount));
+  for (const [, run] of cases) for (let i = 0; i < perRound * 3; i++) run(); // warm up the JIT
+  // Rounds interleave the cases so load from other processes skews them alike; the median is reported.
+  const samples: number[][] = cases.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    cases.forEach(([, run], c) => {
       const started = process.hrtime.bigint();
       for (let i = 0; i < perRound; i++) run();
-      const elapsedNs = Number(process.hrtime.bigint() - started);
-      samples.push(elapsedNs / 1_000 / (perRound * payload.spanCount));
-    }
-    samples.sort((a, b) => a - b);
-    const microsPerSpan = samples[Math.floor(samples.length / 2)];
-    results.push({ name, microsPerSpan, spansPerSecond: Math.round(1e6 / microsPerSpan) });
+      samples[c].push(Number(process.hrtime.bigint() - started) / 1_000 / (perRound * payload.spanCount));
+    });
   }
+  const results = cases.map(([name], c): DecodeBenchResult => {
+    const sorted = samples[c].sort((a, b) => a - b);
+    const microsPerSpan = sorted[Math.floor(sorted.length / 2)];
+    return { name, microsPerSpan, spansPerSecond: Math.round(1e6 / microsPerSpan) };
+  });
   return results;
 }
 
