@@ -4,7 +4,7 @@ export type RowsByTable = Partial<Record<TableName, Record<string, unknown>[]>>;
 export type InsertFn = (table: TableName, rows: Record<string, unknown>[]) => Promise<void>;
 
 export interface WriteQueueOptions {
-  /** Flush when this many rows are pending (all tables together). */
+  /** Flush when one table has this many rows pending (ClickHouse wants big inserts per table). */
   maxBatchRows: number;
   /** Flush at the latest this long after the first pending row arrived. */
   maxDelayMs: number;
@@ -40,11 +40,15 @@ export class QueueClosedError extends Error {
 interface Batch {
   rows: Map<TableName, Record<string, unknown>[]>;
   rowCount: number;
+  /** Rows of the fullest table. */
+  largestTable: number;
+  /** When the first row of this batch arrived (performance.now()). */
+  openedAt: number;
   waiters: { resolve(): void; reject(err: unknown): void }[];
 }
 
 function emptyBatch(): Batch {
-  return { rows: new Map(), rowCount: 0, waiters: [] };
+  return { rows: new Map(), rowCount: 0, largestTable: 0, openedAt: 0, waiters: [] };
 }
 
 /**
@@ -81,21 +85,23 @@ export class WriteQueue {
       return Promise.reject(new QueueFullError(this.depth, this.options.maxQueuedRows));
     }
     const batch = this.pending;
+    if (batch.rowCount === 0) batch.openedAt = performance.now();
     for (const table in rows) {
       const tableRows = rows[table as TableName]!;
       if (tableRows.length === 0) continue;
-      const existing = batch.rows.get(table as TableName);
+      let existing = batch.rows.get(table as TableName);
       if (existing) {
         for (const row of tableRows) existing.push(row);
       } else {
-        batch.rows.set(table as TableName, tableRows.slice());
+        existing = tableRows.slice();
+        batch.rows.set(table as TableName, existing);
       }
+      if (existing.length > batch.largestTable) batch.largestTable = existing.length;
     }
     batch.rowCount += count;
     this.observer.onDepthChange?.(this.depth);
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    if (batch.rowCount >= this.options.maxBatchRows) this.scheduleFlush(0);
-    else this.scheduleFlush(this.options.maxDelayMs);
+    this.scheduleNextFlush();
     return done;
   }
 
@@ -113,6 +119,18 @@ export class WriteQueue {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
+  }
+
+  /** Flush now if a table is full (or we are closing), else when the oldest pending row is maxDelayMs old. */
+  private scheduleNextFlush(): void {
+    const batch = this.pending;
+    if (batch.rowCount === 0) return;
+    if (batch.largestTable >= this.options.maxBatchRows || this.closed) {
+      this.scheduleFlush(0);
+      return;
+    }
+    const waited = performance.now() - batch.openedAt;
+    this.scheduleFlush(Math.max(0, this.options.maxDelayMs - waited));
   }
 
   private scheduleFlush(delayMs: number): void {
@@ -141,11 +159,7 @@ export class WriteQueue {
       this.flushing = null;
       this.inFlightRows = 0;
       this.observer.onDepthChange?.(this.depth);
-      if (this.pending.rowCount >= this.options.maxBatchRows || (this.closed && this.pending.rowCount > 0)) {
-        this.scheduleFlush(0);
-      } else if (this.pending.rowCount > 0) {
-        this.scheduleFlush(this.options.maxDelayMs);
-      }
+      this.scheduleNextFlush();
     });
     return this.flushing;
   }
@@ -165,9 +179,11 @@ export class WriteQueue {
         }),
       );
     } catch (err) {
+      this.inFlightRows = 0; // before waking clients, so a prompt retry sees the freed capacity
       for (const w of batch.waiters) w.reject(err);
       throw err;
     }
+    this.inFlightRows = 0;
     for (const w of batch.waiters) w.resolve();
   }
 }

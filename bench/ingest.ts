@@ -1,0 +1,217 @@
+// npm run bench:ingest [-- --requests 200 --spans 512 --concurrency 4]
+//
+// (1) processor CPU per span, excluding the database: decode + normalize + price + row serialization
+// (2) end-to-end spans/s: OTLP protobuf over HTTP to a processor (child process, embedded store) until
+//     every request is answered, i.e. its rows are committed
+// (3) baseline for (1)'s decode step: generic protobufjs decode of the same payloads
+// (4) raw insert ceiling: the same pre-built rows inserted directly through the same client, same batch size
+// Prints figures and writes bench/results/ingest.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildGenAiTracePayload, type TracePayload } from './decode-payloads.js';
+import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
+import { decodeTracesProtobufjs, loadOtlpSchema } from '../processor/src/receive/protobufjs-decoder.js';
+import { Pipeline } from '../processor/src/pipeline.js';
+import { loadPriceBook } from '../processor/src/derive/index.js';
+import { loadConfig } from '../processor/src/config.js';
+import { openStore } from '../processor/src/store/clickhouse.js';
+import { migrate } from '../processor/src/store/migrations.js';
+import type { RowsByTable, TableName } from '../processor/src/store/write-queue.js';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '200' },
+    spans: { type: 'string', default: '512' },
+    concurrency: { type: 'string', default: '16' },
+    distinct: { type: 'string', default: '8' },
+  },
+});
+const REQUESTS = Number(args.requests);
+const SPANS = Number(args.spans);
+const CONCURRENCY = Number(args.concurrency);
+const BATCH_ROWS = 5000; // the processor's default RAGSCOPE_BATCH_MAX_ROWS
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median µs per span of `run` over several rounds, after a JIT warm-up. */
+function microsPerSpan(run: () => void, spansPerRun: number, rounds = 15): number {
+  const perRound = Math.max(1, Math.round(20_000 / spansPerRun));
+  for (let i = 0; i < perRound * 3; i++) run();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i++) run();
+    samples.push(Number(process.hrtime.bigint() - started) / 1000 / (perRound * spansPerRun));
+  }
+  return median(samples);
+}
+
+/** What @clickhouse/client does to rows for a JSONEachRow insert. */
+function serializeRows(rows: RowsByTable): number {
+  let bytes = 0;
+  for (const table in rows) for (const row of rows[table as TableName]!) bytes += JSON.stringify(row).length + 1;
+  return bytes;
+}
+
+function newPipeline(): Pipeline {
+  return new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 100_000 });
+}
+
+function cpuBench(payload: TracePayload) {
+  const pipeline = newPipeline();
+  const requestType = loadOtlpSchema().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+  const spans = decodeTraces(payload.protobuf);
+  return {
+    decodeHandUs: microsPerSpan(() => void decodeTraces(payload.protobuf), payload.spanCount),
+    decodeProtobufjsUs: microsPerSpan(() => void requestType.decode(payload.protobuf), payload.spanCount),
+    decodeProtobufjsMappedUs: microsPerSpan(() => void decodeTracesProtobufjs(payload.protobuf), payload.spanCount),
+    normalizePriceRowsUs: microsPerSpan(() => void pipeline.processSpans(spans), payload.spanCount),
+    serializeUs: (() => {
+      const rows = pipeline.processSpans(spans).rows;
+      return microsPerSpan(() => void serializeRows(rows), payload.spanCount);
+    })(),
+    totalUs: microsPerSpan(() => void serializeRows(pipeline.processSpans(decodeTraces(payload.protobuf)).rows), payload.spanCount),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('processor did not become ready');
+}
+
+async function endToEndBench(payloads: TracePayload[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-e2e-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['processor/dist/main.js'], {
+    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(url);
+    let next = 0;
+    let failures = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < REQUESTS) {
+          const payload = payloads[next++ % payloads.length];
+          const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload.protobuf });
+          await res.arrayBuffer();
+          if (res.status !== 200) failures++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const counted = await fetch(`${url}/sql`, { method: 'POST', body: 'SELECT count() FROM otel_traces FORMAT TSV' });
+    const storedSpans = Number((await counted.text()).trim());
+    const spans = REQUESTS * SPANS;
+    return { spans, storedSpans, failures, seconds, spansPerSecond: spans / seconds };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function insertCeilingBench(payloads: TracePayload[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-raw-'));
+  const config = loadConfig({ RAGSCOPE_DATA_DIR: dataDir });
+  const store = await openStore(config, { timeoutSeconds: 30, maxRows: 1000 });
+  try {
+    await migrate(store.writer, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+    const pipeline = newPipeline();
+    const prebuilt = payloads.map((p) => pipeline.processSpans(decodeTraces(p.protobuf)).rows);
+    // The write queue flushes when one table holds BATCH_ROWS rows: mirror that.
+    const rowsPerRequest = prebuilt[0].otel_traces!.length;
+    const requestsPerBatch = Math.max(1, Math.ceil(BATCH_ROWS / rowsPerRequest));
+    const started = performance.now();
+    for (let done = 0; done < REQUESTS; done += requestsPerBatch) {
+      const batch: Record<TableName, Record<string, unknown>[]> = { otel_traces: [], genai_spans: [], otel_logs: [] };
+      for (let i = done; i < Math.min(REQUESTS, done + requestsPerBatch); i++) {
+        const rows = prebuilt[i % prebuilt.length];
+        batch.otel_traces.push(...rows.otel_traces!);
+        batch.genai_spans.push(...rows.genai_spans!);
+      }
+      await Promise.all(
+        (['otel_traces', 'genai_spans'] as const).map((table) => store.writer.insert({ table, values: batch[table], format: 'JSONEachRow' })),
+      );
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const spans = REQUESTS * SPANS;
+    return { spans, seconds, spansPerSecond: spans / seconds, rowsPerTablePerInsert: requestsPerBatch * rowsPerRequest };
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const payloads = Array.from({ length: Number(args.distinct) }, (_, i) =>
+    buildGenAiTracePayload({ spanCount: SPANS, startMs: Date.now() - 3_600_000 + i * 60_000 }),
+  );
+  console.log(`ragscope bench:ingest — node ${process.version}, ${REQUESTS} requests × ${SPANS} spans, concurrency ${CONCURRENCY}`);
+  console.log(`payload: ${payloads[0].protobuf.length} bytes protobuf per ${SPANS}-span request`);
+
+  const cpu = cpuBench(payloads[0]);
+  console.log('\n(1) processor CPU per span, one core, no database');
+  console.log(`  decode (hand-written protobuf)     ${cpu.decodeHandUs.toFixed(2)} µs`);
+  console.log(`  normalize + dedupe + price + rows   ${cpu.normalizePriceRowsUs.toFixed(2)} µs`);
+  console.log(`  JSONEachRow serialization           ${cpu.serializeUs.toFixed(2)} µs`);
+  console.log(`  total (measured together)           ${cpu.totalUs.toFixed(2)} µs  → ${Math.round(1e6 / cpu.totalUs).toLocaleString('en-US')} spans/s/core (target ≤ 10 µs)`);
+  console.log('(3) generic protobufjs decode of the same payload');
+  console.log(`  protobufjs decode only              ${cpu.decodeProtobufjsUs.toFixed(2)} µs  (hand decoder ${(cpu.decodeProtobufjsUs / cpu.decodeHandUs).toFixed(2)}× faster)`);
+  console.log(`  protobufjs + mapping to DecodedSpan ${cpu.decodeProtobufjsMappedUs.toFixed(2)} µs  (hand decoder ${(cpu.decodeProtobufjsMappedUs / cpu.decodeHandUs).toFixed(2)}× faster)`);
+
+  const ceiling = await insertCeilingBench(payloads);
+  console.log(`\n(4) raw insert ceiling: pre-built rows, ${ceiling.rowsPerTablePerInsert} rows per table per insert`);
+  console.log(`  ${Math.round(ceiling.spansPerSecond).toLocaleString('en-US')} spans/s (${ceiling.spans} spans in ${ceiling.seconds.toFixed(2)} s)`);
+
+  const e2e = await endToEndBench(payloads);
+  console.log('\n(2) end to end: OTLP protobuf over HTTP → processor → rows committed');
+  console.log(`  ${Math.round(e2e.spansPerSecond).toLocaleString('en-US')} spans/s (${e2e.spans} spans in ${e2e.seconds.toFixed(2)} s; stored ${e2e.storedSpans}; non-200 answers ${e2e.failures})`);
+  const ratio = e2e.spansPerSecond / ceiling.spansPerSecond;
+  console.log(`  = ${(ratio * 100).toFixed(0)}% of the raw insert ceiling (target ≥ 50%)`);
+
+  mkdirSync('bench/results', { recursive: true });
+  const result = {
+    benchmark: 'ingest',
+    date: new Date().toISOString(),
+    node: process.version,
+    parameters: { requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, batchRows: BATCH_ROWS },
+    cpuMicrosPerSpan: cpu,
+    endToEnd: e2e,
+    insertCeiling: ceiling,
+    endToEndVsCeiling: ratio,
+  };
+  writeFileSync('bench/results/ingest.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('\nwrote bench/results/ingest.json');
+}
+
+void main();
