@@ -141,13 +141,22 @@ function otlpUrl(endpoint: string | undefined, path: string): string | undefined
   return endpoint ? `${endpoint.replace(/\/+$/, '')}${path}` : undefined;
 }
 
+/**
+ * Export timeout: `OTEL_EXPORTER_OTLP_(TRACES|LOGS_)TIMEOUT` when set, else 5 s (the OTel default is 10 s).
+ * The OTLP exporter retries a refused connection until this deadline with timers that keep the process
+ * alive, so it bounds how long a dead endpoint can delay the exit of a short-lived process.
+ */
+function exportTimeout(signal: 'TRACES' | 'LOGS'): number {
+  return numberFromEnv(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`) ?? numberFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT') ?? 5000;
+}
+
 function createTraceExporter(o: RegisterOptions): SpanExporter {
-  const config = { url: otlpUrl(o.endpoint, '/v1/traces'), headers: o.headers };
+  const config = { url: otlpUrl(o.endpoint, '/v1/traces'), headers: o.headers, timeoutMillis: exportTimeout('TRACES') };
   return protocolFor('TRACES', o.protocol) === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config);
 }
 
 function createLogExporter(o: RegisterOptions): LogRecordExporter {
-  const config = { url: otlpUrl(o.endpoint, '/v1/logs'), headers: o.headers };
+  const config = { url: otlpUrl(o.endpoint, '/v1/logs'), headers: o.headers, timeoutMillis: exportTimeout('LOGS') };
   return protocolFor('LOGS', o.protocol) === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config);
 }
 
@@ -178,8 +187,14 @@ class Stats implements TelemetryStats {
  * (one diag line, no counter) when its queue is full. `pending` counts spans handed to the batch
  * processor and not yet reported back by the exporter.
  */
-class CountingBatchSpanProcessor implements SpanProcessor {
+/** What the bounded processors share: pending items can be written off when shutdown times out. */
+interface Abandonable {
+  abandon(reason: string): void;
+}
+
+class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
   private pending = 0;
+  private closed = false;
   private readonly inner: BatchSpanProcessor;
   constructor(
     exporter: SpanExporter,
@@ -192,6 +207,7 @@ class CountingBatchSpanProcessor implements SpanProcessor {
         const report = (r: ExportResult) => {
           if (reported) return;
           reported = true;
+          if (this.closed) return done(r);
           this.pending = Math.max(0, this.pending - spans.length);
           if (r.code === ExportResultCode.SUCCESS) this.stats.spansExported += spans.length;
           else {
@@ -214,9 +230,15 @@ class CountingBatchSpanProcessor implements SpanProcessor {
   onStart(span: Span, ctx: Context): void {
     this.inner.onStart(span, ctx);
   }
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending > 0) this.stats.dropped('spans', this.pending, reason);
+    this.pending = 0;
+  }
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.pending >= this.maxQueueSize) {
+    if (this.closed || this.pending >= this.maxQueueSize) {
       this.stats.dropped('spans', 1, 'queue full');
       return;
     }
@@ -231,8 +253,9 @@ class CountingBatchSpanProcessor implements SpanProcessor {
   }
 }
 
-class CountingBatchLogRecordProcessor implements LogRecordProcessor {
+class CountingBatchLogRecordProcessor implements LogRecordProcessor, Abandonable {
   private pending = 0;
+  private closed = false;
   private readonly inner: BatchLogRecordProcessor;
   constructor(
     exporter: LogRecordExporter,
@@ -245,6 +268,7 @@ class CountingBatchLogRecordProcessor implements LogRecordProcessor {
         const report = (r: ExportResult) => {
           if (reported) return;
           reported = true;
+          if (this.closed) return done(r);
           this.pending = Math.max(0, this.pending - records.length);
           if (r.code === ExportResultCode.SUCCESS) this.stats.logsExported += records.length;
           else {
@@ -270,8 +294,14 @@ class CountingBatchLogRecordProcessor implements LogRecordProcessor {
       exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
     });
   }
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending > 0) this.stats.dropped('logs', this.pending, reason);
+    this.pending = 0;
+  }
   onEmit(record: ReadWriteLogRecord): void {
-    if (this.pending >= this.maxQueueSize) {
+    if (this.closed || this.pending >= this.maxQueueSize) {
       this.stats.dropped('logs', 1, 'queue full');
       return;
     }
@@ -286,9 +316,12 @@ class CountingBatchLogRecordProcessor implements LogRecordProcessor {
   }
 }
 
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+function withTimeout(p: Promise<unknown>, ms: number, onTimeout?: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
+    const t = setTimeout(() => {
+      onTimeout?.();
+      resolve();
+    }, ms);
     t.unref?.();
     p.then(
       () => {
@@ -351,10 +384,19 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     ];
     const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
     const logsOff = process.env.OTEL_LOGS_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.logExporter;
+    const bounded: Abandonable[] = [];
     const spanProcessors: SpanProcessor[] = [new RagscopeSpanProcessor(), ...(options.spanProcessors ?? [])];
-    if (!tracesOff) spanProcessors.push(new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats));
+    if (!tracesOff) {
+      const p = new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats);
+      bounded.push(p);
+      spanProcessors.push(p);
+    }
     const logRecordProcessors: LogRecordProcessor[] = [new RagscopeLogRecordProcessor()];
-    if (!logsOff) logRecordProcessors.push(new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats));
+    if (!logsOff) {
+      const p = new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats);
+      bounded.push(p);
+      logRecordProcessors.push(p);
+    }
 
     const sdk = new NodeSDK({
       serviceName: options.serviceName,
@@ -378,7 +420,13 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
         return withTimeout(Promise.all([safePromise(() => flushTraces()), safePromise(() => flushLogs())]), timeout);
       },
       shutdown: () => {
-        shutdownPromise ??= withTimeout(safePromise(() => sdk.shutdown()), timeout).then(() => {
+        // What is still unexported when shutdown ends (or times out) is written off as dropped: an export
+        // still retrying at that point cannot deliver any more.
+        const writeOff = () => {
+          for (const p of bounded) p.abandon('not exported at shutdown');
+        };
+        shutdownPromise ??= withTimeout(safePromise(() => sdk.shutdown()), timeout, writeOff).then(() => {
+          writeOff();
           if (globals[HANDLE] === handle) delete globals[HANDLE];
         });
         return shutdownPromise;
