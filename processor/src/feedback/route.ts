@@ -1,6 +1,6 @@
 // POST /v1/feedback: user feedback as JSON.
 //   { feedback_id?, trace_id | response_id, span_id?, thumbs: "up"|"down" | rating: 1-5 | score: 0..1,
-//     comment?, tags?, user_id? }
+//     comment?, tags?, user_id?, timestamp? }   (timestamp: when it was given, epoch ms or ISO 8601; default now)
 // → 201 { feedback_id } once stored. Resubmitting a feedback_id stores a newer version: latest wins.
 // → 400 { error, fields: { <field>: <what is wrong> } } for anything invalid.
 import { randomUUID } from 'node:crypto';
@@ -35,7 +35,16 @@ export const FIELD_MESSAGES = {
   comment: `must be a string of at most ${MAX_COMMENT_CHARS} characters`,
   tags: `must be an array of at most ${MAX_TAGS} non-empty strings of at most ${MAX_TAG_CHARS} characters`,
   user_id: 'must be a string of at most 256 characters',
+  timestamp: 'must be epoch milliseconds or an ISO 8601 date-time, after 2000 and not in the future',
 } as const;
+
+/** Clock skew tolerated on client timestamps. */
+const MAX_FUTURE_MS = 5 * 60_000;
+const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+
+function timestampMs(v: number | string): number {
+  return typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+}
 
 type Field = keyof typeof FIELD_MESSAGES;
 
@@ -53,6 +62,13 @@ export const feedbackSchema = z.strictObject({
   comment: z.string().max(MAX_COMMENT_CHARS).optional(),
   tags: z.array(z.string().min(1).max(MAX_TAG_CHARS)).max(MAX_TAGS).optional(),
   user_id: z.string().max(256).optional(),
+  timestamp: z
+    .union([z.number().int(), z.string().min(1).max(64)])
+    .refine((v) => {
+      const ms = timestampMs(v);
+      return Number.isFinite(ms) && ms >= MIN_TIMESTAMP_MS && ms <= Date.now() + MAX_FUTURE_MS;
+    })
+    .optional(),
 });
 
 export type FeedbackBody = z.infer<typeof feedbackSchema>;
@@ -88,11 +104,12 @@ export function validateFeedback(raw: unknown): FeedbackValidation {
 
 export function feedbackInputFrom(body: FeedbackBody, tenant: string, nowMs: number = Date.now()): FeedbackInput {
   const kind = body.thumbs !== undefined ? 'thumbs' : body.rating !== undefined ? 'rating' : 'score';
+  const timeMs = body.timestamp !== undefined ? Math.trunc(timestampMs(body.timestamp)) : nowMs;
   return {
     tenant,
     feedbackId: body.feedback_id ?? randomUUID(),
-    version: nextApiVersion(nowMs),
-    timeMs: nowMs,
+    version: nextApiVersion(timeMs),
+    timeMs,
     source: 'api',
     kind,
     thumbs: body.thumbs ?? null,

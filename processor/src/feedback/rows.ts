@@ -112,12 +112,14 @@ export function toEvaluationRow(e: EvaluationInput): Record<string, unknown> {
   };
 }
 
-let lastVersion = 0n;
+let sequence = 0;
 
-/** Receive-time version for API submissions: nanoseconds since epoch, strictly increasing in this process. */
-export function nextApiVersion(nowMs: number = Date.now()): bigint {
-  let v = BigInt(Math.trunc(nowMs)) * 1_000_000n;
-  if (v <= lastVersion) v = lastVersion + 1n;
-  lastVersion = v;
-  return v;
+/**
+ * Version of an API submission: the time it was given (ms, client-supplied `timestamp` or receive time) in
+ * nanoseconds, plus a per-process sequence in the sub-millisecond digits so two submissions within the
+ * same millisecond still order by arrival. A later-given version wins, whatever order requests arrive in.
+ */
+export function nextApiVersion(timeMs: number = Date.now()): bigint {
+  sequence = (sequence + 1) % 1_000_000;
+  return BigInt(Math.trunc(timeMs)) * 1_000_000n + BigInt(sequence);
 }
