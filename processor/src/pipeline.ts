@@ -1,7 +1,7 @@
 // receive → normalize → derive → store: turns decoded OTLP into rows for the write queue.
 import type { DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
 import { MODEL_CALL_OPERATIONS } from './model.js';
-import { normalizeSpan, UsageDeduplicator } from './normalize/index.js';
+import { normalizeSpan, UsageDeduplicator, type SpanRecordPair } from './normalize/index.js';
 import { computeCost, type PriceBook } from './derive/index.js';
 import { toGenAiRow, toLogRow, toTraceRow } from './store/rows.js';
 import type { RowsByTable } from './store/write-queue.js';
@@ -46,7 +46,8 @@ export class Pipeline {
 
   processSpans(spans: DecodedSpan[]): ProcessedBatch {
     const traceRows: Record<string, unknown>[] = [];
-    const genai: { span: DecodedSpan; record: GenAiRecord }[] = [];
+    // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
+    const pairs: SpanRecordPair[] = [];
     const reasons: string[] = [];
     let rejected = 0;
 
@@ -59,17 +60,18 @@ export class Pipeline {
         continue;
       }
       traceRows.push(toTraceRow(span));
-      const record = normalizeSpan(span);
-      if (record) genai.push({ span, record });
+      pairs.push({ span, record: normalizeSpan(span) });
     }
 
-    this.dedupe.markBatch(genai);
+    this.dedupe.markBatch(pairs);
     const { metrics, priceBook, tenant } = this.deps;
-    const genaiRows = genai.map(({ span, record }) => {
+    const genaiRows: Record<string, unknown>[] = [];
+    for (const { span, record } of pairs) {
+      if (!record) continue;
       const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
       if (metrics) this.observe(metrics, record, cost.source);
-      return toGenAiRow(span, record, cost, tenant);
-    });
+      genaiRows.push(toGenAiRow(span, record, cost, tenant));
+    }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
     return {
