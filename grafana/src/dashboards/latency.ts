@@ -1,0 +1,269 @@
+import { buildDashboard, UID } from '../dashboard.js';
+import { normalizeSql } from '../clickhouse.js';
+import { barChartPanel, dashboardUrl, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
+import { periodStatSql, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TRACE_LINK_SQL } from '../sql.js';
+import { filterClause, slaVariable } from '../variables.js';
+
+const MERGE_IF = QUANTILES.replace('Merge', 'MergeIf');
+const REQUEST = "RagStage = 'request'";
+
+const requestPercentile = (name: string, idx: number) =>
+  periodStatSql({
+    name,
+    table: T.latencyHourly,
+    timeColumn: 'Hour',
+    value: (c) => `${MERGE_IF}(DurationQuantiles, ${c})[${idx}]`,
+    where: REQUEST,
+  });
+
+/** Calls slower than $sla_ms, from the latency histogram (exact for thresholds on its ladder). */
+const breaches = (histogram: string) => `arraySum(mapValues(mapFilter((b, n) -> b >= $sla_ms, sumMap(${histogram}))))`;
+
+export function latencyDashboard() {
+  return buildDashboard({
+    uid: UID.latency,
+    title: 'ragscope / Latency',
+    description: 'End-to-end and per-stage latency percentiles, time to first token, SLA breaches and the slowest requests (opening their traces).',
+    extraVariables: [slaVariable()],
+    sections: [
+      {
+        panels: [
+          statPanel({
+            title: 'p50 request latency',
+            description: 'Median end-to-end request latency.',
+            sql: requestPercentile('p50', Q_INDEX.p50),
+            unit: 'ms',
+            decimals: 0,
+            upIsBad: true,
+            size: { w: 4, h: 4 },
+          }),
+          statPanel({
+            title: 'p95 request latency',
+            description: '95th percentile of end-to-end request latency.',
+            sql: requestPercentile('p95', Q_INDEX.p95),
+            unit: 'ms',
+            decimals: 0,
+            upIsBad: true,
+            size: { w: 5, h: 4 },
+          }),
+          statPanel({
+            title: 'p99 request latency',
+            description: '99th percentile of end-to-end request latency.',
+            sql: requestPercentile('p99', Q_INDEX.p99),
+            unit: 'ms',
+            decimals: 0,
+            upIsBad: true,
+            size: { w: 5, h: 4 },
+          }),
+          statPanel({
+            title: 'TTFT p95 (streaming)',
+            description: '95th percentile of time to first token over streaming LLM calls.',
+            sql: periodStatSql({
+              name: 'TTFT p95',
+              table: T.latencyHourly,
+              timeColumn: 'Hour',
+              value: (c) => `${MERGE_IF}(TtftQuantiles, ${c} AND TtftCount > 0)[${Q_INDEX.p95}]`,
+            }),
+            unit: 'ms',
+            decimals: 0,
+            upIsBad: true,
+            size: { w: 5, h: 4 },
+          }),
+          statPanel({
+            title: 'SLA breach rate',
+            description: 'Share of requests slower than the SLA selected above ($sla_ms ms).',
+            sql: periodStatSql({
+              name: 'over SLA',
+              table: T.latencyHourly,
+              timeColumn: 'Hour',
+              value: (c) =>
+                `arraySum(mapValues(mapFilter((b, n) -> b >= $sla_ms, sumMapIf(DurationHistogram, ${c})))) / nullIf(sumIf(Calls, ${c}), 0)`,
+              where: REQUEST,
+            }),
+            unit: 'percentunit',
+            decimals: 2,
+            upIsBad: true,
+            valueThresholds: [
+              { value: null, color: 'green' },
+              { value: 0.01, color: 'orange' },
+              { value: 0.05, color: 'red' },
+            ],
+            size: { w: 5, h: 4 },
+          }),
+        ],
+      },
+      {
+        row: 'Over time',
+        panels: [
+          timeSeriesPanel({
+            title: 'Request latency percentiles',
+            description: 'p50 / p90 / p95 / p99 of end-to-end request latency, with the SLA as a dashed line.',
+            sql: normalizeSql(`
+              WITH ${QUANTILES}(DurationQuantiles) AS q
+              SELECT
+                $__timeInterval(Hour) AS time,
+                q[${Q_INDEX.p50}] AS p50, q[${Q_INDEX.p90}] AS p90, q[${Q_INDEX.p95}] AS p95, q[${Q_INDEX.p99}] AS p99,
+                toFloat64($sla_ms) AS SLA
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+              GROUP BY time
+              ORDER BY time
+            `),
+            unit: 'ms',
+            legendCalcs: ['mean', 'max'],
+            overrides: [
+              {
+                name: 'SLA',
+                properties: [
+                  { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+                  { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+                  { id: 'custom.fillOpacity', value: 0 },
+                ],
+              },
+            ],
+          }),
+          timeSeriesPanel({
+            title: 'SLA breach rate',
+            description: 'Share of requests slower than $sla_ms ms, per interval.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, ${breaches('DurationHistogram')} / sum(Calls) AS "over SLA"
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+              GROUP BY time
+              ORDER BY time
+            `),
+            unit: 'percentunit',
+            min: 0,
+          }),
+          timeSeriesPanel({
+            title: 'p95 per stage',
+            description: 'p95 duration of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end).',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND RagStage != '' AND ${filterClause()}
+              GROUP BY time, RagStage
+              ORDER BY time, RagStage
+            `),
+            unit: 'ms',
+            seriesBy: 'RagStage',
+            legendCalcs: ['mean', 'max'],
+          }),
+          timeSeriesPanel({
+            title: 'p95 per model',
+            description: 'p95 duration of LLM calls, per model.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND Model != '' AND ${filterClause()}
+              GROUP BY time, Model
+              ORDER BY time, Model
+            `),
+            unit: 'ms',
+            seriesBy: 'Model',
+            legendCalcs: ['mean', 'max'],
+          }),
+          timeSeriesPanel({
+            title: 'Time to first token p95 per model',
+            description: 'p95 time to first token of streaming calls, per model.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(TtftQuantiles)[${Q_INDEX.p95}] AS ttft_p95
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND TtftCount > 0 AND ${filterClause()}
+              GROUP BY time, Model
+              ORDER BY time, Model
+            `),
+            unit: 'ms',
+            seriesBy: 'Model',
+            legendCalcs: ['mean', 'max'],
+          }),
+          barChartPanel({
+            title: 'Request latency distribution',
+            description: 'Requests per latency bucket (lower bound of each histogram bucket).',
+            sql: normalizeSql(`
+              SELECT
+                if(bucket < 1000, concat(toString(bucket), ' ms'), concat(toString(bucket / 1000), ' s')) AS bucket_from,
+                requests
+              FROM (
+                SELECT arrayJoin(arrayZip(mapKeys(h), mapValues(h))) AS kv, kv.1 AS bucket, kv.2 AS requests
+                FROM (
+                  SELECT sumMap(DurationHistogram) AS h
+                  FROM ${T.latencyHourly}
+                  WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+                )
+              )
+              ORDER BY bucket
+            `),
+            unit: 'short',
+            xField: 'bucket_from',
+          }),
+        ],
+      },
+      {
+        row: 'Breakdown',
+        panels: [
+          tablePanel({
+            title: 'Latency by stage and model',
+            description: 'Percentiles per RAG stage and model over the time range.',
+            sql: normalizeSql(`
+              WITH ${QUANTILES}(DurationQuantiles) AS q
+              SELECT
+                RagStage AS stage, Model AS model, sum(Calls) AS calls, sum(Errors) / sum(Calls) AS error_rate,
+                q[${Q_INDEX.p50}] AS p50, q[${Q_INDEX.p90}] AS p90, q[${Q_INDEX.p95}] AS p95, q[${Q_INDEX.p99}] AS p99,
+                toFloat64(max(DurationMaxMs)) AS max
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              GROUP BY stage, model
+              ORDER BY calls DESC
+              LIMIT 100
+            `),
+            columns: [
+              { name: 'error_rate', unit: 'percentunit', decimals: 2 },
+              ...['p50', 'p90', 'p95', 'p99', 'max'].map((n) => ({ name: n, unit: 'ms', decimals: 0 })),
+            ],
+            size: { w: 12, h: 10 },
+          }),
+          tablePanel({
+            title: 'Errors by type',
+            description: 'Requests with an error, per error type (RateLimitError = HTTP 429 / throttling).',
+            sql: normalizeSql(`
+              SELECT arrayJoin(if(empty(ErrorTypes), ['(request failed)'], ErrorTypes)) AS error_type, count() AS requests, any(TraceId) AS example_trace
+              FROM ${requestsView()}
+              WHERE HasError = 1 AND ${filterClause(REQUEST_COLUMNS)}
+              GROUP BY error_type
+              ORDER BY requests DESC
+              LIMIT 50
+            `),
+            columns: [{ name: 'example_trace', links: [traceLink(TRACE_LINK_SQL)] }],
+            size: { w: 12, h: 10 },
+          }),
+          tablePanel({
+            title: 'Slowest requests',
+            description: 'The 50 slowest requests of the range with their stage breakdown. Click a trace id to open the trace in Grafana\'s trace view.',
+            sql: normalizeSql(`
+              SELECT
+                toDateTime64(StartTime, 3) AS time, TraceId AS trace_id, toString(ServiceName) AS service, Model AS model,
+                toFloat64(TotalMs) AS total, RetrievalMs AS retrieval, RerankMs AS rerank, GenerationMs AS generation,
+                TimeToFirstTokenMs AS ttft, TotalTokens AS tokens, toFloat64(CostUSD) AS cost,
+                if(HasError = 1, 'error', 'ok') AS status
+              FROM ${requestsView()}
+              WHERE ${filterClause(REQUEST_COLUMNS)}
+              ORDER BY TotalMs DESC
+              LIMIT 50
+            `),
+            columns: [
+              { name: 'trace_id', links: [traceLink(TRACE_LINK_SQL)], width: 290 },
+              ...['retrieval', 'rerank', 'generation', 'ttft'].map((n) => ({ name: n, unit: 'ms', decimals: 0 })),
+              { name: 'total', unit: 'ms', decimals: 0, display: 'gauge' as const, thresholds: [{ value: null, color: 'green' }, { value: 5000, color: 'orange' }, { value: 10000, color: 'red' }] },
+              { name: 'cost', unit: 'currencyUSD', decimals: 4 },
+              { name: 'status', display: 'color-text' as const, mappings: [{ type: 'value', options: { error: { color: 'red', index: 0 }, ok: { color: 'green', index: 1 } } }] as never },
+            ],
+            sortBy: { name: 'total', desc: true },
+            links: [{ title: 'Tokens & cost', url: dashboardUrl(UID.tokensCost) }],
+            size: { w: 24, h: 12 },
+          }),
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,195 @@
+import { buildDashboard, UID } from '../dashboard.js';
+import { normalizeSql } from '../clickhouse.js';
+import { barGaugePanel, dashboardUrl, statPanel, timeSeriesPanel } from '../panels.js';
+import { periodStatSql, QUANTILES, Q_INDEX, T } from '../sql.js';
+import { filterClause } from '../variables.js';
+import { thumbsUpStatSql } from '../feedback.js';
+
+const usage = (name: string, value: (c: string) => string, where?: string) =>
+  periodStatSql({ name, table: T.usageHourly, timeColumn: 'Hour', value, where });
+
+export function overviewDashboard() {
+  return buildDashboard({
+    uid: UID.overview,
+    title: 'ragscope / Overview',
+    description: 'Requests, errors, cost, tokens, latency, feedback and unpriced calls of your LLM / RAG services, each versus the previous period of the same length.',
+    sections: [
+      {
+        panels: [
+          statPanel({
+            title: 'Requests',
+            description: 'End-user requests (request root spans) in the time range; change versus the previous period of the same length.',
+            sql: usage('Requests', (c) => `sumIf(Requests, ${c})`),
+            unit: 'short',
+            size: { w: 4, h: 4 },
+            links: [{ title: 'Usage patterns', url: dashboardUrl(UID.usage) }],
+          }),
+          statPanel({
+            title: 'Error rate',
+            description: 'Share of GenAI calls (LLM, embedding, retrieval and stage spans) that ended in error.',
+            sql: usage('Errors', (c) => `sumIf(Errors, ${c}) / nullIf(sumIf(Calls, ${c}), 0)`),
+            unit: 'percentunit',
+            decimals: 2,
+            upIsBad: true,
+            valueThresholds: [
+              { value: null, color: 'green' },
+              { value: 0.02, color: 'orange' },
+              { value: 0.05, color: 'red' },
+            ],
+            size: { w: 3, h: 4 },
+            links: [{ title: 'Latency and errors', url: dashboardUrl(UID.latency) }],
+          }),
+          statPanel({
+            title: 'Cost',
+            description: 'Spend in USD, priced at ingest from the price book (unpriced calls count as 0: see "Unpriced calls").',
+            sql: usage('Cost', (c) => `sumIf(CostUSD, ${c})`),
+            unit: 'currencyUSD',
+            decimals: 2,
+            upIsBad: true,
+            size: { w: 4, h: 4 },
+            links: [{ title: 'Tokens & cost', url: dashboardUrl(UID.tokensCost) }],
+          }),
+          statPanel({
+            title: 'Tokens',
+            description: 'Input (including cached) plus output (including reasoning) tokens.',
+            sql: usage('Tokens', (c) => `sumIf(InputTokens + OutputTokens, ${c})`),
+            unit: 'short',
+            upIsBad: true,
+            size: { w: 3, h: 4 },
+            links: [{ title: 'Tokens & cost', url: dashboardUrl(UID.tokensCost) }],
+          }),
+          statPanel({
+            title: 'p95 latency',
+            description: '95th percentile of end-to-end request latency (request root spans).',
+            sql: periodStatSql({
+              name: 'p95',
+              table: T.latencyHourly,
+              timeColumn: 'Hour',
+              value: (c) => `${QUANTILES.replace('Merge', 'MergeIf')}(DurationQuantiles, ${c})[${Q_INDEX.p95}]`,
+              where: "RagStage = 'request'",
+            }),
+            unit: 'ms',
+            decimals: 0,
+            upIsBad: true,
+            size: { w: 4, h: 4 },
+            links: [{ title: 'Latency', url: dashboardUrl(UID.latency) }],
+          }),
+          statPanel({
+            title: 'Thumbs up',
+            description: 'Share of thumbs-up among thumbs feedback on the requests of the time range.',
+            sql: thumbsUpStatSql(),
+            unit: 'percentunit',
+            decimals: 1,
+            valueThresholds: [
+              { value: null, color: 'red' },
+              { value: 0.6, color: 'orange' },
+              { value: 0.8, color: 'green' },
+            ],
+            size: { w: 3, h: 4 },
+            links: [{ title: 'Feedback & evaluations', url: dashboardUrl(UID.feedback) }],
+          }),
+          statPanel({
+            title: 'Unpriced calls',
+            description: 'Calls that reported token usage for a model with no price in the price book: their cost is missing. Add the model to your price book (RAGSCOPE_PRICES_FILE).',
+            sql: usage('Unpriced', (c) => `sumIf(UnpricedCalls, ${c})`),
+            unit: 'short',
+            upIsBad: true,
+            valueThresholds: [
+              { value: null, color: 'green' },
+              { value: 1, color: 'red' },
+            ],
+            size: { w: 3, h: 4 },
+            links: [{ title: 'Unpriced models', url: dashboardUrl(UID.tokensCost) }],
+          }),
+        ],
+      },
+      {
+        panels: [
+          timeSeriesPanel({
+            title: 'Cost over time by model',
+            description: 'USD per interval, stacked by model.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, Model, toFloat64(sum(CostUSD)) AS cost
+              FROM ${T.usageHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              GROUP BY time, Model
+              ORDER BY time, Model
+            `),
+            unit: 'currencyUSD',
+            decimals: 2,
+            bars: true,
+            stacked: true,
+            seriesBy: 'Model',
+            legendCalcs: ['sum'],
+          }),
+          timeSeriesPanel({
+            title: 'Requests over time by service',
+            description: 'Requests per interval, stacked by service.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, ServiceName, sum(Requests) AS requests
+              FROM ${T.usageHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              GROUP BY time, ServiceName
+              ORDER BY time, ServiceName
+            `),
+            unit: 'short',
+            stacked: true,
+            seriesBy: 'ServiceName',
+            legendCalcs: ['sum'],
+          }),
+        ],
+      },
+      {
+        panels: [
+          timeSeriesPanel({
+            title: 'Errors and rate limits',
+            description: 'Failed calls and rate-limited calls (HTTP 429, RateLimitError, throttling) per interval.',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, sum(Errors) AS "errors", sum(RateLimited) AS "rate limited"
+              FROM ${T.usageHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              GROUP BY time
+              ORDER BY time
+            `),
+            unit: 'short',
+            bars: true,
+            size: { w: 8, h: 8 },
+            links: [{ title: 'Latency and errors', url: dashboardUrl(UID.latency) }],
+          }),
+          timeSeriesPanel({
+            title: 'p95 latency per stage',
+            description: 'p95 duration of each RAG stage (request = end to end).',
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
+              FROM ${T.latencyHourly}
+              WHERE $__timeFilter(Hour) AND RagStage != '' AND ${filterClause()}
+              GROUP BY time, RagStage
+              ORDER BY time, RagStage
+            `),
+            unit: 'ms',
+            seriesBy: 'RagStage',
+            size: { w: 8, h: 8 },
+            links: [{ title: 'Latency', url: dashboardUrl(UID.latency) }],
+          }),
+          barGaugePanel({
+            title: 'Top models by cost',
+            description: 'Spend per model over the time range.',
+            sql: normalizeSql(`
+              SELECT Model, toFloat64(sum(CostUSD)) AS cost
+              FROM ${T.usageHourly}
+              WHERE $__timeFilter(Hour) AND Model != '' AND ${filterClause()}
+              GROUP BY Model
+              HAVING cost > 0
+              ORDER BY cost DESC
+              LIMIT 10
+            `),
+            unit: 'currencyUSD',
+            decimals: 2,
+            size: { w: 8, h: 8 },
+            links: [{ title: 'Tokens & cost', url: dashboardUrl(UID.tokensCost) }],
+          }),
+        ],
+      },
+    ],
+  });
+}
