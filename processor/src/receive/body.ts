@@ -137,7 +137,12 @@ function collectBody(req: IncomingMessage, coding: ContentCoding, maxBytes: numb
     };
 
     const createDecompressor = (kind: 'gzip' | 'deflate', firstChunk: Buffer | undefined): Transform => {
-      const stream = kind === 'gzip' ? createGunzip(ZLIB_OPTIONS) : isZlibWrapped(firstChunk) ? createInflate(ZLIB_OPTIONS) : createInflateRaw(ZLIB_OPTIONS);
+      const stream =
+        kind === 'gzip'
+          ? createGunzip(ZLIB_OPTIONS)
+          : isZlibWrapped(firstChunk)
+            ? createInflate(ZLIB_OPTIONS)
+            : createInflateRaw(ZLIB_OPTIONS);
       stream.on('data', onBodyData);
       stream.on('end', () => settle(undefined));
       stream.on('error', (err: Error) => settle(new HttpError(400, `invalid ${kind} request body: ${err.message}`)));

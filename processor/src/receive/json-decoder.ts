@@ -366,7 +366,9 @@ function double(value: unknown, path: FieldPath, leaf: string): number {
 }
 
 function quote(value: unknown): string {
-  const text =
-    typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' ? String(value) : describe(value);
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else text = describe(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -38,6 +38,8 @@ const TRUNCATED_FIXED32 = 'truncated fixed32 field';
 // skips the native string creation and hands V8 already-internalized property keys.
 const INTERN_MAX_LENGTH = 40;
 const INTERN_SLOTS = 4096;
+/** Top 12 bits of the 32-bit hash select one of the 4096 slots. */
+const INTERN_SHIFT = 20;
 const internTable: (string | undefined)[] = new Array(INTERN_SLOTS);
 
 export class ProtobufReader {
@@ -141,9 +143,9 @@ export class ProtobufReader {
     if (length > INTERN_MAX_LENGTH) return buf.toString('utf8', start, stop);
     // A sampled hash (length, both ends, middle) is enough to pick a slot; the full compare decides.
     const last = stop - 1;
-    const slot =
-      (Math.imul(length ^ (buf[start] << 8) ^ (buf[last] << 16) ^ (buf[start + (length >> 1)] << 24) ^ (buf[last - (length >> 2)] << 4), 0x9e3779b1) >>> 20) &
-      (INTERN_SLOTS - 1);
+    const sample =
+      length ^ (buf[start] << 8) ^ (buf[last] << 16) ^ (buf[start + (length >> 1)] << 24) ^ (buf[last - (length >> 2)] << 4);
+    const slot = Math.imul(sample, 0x9e3779b1) >>> INTERN_SHIFT;
     const cached = internTable[slot];
     if (cached !== undefined && cached.length === length) {
       let i = 0;
