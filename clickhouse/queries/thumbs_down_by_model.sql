@@ -1,0 +1,31 @@
+-- Thumbs-down rate by model: of the thumbs feedback given in the range (latest version per feedback id),
+-- the share that is thumbs down, per model that answered the request (the last generation call's model;
+-- '' = no model answered: response-cache hit or failed request). negative_rate also counts ratings 1-2 and
+-- scores below 0.4 over all feedback kinds. Reads feedback_latest and request_rollup.
+WITH fb AS
+(
+    SELECT TraceId, Kind, Thumbs, NormalizedScore
+    FROM feedback_latest
+    WHERE TenantId = {tenant:String}
+      AND Timestamp >= {from:DateTime} AND Timestamp < {to:DateTime}
+      AND TraceId != ''
+)
+SELECT
+    r.model AS model,
+    count() AS feedback,
+    countIf(fb.Kind = 'thumbs') AS thumbs_feedback,
+    countIf(fb.Thumbs = 'down') AS thumbs_down,
+    if(thumbs_feedback > 0, thumbs_down / thumbs_feedback, NULL) AS thumbs_down_rate,
+    countIf(fb.NormalizedScore < 0.4) / count() AS negative_rate
+FROM fb
+INNER JOIN
+(
+    SELECT TraceId, argMaxMerge(Model) AS model
+    FROM request_rollup
+    WHERE TenantId = {tenant:String}
+      AND Day >= toDate({from:DateTime}, 'UTC') - 30 AND Day <= toDate({to:DateTime}, 'UTC')
+      AND TraceId IN (SELECT TraceId FROM fb)
+    GROUP BY TraceId
+) AS r ON r.TraceId = fb.TraceId
+GROUP BY model
+ORDER BY thumbs_down_rate DESC, model;
