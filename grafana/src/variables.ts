@@ -94,7 +94,8 @@ export function filterVariables(): QueryVariableBuilder[] {
 
 /** Latency SLA threshold (ms). Values are boundaries of latency_hourly's histogram ladder, so breach counts are exact. */
 export const SLA_OPTIONS_MS = [500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000] as const;
-export const DEFAULT_SLA_MS = 5000;
+/** Default latency objective for dashboards and the p95 alert (RAG requests with LLM generation). */
+export const DEFAULT_SLA_MS = 15000;
 
 export function slaVariable(): CustomVariableBuilder {
   const opts = SLA_OPTIONS_MS.map((v) => ({ selected: v === DEFAULT_SLA_MS, text: `${v} ms`, value: String(v) }));
