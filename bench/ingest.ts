@@ -61,7 +61,7 @@ function serializeRows(rows: RowsByTable): number {
 }
 
 function newPipeline(): Pipeline {
-  return new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 100_000 });
+  return new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 100_000, rawTtlDays: 30 });
 }
 
 function cpuBench(payload: TracePayload) {

@@ -57,7 +57,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       onDepthChange: (rows) => metrics.queueDepth.set(rows),
     },
   );
-  const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, metrics });
+  const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics });
 
   let stopping = false;
   const app = express();

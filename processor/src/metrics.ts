@@ -22,7 +22,7 @@ export class ProcessorMetrics {
   });
   readonly spansRejected = new Counter({
     name: 'ragscope_spans_rejected_total',
-    help: 'Spans refused, by reason (invalid_id: partial success; queue_full / store_error: whole request, retryable)',
+    help: 'Spans refused, by reason (invalid_id, expired: partial success; queue_full / store_error: whole request, retryable)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

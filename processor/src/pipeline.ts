@@ -21,6 +21,8 @@ export interface ProcessedBatch {
   rejected: number;
   /** Human-readable reasons for rejected items (partial_success.error_message). */
   errorMessage: string;
+  /** Rejected items per reason, for metrics. */
+  rejectedByReason: Record<string, number>;
 }
 
 export function invalidSpanReason(span: DecodedSpan): string | null {
@@ -34,7 +36,10 @@ export interface PipelineDeps {
   priceBook: PriceBook;
   tenant: string;
   dedupeCacheSize: number;
+  /** Spans starting before now − rawTtlDays would be dropped by the table TTL on insert: refuse them openly. */
+  rawTtlDays: number;
   metrics?: ProcessorMetrics;
+  now?: () => number;
 }
 
 export class Pipeline {
@@ -49,14 +54,26 @@ export class Pipeline {
     // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
     const pairs: SpanRecordPair[] = [];
     const reasons: string[] = [];
+    const rejectedByReason: Record<string, number> = {};
     let rejected = 0;
+    const reject = (i: number, kind: string, reason: string) => {
+      rejected++;
+      rejectedByReason[kind] = (rejectedByReason[kind] ?? 0) + 1;
+      if (reasons.length < MAX_REASONS) reasons.push(`span ${i} "${spans[i].name}": ${reason}`);
+    };
+    const retentionDays = this.deps.rawTtlDays;
+    const oldestAllowedNs = BigInt((this.deps.now ?? Date.now)() - retentionDays * 86_400_000) * 1_000_000n;
 
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i];
       const reason = invalidSpanReason(span);
       if (reason) {
-        rejected++;
-        if (reasons.length < MAX_REASONS) reasons.push(`span ${i} "${span.name}": ${reason}`);
+        reject(i, 'invalid_id', reason);
+        continue;
+      }
+      if (span.startTimeUnixNano < oldestAllowedNs) {
+        const started = new Date(Number(span.startTimeUnixNano / 1_000_000n)).toISOString();
+        reject(i, 'expired', `starts ${started}, older than the ${retentionDays}-day retention (RAGSCOPE_RAW_TTL_DAYS)`);
         continue;
       }
       traceRows.push(toTraceRow(span));
@@ -79,6 +96,7 @@ export class Pipeline {
       accepted: traceRows.length,
       rejected,
       errorMessage: reasons.join('; '),
+      rejectedByReason,
     };
   }
 
@@ -89,6 +107,7 @@ export class Pipeline {
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',
+      rejectedByReason: {},
     };
   }
 

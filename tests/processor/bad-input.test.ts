@@ -105,3 +105,20 @@ describe('bad OTLP input', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('retention', () => {
+  it('refuses spans older than the raw retention with a partial success that says so', async () => {
+    const request = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(makeSpans(['fresh', 'ancient']))!));
+    const spans = request.resourceSpans[0].scopeSpans[0].spans;
+    const yearAgoNs = BigInt(Date.now() - 365 * 86_400_000) * 1_000_000n;
+    spans[1].startTimeUnixNano = String(yearAgoNs);
+    spans[1].endTimeUnixNano = String(yearAgoNs + 1_000_000n);
+    const res = await post(JSON.stringify(request), { 'content-type': 'application/json' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.partialSuccess.rejectedSpans).toBe('1');
+    expect(body.partialSuccess.errorMessage).toMatch(/"ancient".*older than the 30-day retention/);
+    const metrics = await (await fetch(`${proc.url}/metrics`)).text();
+    expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="expired"\} 1/);
+  });
+});

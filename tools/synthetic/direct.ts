@@ -38,7 +38,8 @@ async function insert(client: ClickHouseClient, table: string, values: Record<st
 
 export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opts: DirectOptions = {}): Promise<DirectStats> {
   const tenant = opts.tenant ?? 'default';
-  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000 });
+  // Same retention rule as the processor's default: older spans would be dropped by the raw tables' TTL.
+  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000, rawTtlDays: 30 });
   const stats: DirectStats = { spans: 0, genaiRows: 0, traceRows: 0, logRows: 0, feedbackRows: 0, evaluationRows: 0 };
   const spans = orderedSpans(ds, opts.order ?? 'natural');
   const batch = opts.batchSpans ?? 50_000;

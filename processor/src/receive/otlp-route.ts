@@ -34,7 +34,7 @@ export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
       if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);
       else deps.metrics.logsStored.inc(batch.accepted);
       if (batch.rejected > 0) {
-        deps.metrics.spansRejected.inc({ reason: 'invalid_id' }, batch.rejected);
+        for (const [reason, count] of Object.entries(batch.rejectedByReason)) deps.metrics.spansRejected.inc({ reason }, count);
         deps.logger.warn({ signal, rejected: batch.rejected, reason: batch.errorMessage }, 'partial success');
       }
       send(res, 200, format, encodeExportResponse(signal, format, batch.rejected, batch.errorMessage));
