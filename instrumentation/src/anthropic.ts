@@ -30,7 +30,6 @@ import { PACKAGE_VERSION } from './version.js';
 /** Versions patched by the fallback; newer versions trace themselves. */
 export const ANTHROPIC_FALLBACK_VERSIONS = ['>=0.20.0 <0.134.0'];
 
-const calls = new WeakMap<Span, { retries: number }>();
 
 function serverAttributes(baseURL: unknown): Attributes {
   try {
@@ -85,9 +84,11 @@ function parts(content: unknown): unknown[] {
   });
 }
 
+const ANTHROPIC_SCOPE = '@ragscope/instrumentation-anthropic';
+
 export class AnthropicInstrumentation extends InstrumentationBase<InstrumentationConfig> {
   constructor(config: InstrumentationConfig = {}) {
-    super('@ragscope/instrumentation-anthropic', PACKAGE_VERSION, config);
+    super(ANTHROPIC_SCOPE, PACKAGE_VERSION, config);
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
@@ -121,11 +122,14 @@ export class AnthropicInstrumentation extends InstrumentationBase<Instrumentatio
     if (typeof cls.prototype?.retryRequest === 'function' && !(cls.prototype.retryRequest as any).__wrapped) {
       this._wrap(cls.prototype, 'retryRequest', (original: any) =>
         function retryRequest(this: unknown, ...args: unknown[]) {
-          const span = trace.getSpan(context.active());
-          const state = span && calls.get(span);
-          if (state) {
-            state.retries++;
-            span.setAttribute(OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT, state.retries);
+          try {
+            const span = trace.getSpan(context.active()) as (Span & { instrumentationScope?: { name?: string }; attributes?: Attributes }) | undefined;
+            if (span && span.instrumentationScope?.name === ANTHROPIC_SCOPE && span.isRecording()) {
+              const previous = span.attributes?.[OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT];
+              span.setAttribute(OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT, (typeof previous === 'number' ? previous : 0) + 1);
+            }
+          } catch {
+            /* never break the retry */
           }
           return original.apply(this, args);
         },
@@ -157,7 +161,6 @@ export class AnthropicInstrumentation extends InstrumentationBase<Instrumentatio
         if (Array.isArray(params.stop_sequences) && params.stop_sequences.length) attributes['gen_ai.request.stop_sequences'] = params.stop_sequences;
         if (params.stream) attributes[GEN_AI.REQUEST_STREAM] = true;
         span = self.tracer.startSpan(typeof model === 'string' ? `chat ${model}` : 'chat', { kind: SpanKind.CLIENT, attributes });
-        calls.set(span, { retries: 0 });
         if (runtimeConfig().captureContent && span.isRecording()) {
           if (params.system !== undefined) span.setAttribute(GEN_AI.SYSTEM_INSTRUCTIONS, JSON.stringify(parts(params.system)));
           if (Array.isArray(params.messages)) {

@@ -6,26 +6,31 @@
 // (import-in-the-middle), request attributes, the streamed-chunk bookkeeping including tool calls, span
 // lifecycle on the APIPromise, and the GenAI metrics. Rewriting that would be rewriting what works.
 //
-// What it lacks, and what this subclass adds by overriding its (TS-private, runtime-ordinary) methods:
+// What it lacks, and what this subclass changes by overriding its (TS-private, runtime-ordinary) methods:
 //  - It declares `openai` >=4.19 <7, so nothing is traced on v7. v7 keeps the same classes and methods
 //    (checked: Chat.Completions/Embeddings/Responses prototypes, Stream#iterator, APIPromise), so we widen
 //    the range to <8 in init() rather than fork the patching code.
 //  - No cached or reasoning tokens (cost overstated): we read `prompt_tokens_details.cached_tokens` and
 //    `completion_tokens_details.reasoning_tokens` (Responses: `input/output_tokens_details`) on results and
 //    on streamed usage chunks.
-//  - It writes the deprecated `gen_ai.system`: the tracer it is given renames it to `gen_ai.provider.name`
-//    before the span starts (so samplers see the new name too).
+//  - It writes the deprecated `gen_ai.system`, and on every chat call builds one deprecated log event per
+//    prompt message and per choice (`gen_ai.user.message`, `gen_ai.choice`...), content-less with capture
+//    off, which costs allocations per call whether or not anyone exports logs; for the Responses API it
+//    converts the whole input for such an event and puts `instructions` on the span even with capture off.
+//    So the span-start methods (chat, embeddings, Responses) and the chat result method are replaced by
+//    lean equivalents with the same request/response attributes and `gen_ai.provider.name`; content, only
+//    when opted in, goes on spans as `gen_ai.input.messages` / `gen_ai.output.messages`; the official
+//    logger is replaced by a no-op one for what is left. RagscopeSpanProcessor strips or redacts content
+//    attributes on every span.
 //  - No time to first chunk, no `gen_ai.request.stream`, no HTTP status on errors, no retry count: added;
 //    retries are counted by wrapping the client's `retryRequest` (not on the hot path: it only runs on a
 //    retry), recorded as `http.request.resend_count` like the Anthropic SDK does.
 //  - Span leaks on streams: a stream that fails mid-way, or that the app stops reading (`break`), never
 //    ended its span; the Responses stream path also returned a plain Promise instead of the APIPromise (so
 //    `.withResponse()` broke) and never ended the span on a failed request. Fixed here.
-//  - Content: it emits deprecated per-message log events (`gen_ai.user.message`, `gen_ai.choice`) and, for
-//    the Responses API, puts `instructions` on the span even with capture off. We give it a no-op logger (no
-//    per-call log records to pay for or to leak) and record content, only when opted in, as the semconv
-//    span attributes `gen_ai.input.messages` / `gen_ai.output.messages`; RagscopeSpanProcessor strips or
-//    redacts content attributes on every span, which also covers its `gen_ai.system_instructions`.
+// Kept from the official code: the patching itself (CJS and ESM hooks), the `create` wrappers and span
+// lifecycle on the APIPromise, streamed-chunk bookkeeping (ids, models, finish reasons, tool calls, usage),
+// embeddings and Responses result handling, error handling, and the GenAI metrics.
 //
 // Overriding private methods of a 0.x package is fragile, so the version is pinned exactly and
 // `RagscopeOpenAIInstrumentation` checks at construction that every method it extends exists; if one is
@@ -33,7 +38,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-import { context, diag, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, SpanKind, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
 import { createNoopLogger, type Logger } from '@opentelemetry/api-logs';
 import { InstrumentationBase, type InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { OpenAIInstrumentation, type OpenAIInstrumentationConfig } from '@opentelemetry/instrumentation-openai';
@@ -76,32 +81,36 @@ const EXTENDED_METHODS: (keyof OfficialInternals | '_getPatchedResponsesCreate')
 const Official = OpenAIInstrumentation as unknown as new (config?: OpenAIInstrumentationConfig) => InstrumentationBase<OpenAIInstrumentationConfig> & OfficialInternals;
 const officialProto = OpenAIInstrumentation.prototype as unknown as OfficialInternals & { init(): InstrumentationNodeModuleDefinition[] };
 
-/** Per-span state, only for spans this instrumentation started. */
-interface CallState {
-  retries: number;
+/**
+ * Counts a retry on the active span when it is one of this instrumentation's spans (identified by its
+ * instrumentation scope; SDK spans expose it, other Span implementations are left alone). The count lives
+ * in the span's own `http.request.resend_count` attribute: no per-call bookkeeping on the hot path.
+ */
+function countRetry(scopeName: string): void {
+  const span = trace.getSpan(context.active()) as (Span & { instrumentationScope?: { name?: string }; attributes?: Attributes }) | undefined;
+  if (!span || span.instrumentationScope?.name !== scopeName || !span.isRecording()) return;
+  const previous = span.attributes?.[OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT];
+  span.setAttribute(OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT, (typeof previous === 'number' ? previous : 0) + 1);
 }
-const calls = new WeakMap<Span, CallState>();
 
 const NOOP_LOGGER = createNoopLogger();
+const NOOP_METER = createNoopMeter();
 
-/**
- * A tracer that renames the deprecated `gen_ai.system` to `gen_ai.provider.name` in the start attributes.
- * The official instrumentation builds a fresh attributes object per call, so renaming in place is safe.
- */
-class ProviderNameTracer implements Tracer {
-  constructor(readonly inner: Tracer) {}
-  startSpan(name: string, options?: Parameters<Tracer['startSpan']>[1], ctx?: Context): Span {
-    const attrs = options?.attributes as Record<string, unknown> | undefined;
-    if (attrs !== undefined) {
-      const system = attrs[GEN_AI.SYSTEM];
-      if (system !== undefined) {
-        if (attrs[GEN_AI.PROVIDER_NAME] === undefined) attrs[GEN_AI.PROVIDER_NAME] = system;
-        attrs[GEN_AI.SYSTEM] = undefined; // undefined attributes are dropped by the SDK
-      }
-    }
-    return this.inner.startSpan(name, options, ctx);
+const serverCache = new Map<string, Attributes | undefined>();
+/** `server.address` / `server.port` of a client's base URL (cached: parsing a URL on every call is not free). */
+function serverAttributes(baseURL: unknown): Attributes | undefined {
+  if (typeof baseURL !== 'string') return undefined;
+  if (serverCache.has(baseURL)) return serverCache.get(baseURL);
+  let attrs: Attributes | undefined;
+  try {
+    const u = new URL(baseURL);
+    attrs = { 'server.address': u.hostname, 'server.port': u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
+  } catch {
+    attrs = undefined;
   }
-  startActiveSpan: Tracer['startActiveSpan'] = ((...args: unknown[]) => (this.inner.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'];
+  if (serverCache.size >= 100) serverCache.clear();
+  serverCache.set(baseURL, attrs);
+  return attrs;
 }
 
 function usageDetails(span: Span, usage: any): void {
@@ -130,8 +139,9 @@ function chatChunkHasContent(chunk: any): boolean {
 export interface RagscopeOpenAIInstrumentationConfig extends OpenAIInstrumentationConfig {}
 
 export class RagscopeOpenAIInstrumentation extends Official {
-  declare private _ragscopeTracerInner: Tracer | undefined;
-  declare private _ragscopeTracer: ProviderNameTracer | undefined;
+  declare private _ragscopeMetrics: boolean | undefined;
+  declare private _genaiClientOperationDuration: Histogram;
+  declare private _genaiClientTokenUsage: Histogram;
 
   constructor(config: RagscopeOpenAIInstrumentationConfig = {}) {
     // Content goes on spans via our overrides; the official log-event content path stays off.
@@ -196,13 +206,13 @@ export class RagscopeOpenAIInstrumentation extends Official {
         return;
       }
       if ((proto.retryRequest as any).__wrapped) return;
+      const scopeName = this.instrumentationName;
       this._wrap(proto, 'retryRequest', (original: (...a: unknown[]) => unknown) =>
         function retryRequest(this: unknown, ...args: unknown[]) {
-          const span = trace.getSpan(context.active());
-          const state = span && calls.get(span);
-          if (state) {
-            state.retries++;
-            span.setAttribute(OTHER_ATTRIBUTES.HTTP_REQUEST_RESEND_COUNT, state.retries);
+          try {
+            countRetry(scopeName);
+          } catch {
+            /* never break the retry */
           }
           return original.apply(this, args);
         },
@@ -212,47 +222,85 @@ export class RagscopeOpenAIInstrumentation extends Official {
     }
   }
 
-  protected override get tracer(): Tracer {
-    const inner = super.tracer;
-    if (inner !== this._ragscopeTracerInner || this._ragscopeTracer === undefined) {
-      this._ragscopeTracerInner = inner;
-      this._ragscopeTracer = new ProviderNameTracer(inner);
-    }
-    return this._ragscopeTracer;
-  }
-
   protected override get logger(): Logger {
     return NOOP_LOGGER;
   }
 
   // ---- chat completions ----
 
-  _startChatCompletionsSpan(params: any, config: any, baseURL: unknown): StartInfo {
-    const info = super._startChatCompletionsSpan(params, config, baseURL);
-    const span = info.span;
-    calls.set(span, { retries: 0 });
-    try {
-      if (params?.stream) span.setAttribute(GEN_AI.REQUEST_STREAM, true);
-      if (typeof params?.seed === 'number') span.setAttribute(GEN_AI.REQUEST_SEED, params.seed);
-      if (runtimeConfig().captureContent && span.isRecording()) {
-        span.setAttribute(GEN_AI.INPUT_MESSAGES, JSON.stringify(chatInputMessages(params?.messages)));
+  /**
+   * Replaces the official `_startChatCompletionsSpan`, which also builds one deprecated log event per
+   * prompt message on every call (work and allocations for events we drop) and writes `gen_ai.system`.
+   * Same request attributes otherwise, plus `gen_ai.request.stream`, `gen_ai.request.seed`,
+   * `gen_ai.request.choice.count`, and the prompt as `gen_ai.input.messages` when capture is on.
+   */
+  _startChatCompletionsSpan(params: any, _config: any, baseURL: unknown): StartInfo {
+    const commonAttrs: Attributes = {
+      [GEN_AI.OPERATION_NAME]: 'chat',
+      [GEN_AI.REQUEST_MODEL]: params.model,
+      [GEN_AI.PROVIDER_NAME]: 'openai',
+    };
+    const server = serverAttributes(baseURL);
+    if (server !== undefined) Object.assign(commonAttrs, server);
+    const attrs: Attributes = { ...commonAttrs };
+    if (params.frequency_penalty != null) attrs['gen_ai.request.frequency_penalty'] = params.frequency_penalty;
+    if (typeof params.max_completion_tokens === 'number') attrs['gen_ai.request.max_tokens'] = params.max_completion_tokens;
+    else if (typeof params.max_tokens === 'number') attrs['gen_ai.request.max_tokens'] = params.max_tokens;
+    if (typeof params.presence_penalty === 'number') attrs['gen_ai.request.presence_penalty'] = params.presence_penalty;
+    if (params.stop != null) attrs['gen_ai.request.stop_sequences'] = Array.isArray(params.stop) ? params.stop : [params.stop];
+    if (params.temperature != null) attrs['gen_ai.request.temperature'] = params.temperature;
+    if (params.top_p != null) attrs['gen_ai.request.top_p'] = params.top_p;
+    if (typeof params.seed === 'number') attrs[GEN_AI.REQUEST_SEED] = params.seed;
+    if (typeof params.n === 'number' && params.n !== 1) attrs['gen_ai.request.choice.count'] = params.n;
+    if (params.stream) attrs[GEN_AI.REQUEST_STREAM] = true;
+    const span = this.tracer.startSpan(`chat ${params.model}`, { kind: SpanKind.CLIENT, attributes: attrs });
+    if (runtimeConfig().captureContent && span.isRecording()) {
+      try {
+        span.setAttribute(GEN_AI.INPUT_MESSAGES, JSON.stringify(chatInputMessages(params.messages)));
+      } catch (err) {
+        this._diag.debug('ragscope: chat input content', err);
       }
-    } catch (err) {
-      this._diag.debug('ragscope: chat start attributes', err);
     }
-    return info;
+    return { span, ctx: trace.setSpan(context.active(), span), commonAttrs };
   }
 
-  _onChatCompletionsCreateResult(span: Span, startNow: number, commonAttrs: Attributes, result: any, config: any, ctx: Context): void {
+  /** Replaces the official `_onChatCompletionsCreateResult` (which emits a deprecated `gen_ai.choice` event per choice). */
+  _onChatCompletionsCreateResult(span: Span, startNow: number, commonAttrs: Attributes, result: any, _config: any, _ctx: Context): void {
     try {
-      usageDetails(span, result?.usage);
-      if (runtimeConfig().captureContent && span.isRecording()) {
-        span.setAttribute(GEN_AI.OUTPUT_MESSAGES, JSON.stringify(chatOutputMessages(result?.choices)));
+      const choices: any[] = Array.isArray(result?.choices) ? result.choices : [];
+      const finish: string[] = new Array(choices.length);
+      for (let i = 0; i < choices.length; i++) finish[i] = choices[i]?.finish_reason ?? '';
+      span.setAttribute(GEN_AI.RESPONSE_FINISH_REASONS, finish);
+      if (result?.id) span.setAttribute(GEN_AI.RESPONSE_ID, result.id);
+      if (result?.model) span.setAttribute(GEN_AI.RESPONSE_MODEL, result.model);
+      const usage = result?.usage;
+      if (usage) {
+        span.setAttribute(GEN_AI.USAGE_INPUT_TOKENS, usage.prompt_tokens);
+        span.setAttribute(GEN_AI.USAGE_OUTPUT_TOKENS, usage.completion_tokens);
+        usageDetails(span, usage);
       }
+      if (runtimeConfig().captureContent && span.isRecording()) {
+        span.setAttribute(GEN_AI.OUTPUT_MESSAGES, JSON.stringify(chatOutputMessages(choices)));
+      }
+      this._recordMetrics(startNow, commonAttrs, result?.model, usage?.prompt_tokens, usage?.completion_tokens);
     } catch (err) {
       this._diag.debug('ragscope: chat result attributes', err);
     }
-    super._onChatCompletionsCreateResult(span, startNow, commonAttrs, result, config, ctx);
+    span.end();
+  }
+
+  /** GenAI client metrics as the official instrumentation records them; skipped while no meter provider is set. */
+  private _recordMetrics(startNow: number, commonAttrs: Attributes, responseModel: unknown, input: unknown, output: unknown): void {
+    if (this._ragscopeMetrics !== true) return;
+    const attrs: Attributes = { ...commonAttrs, [GEN_AI.RESPONSE_MODEL]: responseModel as string };
+    this._genaiClientOperationDuration?.record((performance.now() - startNow) / 1000, attrs);
+    if (typeof input === 'number') this._genaiClientTokenUsage?.record(input, { ...attrs, 'gen_ai.token.type': 'input' });
+    if (typeof output === 'number') this._genaiClientTokenUsage?.record(output, { ...attrs, 'gen_ai.token.type': 'output' });
+  }
+
+  override _updateMetricInstruments(): void {
+    super._updateMetricInstruments();
+    this._ragscopeMetrics = this.meter !== NOOP_METER;
   }
 
   _onChatCompletionsStreamIterator(iterator: AsyncIterator<any>, span: Span, startNow: number, config: any, commonAttrs: Attributes, ctx: Context): AsyncGenerator<any> {
@@ -301,15 +349,20 @@ export class RagscopeOpenAIInstrumentation extends Official {
 
   // ---- embeddings ----
 
+  /** Replaces the official `_startEmbeddingsSpan`: same attributes, `gen_ai.provider.name` instead of `gen_ai.system`. */
   _startEmbeddingsSpan(params: any, baseURL: unknown): StartInfo {
-    const info = super._startEmbeddingsSpan(params, baseURL);
-    calls.set(info.span, { retries: 0 });
-    try {
-      if (typeof params?.dimensions === 'number') info.span.setAttribute(GEN_AI.EMBEDDINGS_DIMENSION_COUNT, params.dimensions);
-    } catch {
-      /* ignore */
-    }
-    return info;
+    const commonAttrs: Attributes = {
+      [GEN_AI.OPERATION_NAME]: 'embeddings',
+      [GEN_AI.REQUEST_MODEL]: params.model,
+      [GEN_AI.PROVIDER_NAME]: 'openai',
+    };
+    const server = serverAttributes(baseURL);
+    if (server !== undefined) Object.assign(commonAttrs, server);
+    const attrs: Attributes = { ...commonAttrs };
+    if (params.encoding_format != null) attrs['gen_ai.request.encoding_formats'] = [params.encoding_format];
+    if (typeof params.dimensions === 'number') attrs[GEN_AI.EMBEDDINGS_DIMENSION_COUNT] = params.dimensions;
+    const span = this.tracer.startSpan(`embeddings ${params.model}`, { kind: SpanKind.CLIENT, attributes: attrs });
+    return { span, ctx: trace.setSpan(context.active(), span), commonAttrs };
   }
 
   _onEmbeddingsCreateResult(span: Span, startNow: number, commonAttrs: Attributes, result: any): void {
@@ -324,19 +377,33 @@ export class RagscopeOpenAIInstrumentation extends Official {
 
   // ---- responses ----
 
-  _startResponsesSpan(params: any, config: any, baseURL: unknown): StartInfo {
-    const info = super._startResponsesSpan(params, config, baseURL);
-    const span = info.span;
-    calls.set(span, { retries: 0 });
-    try {
-      if (params?.stream) span.setAttribute(GEN_AI.REQUEST_STREAM, true);
-      if (runtimeConfig().captureContent && span.isRecording()) {
-        span.setAttribute(GEN_AI.INPUT_MESSAGES, JSON.stringify(responsesInputMessages(params?.input)));
+  /**
+   * Replaces the official `_startResponsesSpan`, which converts the whole input to messages on every call
+   * (for a log event we drop) and puts `instructions` on the span even with capture off.
+   */
+  _startResponsesSpan(params: any, _config: any, baseURL: unknown): StartInfo {
+    const commonAttrs: Attributes = {
+      [GEN_AI.OPERATION_NAME]: 'chat',
+      [GEN_AI.REQUEST_MODEL]: params.model,
+      [GEN_AI.PROVIDER_NAME]: 'openai',
+    };
+    const server = serverAttributes(baseURL);
+    if (server !== undefined) Object.assign(commonAttrs, server);
+    const attrs: Attributes = { ...commonAttrs };
+    if (params.max_output_tokens != null) attrs['gen_ai.request.max_tokens'] = params.max_output_tokens;
+    if (params.temperature != null) attrs['gen_ai.request.temperature'] = params.temperature;
+    if (params.top_p != null) attrs['gen_ai.request.top_p'] = params.top_p;
+    if (params.stream) attrs[GEN_AI.REQUEST_STREAM] = true;
+    const span = this.tracer.startSpan(`chat ${params.model}`, { kind: SpanKind.CLIENT, attributes: attrs });
+    if (runtimeConfig().captureContent && span.isRecording()) {
+      try {
+        if (typeof params.instructions === 'string') span.setAttribute(GEN_AI.SYSTEM_INSTRUCTIONS, JSON.stringify([{ type: 'text', content: params.instructions }]));
+        span.setAttribute(GEN_AI.INPUT_MESSAGES, JSON.stringify(responsesInputMessages(params.input)));
+      } catch (err) {
+        this._diag.debug('ragscope: responses input content', err);
       }
-    } catch (err) {
-      this._diag.debug('ragscope: responses start attributes', err);
     }
-    return info;
+    return { span, ctx: trace.setSpan(context.active(), span), commonAttrs };
   }
 
   _onResponsesCreateResult(span: Span, startNow: number, commonAttrs: Attributes, result: any, config: any, ctx: Context): void {
