@@ -386,7 +386,7 @@ describe('example queries', () => {
     matchRows(await run('feedback_rate_and_ratings'), expected, ['day'], 'feedback_rate_and_ratings');
   });
 
-  function feedbackBy(keyOf: (req: ReturnType<typeof expectedRequest>) => string, keyCols: string[]) {
+  function feedbackBy(keyOf: (req: ReturnType<typeof expectedRequest>) => string, keyCols: string[]): Row[] {
     const byTrace = requestByTrace(ds);
     const groups = groupBy(feedbackRows(), ({ fb }) => keyOf(expectedRequest(byTrace.get(fb.requestTraceId)!)));
     return [...groups].map(([k, items]) => {

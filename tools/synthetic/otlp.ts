@@ -71,10 +71,10 @@ function readableSpan({ span, request }: SpanWithRequest): ReadableSpanArg {
 }
 
 /** ExportTraceServiceRequest protobuf bytes for these spans. */
-export function encodeTraces(spans: readonly SpanWithRequest[]): Uint8Array {
+export function encodeTraces(spans: readonly SpanWithRequest[]): Uint8Array<ArrayBuffer> {
   const body = ProtobufTraceSerializer.serializeRequest(spans.map(readableSpan));
   if (!body) throw new Error('trace serializer returned nothing');
-  return body;
+  return body as Uint8Array<ArrayBuffer>;
 }
 
 /** A log record (OTLP) for the generator: attributes, time, trace context, resource. */
@@ -150,7 +150,7 @@ export function evaluationLogRecords(evaluations: readonly SynthEvaluation[], en
 }
 
 /** ExportLogsServiceRequest protobuf bytes. */
-export function encodeLogs(records: readonly SynthLogRecord[]): Uint8Array {
+export function encodeLogs(records: readonly SynthLogRecord[]): Uint8Array<ArrayBuffer> {
   const readable = records.map((r) => {
     const ns = BigInt(Math.round(r.timeMs)) * 1_000_000n;
     return {
@@ -169,7 +169,7 @@ export function encodeLogs(records: readonly SynthLogRecord[]): Uint8Array {
   });
   const body = ProtobufLogsSerializer.serializeRequest(readable);
   if (!body) throw new Error('logs serializer returned nothing');
-  return body;
+  return body as Uint8Array<ArrayBuffer>;
 }
 
 /** POST /v1/feedback bodies for feedback sent through the API (one per version, in time order). */

@@ -47,7 +47,7 @@ export interface SendStats {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function post(url: string, body: Uint8Array | string, contentType: string, stats: SendStats): Promise<Response> {
+async function post(url: string, body: Uint8Array<ArrayBuffer> | string, contentType: string, stats: SendStats): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
     if ((res.status === 429 || res.status === 503) && attempt < 30) {
