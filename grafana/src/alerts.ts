@@ -34,7 +34,7 @@ export const ALERT_DEFAULTS = {
   rateLimits: { threshold: 10, windowMinutes: 15, for: '2m' },
   emptyRetrievals: { threshold: 0.2, windowMinutes: 15, minRetrievals: 20, for: '10m' },
   costAnomaly: { factor: 3, minHourlyCostUsd: 1, baselineDays: 7, minBaselineDays: 3, for: '0s' },
-  thumbsDown: { increase: 0.25, windowMinutes: 60, minVotes: 20, baselineDays: 7, for: '10m' },
+  thumbsDown: { increase: 0.3, windowMinutes: 60, minVotes: 20, baselineDays: 7, for: '10m' },
   unpriced: { threshold: 0, windowMinutes: 120, for: '0s' },
 } as const;
 
