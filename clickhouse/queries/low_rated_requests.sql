@@ -54,11 +54,10 @@ LEFT JOIN
 ) AS r ON r.TraceId = low.TraceId
 LEFT JOIN
 (
-    SELECT TraceId, any(SpanAttributes['gen_ai.retrieval.query.text']) AS query_text
+    SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS query_text
     FROM otel_traces
-    WHERE TraceId IN (SELECT TraceId FROM low)
-      AND Timestamp >= {from:DateTime} - INTERVAL 30 DAY AND Timestamp < {to:DateTime}
-      AND SpanAttributes['gen_ai.retrieval.query.text'] != ''
+    PREWHERE TraceId IN (SELECT TraceId FROM low)
+    WHERE Timestamp >= {from:DateTime} - INTERVAL 30 DAY AND Timestamp < {to:DateTime}
     GROUP BY TraceId
 ) AS t ON t.TraceId = low.TraceId
 ORDER BY feedback_time DESC, trace_id

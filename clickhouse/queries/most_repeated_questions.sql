@@ -46,6 +46,14 @@ LEFT JOIN
         FROM request_rollup
         WHERE TenantId = {tenant:String}
           AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
+          AND TraceId IN
+          (
+              -- only the requests asking a top question (the fingerprint sits on the request root's partial row)
+              SELECT TraceId FROM request_rollup
+              WHERE TenantId = {tenant:String}
+                AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
+                AND QueryFingerprint IN (SELECT fingerprint FROM top_fp)
+          )
         GROUP BY TraceId
         HAVING fp IN (SELECT fingerprint FROM top_fp)
            AND started >= toStartOfDay({from:DateTime}, 'UTC')

@@ -1,17 +1,19 @@
--- Top users by cost: the users whose requests cost the most in the range, with their request count,
--- tokens, cost per request and error count. Per-user cost needs every span of each request, so this reads
--- the per-request rollup (the `requests` view over request_rollup), selecting requests by start time.
+-- Top users by cost: the users whose requests cost the most in the range, with their requests, failed
+-- requests, model calls, tokens, cost per request and distinct sessions. Reads user_usage_daily (user.id
+-- is on every span of a request, so per-user totals need no per-request merge). Day-granular (UTC).
 -- defaults: limit=20
 SELECT
     UserId AS user_id,
-    count() AS requests,
-    sum(TotalTokens) AS total_tokens,
+    sum(Requests) AS requests,
+    sum(InputTokens) + sum(OutputTokens) AS total_tokens,
     sum(CostUSD) AS cost_usd,
-    sum(CostUSD) / count() AS cost_per_request_usd,
-    countIf(HasError = 1) AS failed_requests,
-    uniqExact(SessionId) AS sessions
-FROM requests(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-WHERE UserId != ''
+    if(sum(Requests) > 0, sum(CostUSD) / sum(Requests), NULL) AS cost_per_request_usd,
+    sum(FailedRequests) AS failed_requests,
+    sum(LlmCalls) AS llm_calls,
+    uniqMerge(Sessions) AS sessions
+FROM user_usage_daily
+WHERE TenantId = {tenant:String}
+  AND Day >= toDate({from:DateTime}, 'UTC') AND Day <= toDate({to:DateTime} - 1, 'UTC')
 GROUP BY user_id
 ORDER BY cost_usd DESC, user_id
 LIMIT {limit:UInt32};

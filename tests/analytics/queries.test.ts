@@ -184,18 +184,20 @@ describe('example queries', () => {
   });
 
   it('top_users_by_cost', async () => {
-    const reqs = requestsInRange(ds, fromMs, toMs).map(expectedRequest);
-    const byUser = groupBy(reqs, (r) => r.userId);
-    const all = [...byUser].map(([user, rs]) => {
-      const cost = sumBig(rs.map((r) => r.cost));
+    const groups = groupBy(spansInDays(), ({ req }) => req.userId);
+    const all = [...groups].map(([user, items]) => {
+      const spans = items.map((i) => i.span);
+      const cost = costOf(spans);
+      const requests = spans.filter(isRoot).length;
       return {
         user_id: user,
-        requests: rs.length,
-        total_tokens: sum(rs.map((r) => r.inputTokens + r.outputTokens)),
+        requests,
+        total_tokens: sum(spans.map((s) => (s.usage?.input ?? 0) + (s.usage?.output ?? 0))),
         cost_usd: usd(cost),
-        cost_per_request_usd: usdDiv(unitsToUsd(cost) / rs.length),
-        failed_requests: rs.filter((r) => r.hasError).length,
-        sessions: new Set(rs.map((r) => r.sessionId)).size,
+        cost_per_request_usd: usdDiv(requests ? unitsToUsd(cost) / requests : null),
+        failed_requests: spans.filter((s) => isRoot(s) && isError(s)).length,
+        llm_calls: spans.filter((s) => LLM_OPS.has(s.operation)).length,
+        sessions: new Set(items.map((i) => i.req.sessionId)).size,
         _cost: cost,
       };
     });

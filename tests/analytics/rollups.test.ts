@@ -146,6 +146,37 @@ describe('usage_cost_hourly / usage_cost_daily', () => {
   });
 });
 
+describe('user_usage_daily', () => {
+  it('requests, calls, tokens, cost and sessions per user and day exact', async () => {
+    const rows = await q(
+      `SELECT toString(Day) AS d, UserId, ServiceName, Feature, sum(Requests) AS Requests, sum(FailedRequests) AS FailedRequests, sum(LlmCalls) AS LlmCalls,
+              sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens, toString(sum(CostUSD)) AS CostUSD, sum(UnpricedCalls) AS UnpricedCalls,
+              uniqMerge(Sessions) AS Sessions
+       FROM user_usage_daily GROUP BY d, UserId, ServiceName, Feature`,
+    );
+    const actual = new Map(rows.map((r) => [key([r.d, r.UserId, r.ServiceName, r.Feature]), r]));
+    const groups = groupBy(allSpans(ds), ({ span, req }) => key([dayOf(spanStartMs(span)), req.userId, req.service, req.feature]));
+    expectSameKeys(actual.keys(), groups.keys(), 'user groups');
+    for (const [k, items] of groups) {
+      const a = actual.get(k)!;
+      const spans = items.map((i) => i.span);
+      expect(
+        { Requests: n(a.Requests), FailedRequests: n(a.FailedRequests), LlmCalls: n(a.LlmCalls), InputTokens: n(a.InputTokens), OutputTokens: n(a.OutputTokens), Cost: decimalToUnits(a.CostUSD as string), UnpricedCalls: n(a.UnpricedCalls), Sessions: n(a.Sessions) },
+        k,
+      ).toEqual({
+        Requests: spans.filter(isRoot).length,
+        FailedRequests: spans.filter((s) => isRoot(s) && isError(s)).length,
+        LlmCalls: spans.filter((s) => s.operation === 'chat').length,
+        InputTokens: sum(spans.map((s) => s.usage?.input ?? 0)),
+        OutputTokens: sum(spans.map((s) => s.usage?.output ?? 0)),
+        Cost: sumBig(spans.map((s) => spanCost(s).total)),
+        UnpricedCalls: spans.filter((s) => spanCost(s).source === 'unpriced').length,
+        Sessions: new Set(items.map((i) => i.req.sessionId)).size,
+      });
+    }
+  });
+});
+
 describe('latency_hourly', () => {
   it('counts, sums, maxima and SLA histograms exact; DDSketch quantiles within 1% (3.5% below 1 ms) of the bracketing order statistics', async () => {
     const dims = ['ServiceName', 'Environment', 'Operation', 'RagStage', 'Provider', 'Model', 'Experiment', 'Variant'];
@@ -502,7 +533,7 @@ describe('correctness does not depend on background merges', () => {
       `SELECT Name, sum(Evaluations) AS n FROM evaluations_daily GROUP BY Name ORDER BY Name`,
     ];
     const before = await Promise.all(probes.map((p) => q(p)));
-    const tables = ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_index'];
+    const tables = ['user_usage_daily', 'usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_index'];
     for (const t of tables) await proc.processor.store.writer.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
     // Partial rows collapsed to one per request and day (a request crossing midnight keeps one per day).
     const [rollupRows] = await q<{ n: string }>('SELECT count() AS n FROM request_rollup');
