@@ -344,6 +344,12 @@ async function main(): Promise<void> {
       load.baseLoadSeconds = (performance.now() - t) / 1000;
       load.baseSpans = st.genaiRows;
       log(`base load through the processor pipeline: ${st.genaiRows} GenAI spans in ${load.baseLoadSeconds.toFixed(1)} s (${Math.round(st.genaiRows / load.baseLoadSeconds)} spans/s), ${st.feedbackRows} feedback, ${st.evaluationRows} evaluations`);
+      // Storage of the base set before replication: copies share attribute values, so they compress better
+      // than real traffic would; this figure is the honest one for bytes per span.
+      const baseSizes = await storage(store);
+      load.baseGenaiBytesPerSpan = round((baseSizes.genai_spans?.compressedBytes ?? 0) / st.genaiRows);
+      load.baseTracesBytesPerSpan = round((baseSizes.otel_traces?.compressedBytes ?? 0) / st.genaiRows);
+      log(`base storage: genai_spans ${load.baseGenaiBytesPerSpan} B/span, otel_traces ${load.baseTracesBytesPerSpan} B/span (compressed)`);
       const copies = Math.max(0, Math.ceil(TARGET / st.genaiRows) - 1);
       t = performance.now();
       if (copies > 0) await replicate(store, copies);
