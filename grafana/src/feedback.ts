@@ -8,7 +8,6 @@ import { TENANT } from './variables.js';
 export function feedbackWhere(from: string = FROM, to: string = TO, a = ''): string {
   return normalizeSql(`
     ${a}TenantId = ${TENANT} AND ${a}Timestamp >= ${from} AND ${a}Timestamp <= ${to}
-      AND $__conditionalAll(${a}ServiceName IN ($service), $service)
       AND ${requestDimensionFilter(`${a}TraceId`, `${from} - toIntervalDay(1)`, to)}
   `);
 }

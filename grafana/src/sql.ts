@@ -6,7 +6,7 @@
  */
 import { normalizeSql } from './clickhouse.js';
 import { CHANGE_FIELD } from './panels.js';
-import { filterClause, type FilterColumns, ROLLUP_COLUMNS, TENANT } from './variables.js';
+import { filterClause, FILTER_VARIABLES, type FilterColumns, type FilterVariable, ROLLUP_COLUMNS, TENANT } from './variables.js';
 
 export const FROM = '$__fromTime()';
 export const TO = '$__toTime()';
@@ -51,11 +51,12 @@ export const REQUEST_COLUMNS: FilterColumns = {
 
 /**
  * For tables without request dimensions (feedback): keep rows whose trace matches the selected
- * environment / provider / model / experiment. Each clause is a `$__conditionalAll`, so with All
+ * service / environment / provider / model / experiment (feedback sent to the API names no service). Each clause is a `$__conditionalAll`, so with All
  * selected (the default) no subquery runs at all.
  */
 export function requestDimensionFilter(traceIdColumn: string, from: string, to: string = TO): string {
   const dims: Array<[string, string]> = [
+    ['service', 'ServiceName'],
     ['environment', 'Environment'],
     ['provider', 'Provider'],
     ['model', 'Model'],
@@ -80,6 +81,8 @@ export interface PeriodStat {
   /** Extra WHERE condition (besides time and dashboard filters). */
   where?: string;
   columns?: FilterColumns;
+  /** Which dashboard filters apply (default: all five). */
+  only?: readonly FilterVariable[];
 }
 
 /**
@@ -97,7 +100,7 @@ export function periodStatSql(s: PeriodStat): string {
         toFloat64(${s.value(prev)}) AS prev
       FROM ${s.table}
       WHERE ${s.timeColumn} >= ${PREV_FROM} AND ${s.timeColumn} <= ${TO}
-        AND ${filterClause(s.columns ?? ROLLUP_COLUMNS)}${s.where ? `\n        AND ${s.where}` : ''}
+        AND ${filterClause(s.columns ?? ROLLUP_COLUMNS, s.only ?? FILTER_VARIABLES)}${s.where ? `\n        AND ${s.where}` : ''}
     )
   `);
 }

@@ -19,6 +19,13 @@ export const ROLLUP_COLUMNS: Record<FilterVariable | 'tenant', string> = {
   experiment: 'Experiment',
 };
 
+/**
+ * Filters that apply to request-level rows of the hourly rollups: the request root span carries the
+ * service, environment and experiment, but no provider or model (those belong to the model calls).
+ */
+export const REQUEST_FILTERS: readonly FilterVariable[] = ['service', 'environment', 'experiment'];
+export const REQUEST_LEVEL_NOTE = ' Provider and model filters do not apply here: requests are counted on the request root span, which has no model.';
+
 /** The tenant as a SQL string literal (single-value variable). */
 export const TENANT = '${tenant:sqlstring}';
 

@@ -1,7 +1,7 @@
 import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { notePanel, tablePanel, timeSeriesPanel } from '../panels.js';
-import { FROM, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
+import { FROM, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
 import { filterClause, TENANT, type FilterColumns } from '../variables.js';
 
 const ARM = "concat(Experiment, ' / ', Variant)";
@@ -63,13 +63,12 @@ export function experimentsDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Cost per request by variant',
-            description: 'Spend / requests per interval for each experiment arm.',
+            description: 'Average spend of a request per interval for each experiment arm (per-request rollup).',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, ${ARM} AS arm, toFloat64(sum(CostUSD)) / nullIf(sum(Requests), 0) AS cost_per_request
-              FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND Experiment != '' AND ${filterClause()}
+              SELECT $__timeInterval(StartTime) AS time, ${ARM} AS arm, avg(toFloat64(CostUSD)) AS cost_per_request
+              FROM ${requestsView()}
+              WHERE Experiment != '' AND ${filterClause(REQUEST_COLUMNS)}
               GROUP BY time, arm
-              HAVING sum(Requests) > 0
               ORDER BY time, arm
             `),
             unit: 'currencyUSD',
@@ -79,11 +78,11 @@ export function experimentsDashboard() {
           }),
           timeSeriesPanel({
             title: 'p95 request latency by variant',
-            description: 'End-to-end p95 per interval for each experiment arm.',
+            description: 'End-to-end p95 per interval for each experiment arm (per-request rollup).',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, ${ARM} AS arm, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
-              FROM ${T.latencyHourly}
-              WHERE $__timeFilter(Hour) AND RagStage = 'request' AND Experiment != '' AND ${filterClause()}
+              SELECT $__timeInterval(StartTime) AS time, ${ARM} AS arm, quantile(0.95)(toFloat64(TotalMs)) AS p95
+              FROM ${requestsView()}
+              WHERE Experiment != '' AND ${filterClause(REQUEST_COLUMNS)}
               GROUP BY time, arm
               ORDER BY time, arm
             `),

@@ -2,7 +2,7 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, CHANGE_FIELD, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { feedbackWhere, thumbsUpStatSql } from '../feedback.js';
-import { FROM, PREV_FROM, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
+import { FROM, PREV_FROM, REQUEST_COLUMNS, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
 import { filterClause, type FilterColumns } from '../variables.js';
 
 /** evaluations_daily: per evaluation name, evaluated model and service. */
@@ -39,7 +39,7 @@ export function feedbackDashboard() {
             sql: normalizeSql(`
               SELECT
                 (SELECT uniqExactIf(TraceId, TraceId != '') FROM ${T.feedback} WHERE ${indent(feedbackWhere(), 16)})
-                / nullIf((SELECT sum(Requests) FROM ${T.usageHourly} WHERE $__timeFilter(Hour) AND ${filterClause()}), 0) AS "feedback rate"
+                / nullIf((SELECT count() FROM ${requestsView()} WHERE ${filterClause(REQUEST_COLUMNS)}), 0) AS "feedback rate"
             `),
             unit: 'percentunit',
             decimals: 1,
@@ -152,9 +152,9 @@ export function feedbackDashboard() {
             sql: normalizeSql(`
               SELECT r.time AS time, ifNull(f.with_feedback, 0) / r.requests AS "feedback rate"
               FROM (
-                SELECT $__timeInterval(Hour) AS time, sum(Requests) AS requests
-                FROM ${T.usageHourly}
-                WHERE $__timeFilter(Hour) AND ${filterClause()}
+                SELECT $__timeInterval(StartTime) AS time, count() AS requests
+                FROM ${requestsView()}
+                WHERE ${filterClause(REQUEST_COLUMNS)}
                 GROUP BY time
                 HAVING requests > 0
               ) AS r
@@ -255,7 +255,7 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Prediction accuracy',
-            description: 'Prediction-outcome evaluations (predicted vs actual label): share of correct predictions per evaluation and model.',
+            description: 'Prediction-outcome evaluations (predicted vs actual label): share of correct predictions per evaluation and model. The service filter does not apply: prediction outcomes are kept per evaluation and model.',
             sql: normalizeSql(`
               SELECT toString(Name) AS evaluation, toString(Model) AS model, sum(Count) AS predictions,
                      sumIf(Count, Predicted = Actual) / sum(Count) AS accuracy
@@ -269,7 +269,7 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Precision and recall per label',
-            description: 'For each label L: precision = correct L / predicted L, recall = correct L / actual L, support = actual L.',
+            description: 'For each label L: precision = correct L / predicted L, recall = correct L / actual L, support = actual L. The service filter does not apply: prediction outcomes are kept per evaluation and model.',
             sql: normalizeSql(`
               SELECT toString(Name) AS evaluation, toString(Model) AS model, label,
                      sumIf(Count, Predicted = label AND Actual = label) / nullIf(sumIf(Count, Predicted = label), 0) AS precision,

@@ -2,7 +2,9 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, dashboardUrl, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { periodStatSql, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TRACE_LINK_SQL } from '../sql.js';
-import { filterClause, slaVariable } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable } from '../variables.js';
+
+const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
 
 const MERGE_IF = QUANTILES.replace('Merge', 'MergeIf');
 const REQUEST = "RagStage = 'request'";
@@ -14,6 +16,7 @@ const requestPercentile = (name: string, idx: number) =>
     timeColumn: 'Hour',
     value: (c) => `${MERGE_IF}(DurationQuantiles, ${c})[${idx}]`,
     where: REQUEST,
+    only: REQUEST_FILTERS,
   });
 
 /** Calls slower than $sla_ms, from the latency histogram (exact for thresholds on its ladder). */
@@ -30,7 +33,7 @@ export function latencyDashboard() {
         panels: [
           statPanel({
             title: 'p50 request latency',
-            description: 'Median end-to-end request latency.',
+            description: 'Median end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p50', Q_INDEX.p50),
             unit: 'ms',
             decimals: 0,
@@ -39,7 +42,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'p95 request latency',
-            description: '95th percentile of end-to-end request latency.',
+            description: '95th percentile of end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p95', Q_INDEX.p95),
             unit: 'ms',
             decimals: 0,
@@ -48,7 +51,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'p99 request latency',
-            description: '99th percentile of end-to-end request latency.',
+            description: '99th percentile of end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p99', Q_INDEX.p99),
             unit: 'ms',
             decimals: 0,
@@ -71,7 +74,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'SLA breach rate',
-            description: 'Share of requests slower than the SLA selected above ($sla_ms ms).',
+            description: 'Share of requests slower than the SLA selected above ($sla_ms ms).' + REQUEST_LEVEL_NOTE,
             sql: periodStatSql({
               name: 'over SLA',
               table: T.latencyHourly,
@@ -79,6 +82,7 @@ export function latencyDashboard() {
               value: (c) =>
                 `arraySum(mapValues(mapFilter((b, n) -> b >= $sla_ms, sumMapIf(DurationHistogram, ${c})))) / nullIf(sumIf(Calls, ${c}), 0)`,
               where: REQUEST,
+              only: REQUEST_FILTERS,
             }),
             unit: 'percentunit',
             decimals: 2,
@@ -97,7 +101,7 @@ export function latencyDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Request latency percentiles',
-            description: 'p50 / p90 / p95 / p99 of end-to-end request latency, with the SLA as a dashed line.',
+            description: 'p50 / p90 / p95 / p99 of end-to-end request latency, with the SLA as a dashed line.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               WITH ${QUANTILES}(DurationQuantiles) AS q
               SELECT
@@ -105,7 +109,7 @@ export function latencyDashboard() {
                 q[${Q_INDEX.p50}] AS p50, q[${Q_INDEX.p90}] AS p90, q[${Q_INDEX.p95}] AS p95, q[${Q_INDEX.p99}] AS p99,
                 toFloat64($sla_ms) AS SLA
               FROM ${T.latencyHourly}
-              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${requestFilters()}
               GROUP BY time
               ORDER BY time
             `),
@@ -124,11 +128,11 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'SLA breach rate',
-            description: 'Share of requests slower than $sla_ms ms, per interval.',
+            description: 'Share of requests slower than $sla_ms ms, per interval.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, ${breaches('DurationHistogram')} / sum(Calls) AS "over SLA"
               FROM ${T.latencyHourly}
-              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${requestFilters()}
               GROUP BY time
               ORDER BY time
             `),
@@ -137,7 +141,7 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'p95 per stage',
-            description: 'p95 duration of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end).',
+            description: 'p95 duration of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end). With a provider or model filter only the stages that call those models remain.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
               FROM ${T.latencyHourly}
@@ -179,7 +183,7 @@ export function latencyDashboard() {
           }),
           barChartPanel({
             title: 'Request latency distribution',
-            description: 'Requests per latency bucket (lower bound of each histogram bucket).',
+            description: 'Requests per latency bucket (lower bound of each histogram bucket).' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT
                 if(bucket < 1000, concat(toString(bucket), ' ms'), concat(toString(bucket / 1000), ' s')) AS bucket_from,
@@ -189,7 +193,7 @@ export function latencyDashboard() {
                 FROM (
                   SELECT sumMap(DurationHistogram) AS h
                   FROM ${T.latencyHourly}
-                  WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${filterClause()}
+                  WHERE $__timeFilter(Hour) AND ${REQUEST} AND ${requestFilters()}
                 )
               )
               ORDER BY bucket

@@ -2,11 +2,11 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barGaugePanel, dashboardUrl, statPanel, timeSeriesPanel } from '../panels.js';
 import { periodStatSql, QUANTILES, Q_INDEX, T } from '../sql.js';
-import { filterClause } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS } from '../variables.js';
 import { thumbsUpStatSql } from '../feedback.js';
 
-const usage = (name: string, value: (c: string) => string, where?: string) =>
-  periodStatSql({ name, table: T.usageHourly, timeColumn: 'Hour', value, where });
+const usage = (name: string, value: (c: string) => string, requestLevel = false) =>
+  periodStatSql({ name, table: T.usageHourly, timeColumn: 'Hour', value, only: requestLevel ? REQUEST_FILTERS : undefined });
 
 export function overviewDashboard() {
   return buildDashboard({
@@ -18,8 +18,8 @@ export function overviewDashboard() {
         panels: [
           statPanel({
             title: 'Requests',
-            description: 'End-user requests (request root spans) in the time range; change versus the previous period of the same length.',
-            sql: usage('Requests', (c) => `sumIf(Requests, ${c})`),
+            description: 'End-user requests (request root spans) in the time range; change versus the previous period of the same length.' + REQUEST_LEVEL_NOTE,
+            sql: usage('Requests', (c) => `sumIf(Requests, ${c})`, true),
             unit: 'short',
             size: { w: 4, h: 4 },
             links: [{ title: 'Usage patterns', url: dashboardUrl(UID.usage) }],
@@ -60,13 +60,14 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'p95 latency',
-            description: '95th percentile of end-to-end request latency (request root spans).',
+            description: '95th percentile of end-to-end request latency (request root spans).' + REQUEST_LEVEL_NOTE,
             sql: periodStatSql({
               name: 'p95',
               table: T.latencyHourly,
               timeColumn: 'Hour',
               value: (c) => `${QUANTILES.replace('Merge', 'MergeIf')}(DurationQuantiles, ${c})[${Q_INDEX.p95}]`,
               where: "RagStage = 'request'",
+              only: REQUEST_FILTERS,
             }),
             unit: 'ms',
             decimals: 0,
@@ -111,7 +112,7 @@ export function overviewDashboard() {
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, Model, toFloat64(sum(CostUSD)) AS cost
               FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND Model != '' AND ${filterClause()}
               GROUP BY time, Model
               ORDER BY time, Model
             `),
@@ -124,11 +125,11 @@ export function overviewDashboard() {
           }),
           timeSeriesPanel({
             title: 'Requests over time by service',
-            description: 'Requests per interval, stacked by service.',
+            description: 'Requests per interval, stacked by service.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, ServiceName, sum(Requests) AS requests
               FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS)}
               GROUP BY time, ServiceName
               ORDER BY time, ServiceName
             `),
@@ -158,7 +159,7 @@ export function overviewDashboard() {
           }),
           timeSeriesPanel({
             title: 'p95 latency per stage',
-            description: 'p95 duration of each RAG stage (request = end to end).',
+            description: 'p95 duration of each RAG stage (request = end to end). With a provider or model filter only the stages that call those models remain (generation, embedding).',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
               FROM ${T.latencyHourly}

@@ -2,7 +2,8 @@ import { CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard
 import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { dashboardUrl, statPanel, tablePanel, timeSeriesPanel, pieChartPanel } from '../panels.js';
-import { periodStatSql, T, TO } from '../sql.js';
+import { CHANGE_FIELD } from '../panels.js';
+import { FROM, PREV_FROM, periodStatSql, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
 import { filterClause } from '../variables.js';
 
 /** Breakdown dimension for the "by ..." panels: a column of usage_cost_hourly. */
@@ -61,8 +62,15 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Cost per request',
-            description: 'Spend divided by end-user requests.',
-            sql: usage('per request', (c) => `sumIf(CostUSD, ${c}) / nullIf(sumIf(Requests, ${c}), 0)`),
+            description: 'Average spend of a request (all its model calls), from the per-request rollup: every filter applies.',
+            sql: normalizeSql(`
+              SELECT cur AS "per request", if(prev = 0 OR isNull(prev) OR isNaN(prev), NULL, cur / prev - 1) AS "${CHANGE_FIELD}"
+              FROM (
+                SELECT avgIf(toFloat64(CostUSD), StartTime >= ${FROM}) AS cur, avgIf(toFloat64(CostUSD), StartTime < ${FROM}) AS prev
+                FROM ${requestsView(PREV_FROM, TO)}
+                WHERE ${filterClause(REQUEST_COLUMNS)}
+              )
+            `),
             unit: 'currencyUSD',
             decimals: 4,
             upIsBad: true,
@@ -175,11 +183,11 @@ export function tokensCostDashboard() {
           }),
           timeSeriesPanel({
             title: 'Cost per request',
-            description: 'Spend divided by requests, per interval.',
+            description: 'Average spend of a request per interval, from the per-request rollup (every filter applies).',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, toFloat64(sum(CostUSD)) / nullIf(sum(Requests), 0) AS "cost per request"
-              FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              SELECT $__timeInterval(StartTime) AS time, avg(toFloat64(CostUSD)) AS "cost per request"
+              FROM ${requestsView()}
+              WHERE ${filterClause(REQUEST_COLUMNS)}
               GROUP BY time
               ORDER BY time
             `),

@@ -2,7 +2,9 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barGaugePanel, tablePanel, timeSeriesPanel } from '../panels.js';
 import { REQUEST_COLUMNS, requestsView, T } from '../sql.js';
-import { filterClause, type FilterColumns } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, type FilterColumns } from '../variables.js';
+
+const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
 
 /** query_patterns_daily is keyed by fingerprint, service and feature only. */
 const PATTERN_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName' };
@@ -32,11 +34,11 @@ export function usageDashboard() {
           }),
           timeSeriesPanel({
             title: 'Requests by feature',
-            description: 'Requests per interval, stacked by product feature (ragscope.feature).',
+            description: 'Requests per interval, stacked by product feature (ragscope.feature).' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, if(Feature = '', '(none)', toString(Feature)) AS feature, sum(Requests) AS requests
               FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${requestFilters()}
               GROUP BY time, feature
               HAVING requests > 0
               ORDER BY time, feature
@@ -52,13 +54,13 @@ export function usageDashboard() {
         panels: [
           tablePanel({
             title: 'Traffic heatmap: hour of day × weekday (UTC)',
-            description: 'Requests per UTC hour of day (columns) and weekday (rows) over the range.',
+            description: 'Requests per UTC hour of day (columns) and weekday (rows) over the range.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT
                 ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][toDayOfWeek(Hour)] AS weekday,
                 ${HOURS.map((h) => `sumIf(Requests, toHour(Hour) = ${h}) AS "${String(h).padStart(2, '0')}"`).join(',\n                ')}
               FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${requestFilters()}
               GROUP BY toDayOfWeek(Hour)
               ORDER BY toDayOfWeek(Hour)
             `),
@@ -73,7 +75,7 @@ export function usageDashboard() {
         panels: [
           tablePanel({
             title: 'Most repeated questions',
-            description: 'Query fingerprints (hash of the normalized question, recorded even with content capture off) by number of requests, with users, latency, cache hits and cost.',
+            description: 'Query fingerprints (hash of the normalized question, recorded even with content capture off) by number of requests, with users, latency, cache hits and cost. Only the service filter applies to the counts (fingerprints are kept per service and feature).',
             sql: normalizeSql(`
               SELECT p.fingerprint AS fingerprint, p.requests AS requests, p.users AS users, p.avg_latency AS avg_latency,
                      p.cache_hit_rate AS cache_hit_rate, c.avg_cost AS avg_cost, c.avg_tokens AS avg_tokens,
@@ -135,11 +137,11 @@ export function usageDashboard() {
           }),
           barGaugePanel({
             title: 'Top features by requests',
-            description: 'Requests per product feature (ragscope.feature) over the range.',
+            description: 'Requests per product feature (ragscope.feature) over the range.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT if(Feature = '', '(none)', toString(Feature)) AS feature, sum(Requests) AS requests
               FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause()}
+              WHERE $__timeFilter(Hour) AND ${requestFilters()}
               GROUP BY feature
               HAVING requests > 0
               ORDER BY requests DESC
