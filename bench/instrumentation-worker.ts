@@ -1,5 +1,7 @@
 // One benchmark process: sequential chat completions through the real `openai` SDK against the local stub.
 //   baseline   no OpenTelemetry at all
+//   context    only OpenTelemetry's AsyncLocalStorage context manager, each call run inside context.with():
+//              the cost of context propagation itself on this Node version, which every OTel instrumentation pays
 //   ragscope   started by `--import @ragscope/instrumentation/register` (the parent adds the flag)
 //   traceloop  NodeSDK + @traceloop/instrumentation-openai (OpenLLMetry, its defaults)
 // Both instrumented modes export every span over OTLP/HTTP protobuf to the parent's sink.
@@ -11,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
+let wrapCall: (<T>(f: () => T) => T) | undefined;
 const [mode = 'baseline', openaiDir = '', segmentsArg = '40', perSegmentArg = '250', warmupArg = '300'] = process.argv.slice(2);
 const segments = Number(segmentsArg);
 const perSegment = Number(perSegmentArg);
@@ -57,6 +60,13 @@ async function setup(): Promise<Toggle | undefined> {
       },
     };
   }
+  if (mode === 'context') {
+    const { context, ROOT_CONTEXT, createContextKey } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const ctx = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
+    wrapCall = (f) => context.with(ctx, f);
+  }
   return undefined;
 }
 
@@ -67,7 +77,14 @@ async function main(): Promise<void> {
   const { OpenAI } = require('openai') as typeof import('openai');
   const isWrapped = () => Boolean((OpenAI.Chat.Completions.prototype.create as unknown as { __wrapped?: boolean }).__wrapped);
   if (isWrapped() !== (toggle !== undefined)) throw new Error(`mode ${mode}: create() wrapped=${isWrapped()}`);
-  const client = new OpenAI({ apiKey: 'sk-bench', baseURL: `${process.env.STUB_URL}/v1`, maxRetries: 0 });
+  // transport "http": the local HTTP stub (the parent's); "inprocess": a fetch that returns the same canned
+  // response without a socket, which takes kernel and scheduler noise out and leaves the SDK's own work.
+  const body = process.env.STUB_BODY ?? '{}';
+  const fakeFetch = async () => new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+  const client =
+    process.env.BENCH_TRANSPORT === 'inprocess'
+      ? new OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0, fetch: fakeFetch as unknown as typeof fetch })
+      : new OpenAI({ apiKey: 'sk-bench', baseURL: `${process.env.STUB_URL}/v1`, maxRetries: 0 });
   const request = {
     model: 'gpt-4o-mini',
     messages: [
@@ -77,10 +94,11 @@ async function main(): Promise<void> {
     temperature: 0,
   };
 
-  for (let i = 0; i < warmup; i++) await client.chat.completions.create(request);
+  const call = wrapCall ? () => wrapCall!(() => client.chat.completions.create(request)) : () => client.chat.completions.create(request);
+  for (let i = 0; i < warmup; i++) await call();
   if (toggle) {
     toggle.disable();
-    for (let i = 0; i < warmup; i++) await client.chat.completions.create(request);
+    for (let i = 0; i < warmup; i++) await call();
     toggle.enable();
   }
 
@@ -96,7 +114,7 @@ async function main(): Promise<void> {
     }
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < perSegment; i++) await client.chat.completions.create(request);
+    for (let i = 0; i < perSegment; i++) await call();
     if (on && toggle) await toggle.flush();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);

@@ -28,8 +28,8 @@ const flag = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : Number(process.env[`BENCH_${name.toUpperCase()}`] ?? fallback);
 };
 const ROUNDS = flag('rounds', 3);
-const SEGMENTS = flag('segments', 40);
-const PER_SEGMENT = flag('per-segment', 250);
+const SEGMENTS = flag('segments', 16);
+const PER_SEGMENT = flag('per-segment', 512);
 const WARMUP = flag('warmup', 300);
 const WRITE_DOCS = args.includes('--write-docs');
 
@@ -86,11 +86,13 @@ interface WorkerResult {
 interface Mode {
   id: string;
   label: string;
-  worker: 'baseline' | 'ragscope' | 'traceloop';
+  transport: 'http' | 'inprocess';
+  worker: 'baseline' | 'context' | 'ragscope' | 'traceloop';
   sdk: { dir: string; version: string };
 }
 
-function runWorker(mode: Mode, env: Record<string, string>): Promise<WorkerResult> {
+function runWorker(mode: Mode, baseEnv: Record<string, string>): Promise<WorkerResult> {
+  const env = { ...baseEnv, BENCH_TRANSPORT: mode.transport, STUB_BODY: COMPLETION };
   const nodeArgs = ['--import', 'tsx'];
   if (mode.worker === 'ragscope') nodeArgs.push('--import', '@ragscope/instrumentation/register');
   nodeArgs.push(join(ROOT, 'bench/instrumentation-worker.ts'), mode.worker, mode.sdk.dir, String(SEGMENTS), String(PER_SEGMENT), String(WARMUP));
@@ -138,13 +140,22 @@ async function main(): Promise<void> {
   const v6 = openaiCopy('openai-v6', 'v6');
   const v7 = openaiCopy('openai', 'v7');
   const traceloopVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@traceloop/instrumentation-openai/package.json'), 'utf8')) as { version: string }).version;
-  const modes: Mode[] = [
-    { id: 'baseline-v6', label: `uninstrumented (openai ${v6.version})`, worker: 'baseline', sdk: v6 },
-    { id: 'ragscope-v6', label: `@ragscope/instrumentation (openai ${v6.version})`, worker: 'ragscope', sdk: v6 },
-    { id: 'traceloop-v6', label: `@traceloop/instrumentation-openai ${traceloopVersion} (openai ${v6.version})`, worker: 'traceloop', sdk: v6 },
-    { id: 'baseline-v7', label: `uninstrumented (openai ${v7.version})`, worker: 'baseline', sdk: v7 },
-    { id: 'ragscope-v7', label: `@ragscope/instrumentation (openai ${v7.version}; OpenLLMetry does not support v7)`, worker: 'ragscope', sdk: v7 },
-  ];
+  const tl = `@traceloop/instrumentation-openai ${traceloopVersion}`;
+  const modes: Mode[] = [];
+  for (const transport of ['http', 'inprocess'] as const) {
+    const t = transport === 'http' ? 'HTTP stub' : 'in-process fetch';
+    modes.push(
+      { id: `baseline-v6-${transport}`, label: `${t}: uninstrumented, openai ${v6.version}`, transport, worker: 'baseline', sdk: v6 },
+      { id: `context-v6-${transport}`, label: `${t}: OTel context propagation only (AsyncLocalStorage), openai ${v6.version}`, transport, worker: 'context', sdk: v6 },
+      { id: `ragscope-v6-${transport}`, label: `${t}: **@ragscope/instrumentation**, openai ${v6.version}`, transport, worker: 'ragscope', sdk: v6 },
+      { id: `traceloop-v6-${transport}`, label: `${t}: ${tl} (OpenLLMetry), openai ${v6.version}`, transport, worker: 'traceloop', sdk: v6 },
+    );
+  }
+  modes.push(
+    { id: 'baseline-v7-http', label: `HTTP stub: uninstrumented, openai ${v7.version}`, transport: 'http', worker: 'baseline', sdk: v7 },
+    { id: 'ragscope-v7-http', label: `HTTP stub: **@ragscope/instrumentation**, openai ${v7.version} (OpenLLMetry does not support v7)`, transport: 'http', worker: 'ragscope', sdk: v7 },
+  );
+
 
   let requests = 0;
   const stub = await listen((req, res) => {
@@ -181,8 +192,8 @@ async function main(): Promise<void> {
         results.get(mode.id)!.push(res);
         const o = analyse(res);
         process.stderr.write(
-          `round ${r + 1}/${ROUNDS} ${mode.id.padEnd(13)} off ${o.offWallUs.toFixed(1)} µs/call` +
-            (mode.worker === 'baseline' ? '' : `  on ${o.onWallUs.toFixed(1)}  overhead wall ${o.overheadWallUs.toFixed(1)} cpu ${o.overheadCpuUs.toFixed(1)} µs/call`) +
+          `round ${r + 1}/${ROUNDS} ${mode.id.padEnd(22)} off ${o.offWallUs.toFixed(1)} µs/call` +
+            (mode.worker === 'baseline' || mode.worker === 'context' ? '' : `  on ${o.onWallUs.toFixed(1)}  overhead wall ${o.overheadWallUs.toFixed(1)} cpu ${o.overheadCpuUs.toFixed(1)} µs/call`) +
             '\n',
         );
       }
@@ -197,21 +208,24 @@ async function main(): Promise<void> {
     return {
       id: m.id,
       label: m.label,
-      instrumented: m.worker !== 'baseline',
+      instrumented: m.worker === 'ragscope' || m.worker === 'traceloop',
       offWallUsPerCall: round1(median(runs.map((x) => x.offWallUs))),
       offCpuUsPerCall: round1(median(runs.map((x) => x.offCpuUs))),
-      onWallUsPerCall: m.worker === 'baseline' ? null : round1(median(runs.map((x) => x.onWallUs))),
-      onCpuUsPerCall: m.worker === 'baseline' ? null : round1(median(runs.map((x) => x.onCpuUs))),
-      overheadWallUs: m.worker === 'baseline' ? null : round1(median(runs.map((x) => x.overheadWallUs))),
-      overheadCpuUs: m.worker === 'baseline' ? null : round1(median(runs.map((x) => x.overheadCpuUs))),
+      onWallUsPerCall: !(m.worker === 'ragscope' || m.worker === 'traceloop') ? null : round1(median(runs.map((x) => x.onWallUs))),
+      onCpuUsPerCall: !(m.worker === 'ragscope' || m.worker === 'traceloop') ? null : round1(median(runs.map((x) => x.onCpuUs))),
+      overheadWallUs: !(m.worker === 'ragscope' || m.worker === 'traceloop') ? null : round1(median(runs.map((x) => x.overheadWallUs))),
+      overheadCpuUs: !(m.worker === 'ragscope' || m.worker === 'traceloop') ? null : round1(median(runs.map((x) => x.overheadCpuUs))),
       perRound: runs.map((x) => ({ overheadWallUs: round1(x.overheadWallUs), overheadCpuUs: round1(x.overheadCpuUs), offWallUs: round1(x.offWallUs) })),
     };
   });
   const get = (id: string) => summary.find((s) => s.id === id)!;
+  const pick = (id: string) => ({ wallUs: get(id).overheadWallUs!, cpuUs: get(id).overheadCpuUs! });
   const overheads = {
-    'ragscope-v6': { wallUs: get('ragscope-v6').overheadWallUs!, cpuUs: get('ragscope-v6').overheadCpuUs! },
-    'traceloop-v6': { wallUs: get('traceloop-v6').overheadWallUs!, cpuUs: get('traceloop-v6').overheadCpuUs! },
-    'ragscope-v7': { wallUs: get('ragscope-v7').overheadWallUs!, cpuUs: get('ragscope-v7').overheadCpuUs! },
+    'ragscope-v6-http': pick('ragscope-v6-http'),
+    'traceloop-v6-http': pick('traceloop-v6-http'),
+    'ragscope-v7-http': pick('ragscope-v7-http'),
+    'ragscope-v6-inprocess': pick('ragscope-v6-inprocess'),
+    'traceloop-v6-inprocess': pick('traceloop-v6-inprocess'),
   };
 
   const out = {
@@ -243,10 +257,12 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   console.log(`\n${table}\n`);
-  const r6 = overheads['ragscope-v6'];
-  const t6 = overheads['traceloop-v6'];
-  const ok = r6.wallUs <= 50 && r6.cpuUs <= 50 && r6.wallUs < t6.wallUs && r6.cpuUs < t6.cpuUs;
-  console.log(`ragscope overhead ${r6.wallUs} µs wall / ${r6.cpuUs} µs CPU per call; OpenLLMetry ${t6.wallUs} / ${t6.cpuUs}. Target (≤ 50 µs and below OpenLLMetry): ${ok ? 'met' : 'NOT met'}`);
+  for (const transport of ['http', 'inprocess']) {
+    const r6 = (overheads as Record<string, { wallUs: number; cpuUs: number }>)[`ragscope-v6-${transport}`]!;
+    const t6 = (overheads as Record<string, { wallUs: number; cpuUs: number }>)[`traceloop-v6-${transport}`]!;
+    const ok = r6.wallUs <= 50 && r6.cpuUs <= 50 && r6.wallUs < t6.wallUs && r6.cpuUs < t6.cpuUs;
+    console.log(`${transport}: ragscope overhead ${r6.wallUs} µs wall / ${r6.cpuUs} µs CPU per call; OpenLLMetry ${t6.wallUs} / ${t6.cpuUs}. Target (≤ 50 µs and below OpenLLMetry): ${ok ? 'met' : 'NOT met'}`);
+  }
 
   if (WRITE_DOCS) writeDocs(out, table);
 }
