@@ -10,6 +10,7 @@ import { ALERT_FOLDER, alertRules, buildRule, RULE_GROUPS, type AlertRuleSpec } 
 import { DATASOURCE } from './clickhouse.js';
 import { queryPanels } from './dashboard.js';
 import { allDashboards } from './dashboards/index.js';
+import { grafanaDoc } from './docs.js';
 
 /** Where the dashboards directory is mounted in the Grafana container. */
 export const DASHBOARDS_MOUNT = '/etc/ragscope/dashboards';
@@ -206,5 +207,6 @@ export function generatedFiles(): Map<string, string> {
   files.set('grafana/provisioning/alerting/contact-points.yaml', yaml(contactPointProvisioning()));
   files.set('grafana/provisioning/alerting/policies.yaml', yaml(notificationPolicyProvisioning()));
   for (const d of dashboards) files.set(`grafana/dashboards/${dashboardFile(d)}`, JSON.stringify(d, null, 2) + '\n');
+  files.set('docs/grafana.md', grafanaDoc(dashboards));
   return files;
 }
