@@ -71,6 +71,7 @@ export function buildDashboard(spec: DashboardSpec): Dashboard {
     }
   }
   const built = d.build();
+  relayout(built);
   // Stable panel ids in layout order (Grafana would assign them on load; links need them fixed).
   let id = 1;
   for (const p of built.panels ?? []) {
@@ -78,6 +79,48 @@ export function buildDashboard(spec: DashboardSpec): Dashboard {
     for (const inner of (p as RowPanel).panels ?? []) inner.id = id++;
   }
   return built;
+}
+
+/**
+ * Left-to-right, top-to-bottom flow on Grafana's 24-column grid: a panel that does not fit on the
+ * current line starts a new one (the SDK's builder only wraps after a line is full), a row header
+ * always starts a new line.
+ */
+function relayout(d: Dashboard): void {
+  let x = 0;
+  let y = 0;
+  let lineHeight = 0;
+  const place = (g: { x: number; y: number; w: number; h: number }) => {
+    if (x + g.w > 24) {
+      y += lineHeight;
+      x = 0;
+      lineHeight = 0;
+    }
+    g.x = x;
+    g.y = y;
+    x += g.w;
+    lineHeight = Math.max(lineHeight, g.h);
+  };
+  for (const p of d.panels ?? []) {
+    const g = p.gridPos!;
+    if (p.type === 'row') {
+      y += lineHeight;
+      x = 0;
+      g.x = 0;
+      g.y = y;
+      g.w = 24;
+      g.h = 1;
+      y += 1;
+      lineHeight = 0;
+      let innerY = y;
+      for (const inner of (p as RowPanel).panels ?? []) {
+        inner.gridPos!.y = innerY;
+        innerY += inner.gridPos!.h;
+      }
+    } else {
+      place(g);
+    }
+  }
 }
 
 /** Every panel with queries, including those inside collapsed rows. */

@@ -61,6 +61,8 @@ export interface StatOptions extends Common {
   valueThresholds?: Array<{ value: number | null; color: string }>;
   /** Show the change column (the query must return it as CHANGE_FIELD). Default true. */
   change?: boolean;
+  /** Units of secondary value fields, by field name. */
+  fieldUnits?: Record<string, string>;
 }
 
 /**
@@ -88,6 +90,7 @@ export function statPanel(o: StatOptions): stat.PanelBuilder {
     .links(panelLinks(o.links));
   if (o.unit) p.unit(o.unit);
   if (o.decimals !== undefined) p.decimals(o.decimals);
+  for (const [name, unit] of Object.entries(o.fieldUnits ?? {})) p.overrideByName(name, [prop('unit', unit), prop('decimals', 1)]);
   if (o.change !== false) {
     const bad = 'red';
     const good = 'green';

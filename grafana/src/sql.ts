@@ -29,6 +29,8 @@ export const T = {
   evaluations: 'evaluations',
   evaluationsDaily: 'evaluations_daily',
   predictionsDaily: 'prediction_outcomes_daily',
+  errorsHourly: 'errors_hourly',
+  userUsageDaily: 'user_usage_daily',
 } as const;
 
 /**

@@ -81,9 +81,16 @@ export function tenantVariable(): QueryVariableBuilder {
 
 const ALL_OPTION: dashboard.VariableOption = { selected: true, text: ['All'], value: ['$__all'] };
 
+const DESCRIPTIONS: Partial<Record<FilterVariable, string>> = {
+  model:
+    'Response model when the provider reported one, else the requested model. A failed call has no response model: to see a model with its errors, select both names (e.g. gpt-4o and gpt-4o-2024-08-06).',
+};
+
 function filterVariable(name: FilterVariable): QueryVariableBuilder {
   const sql = filterVariableSql(name);
-  return new QueryVariableBuilder(name)
+  const v = new QueryVariableBuilder(name);
+  if (DESCRIPTIONS[name]) v.description(DESCRIPTIONS[name]!);
+  return v
     .label(LABELS[name])
     .datasource(DATASOURCE_REF)
     .query(sql)

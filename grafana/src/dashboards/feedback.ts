@@ -108,7 +108,7 @@ export function feedbackDashboard() {
             unit: 'percentunit',
             min: 0,
             max: 1,
-            size: { w: 8, h: 8 },
+            size: { w: 6, h: 8 },
           }),
           timeSeriesPanel({
             title: 'Feedback volume',
@@ -125,7 +125,7 @@ export function feedbackDashboard() {
             unit: 'short',
             bars: true,
             stacked: true,
-            size: { w: 8, h: 8 },
+            size: { w: 6, h: 8 },
             overrides: [
               { name: 'thumbs up', properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'green' } }] },
               { name: 'thumbs down', properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }] },
@@ -144,7 +144,7 @@ export function feedbackDashboard() {
             `),
             unit: 'short',
             xField: 'rating',
-            size: { w: 8, h: 8 },
+            size: { w: 6, h: 8 },
           }),
           timeSeriesPanel({
             title: 'Feedback rate',
@@ -169,7 +169,7 @@ export function feedbackDashboard() {
             `),
             unit: 'percentunit',
             min: 0,
-            size: { w: 8, h: 8 },
+            size: { w: 6, h: 8 },
           }),
           tablePanel({
             title: 'Low-rated requests',

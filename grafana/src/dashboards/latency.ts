@@ -2,9 +2,13 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, dashboardUrl, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { periodStatSql, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TRACE_LINK_SQL } from '../sql.js';
-import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable, type FilterColumns } from '../variables.js';
 
 const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
+
+/** errors_hourly has every dimension but the experiment. */
+const ERRORS_COLUMNS: FilterColumns = { ...ROLLUP_COLUMNS, experiment: null };
+const ERRORS_NOTE = ' The experiment filter does not apply (errors are kept per service, environment, provider, model, operation, stage and feature).';
 
 const MERGE_IF = QUANTILES.replace('Merge', 'MergeIf');
 const REQUEST = "RagStage = 'request'";
@@ -225,20 +229,39 @@ export function latencyDashboard() {
               { name: 'error_rate', unit: 'percentunit', decimals: 2 },
               ...['p50', 'p90', 'p95', 'p99', 'max'].map((n) => ({ name: n, unit: 'ms', decimals: 0 })),
             ],
-            size: { w: 12, h: 10 },
+            size: { w: 24, h: 10 },
           }),
           tablePanel({
             title: 'Errors by type',
-            description: 'Requests with an error, per error type (RateLimitError = HTTP 429 / throttling).',
+            description: 'Failed spans per error type over the range: how many, how many were rate limits (HTTP 429 / RateLimitError / throttling), how many failed the whole request, and which models they hit.' + ERRORS_NOTE,
             sql: normalizeSql(`
-              SELECT arrayJoin(if(empty(ErrorTypes), ['(request failed)'], ErrorTypes)) AS error_type, count() AS requests, any(TraceId) AS example_trace
-              FROM ${requestsView()}
-              WHERE HasError = 1 AND ${filterClause(REQUEST_COLUMNS)}
+              SELECT
+                toString(ErrorType) AS error_type, sum(Errors) AS errors, sum(RateLimited) AS rate_limited,
+                sum(RootErrors) AS failed_requests, arrayStringConcat(arraySort(groupUniqArrayIf(toString(Model), Model != '')), ', ') AS models,
+                max(Hour) AS last_seen
+              FROM ${T.errorsHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause(ERRORS_COLUMNS)}
               GROUP BY error_type
-              ORDER BY requests DESC
+              ORDER BY errors DESC
               LIMIT 50
             `),
-            columns: [{ name: 'example_trace', links: [traceLink(TRACE_LINK_SQL)] }],
+            columns: [{ name: 'errors', display: 'gauge', thresholds: [{ value: null, color: 'red' }] }],
+            size: { w: 12, h: 10 },
+          }),
+          timeSeriesPanel({
+            title: 'Errors by type over time',
+            description: 'Failed spans per interval, stacked by error type.' + ERRORS_NOTE,
+            sql: normalizeSql(`
+              SELECT $__timeInterval(Hour) AS time, toString(ErrorType) AS error_type, sum(Errors) AS errors
+              FROM ${T.errorsHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause(ERRORS_COLUMNS)}
+              GROUP BY time, error_type
+              ORDER BY time, error_type
+            `),
+            unit: 'short',
+            bars: true,
+            stacked: true,
+            seriesBy: 'error_type',
             size: { w: 12, h: 10 },
           }),
           tablePanel({

@@ -4,7 +4,7 @@ import { normalizeSql } from '../clickhouse.js';
 import { dashboardUrl, statPanel, tablePanel, timeSeriesPanel, pieChartPanel } from '../panels.js';
 import { CHANGE_FIELD } from '../panels.js';
 import { FROM, PREV_FROM, periodStatSql, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
-import { filterClause } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS } from '../variables.js';
 
 /** Breakdown dimension for the "by ..." panels: a column of usage_cost_hourly. */
 export const BREAKDOWNS = [
@@ -58,7 +58,7 @@ export function tokensCostDashboard() {
             unit: 'currencyUSD',
             decimals: 2,
             upIsBad: true,
-            size: { w: 4, h: 4 },
+            size: { w: 3, h: 4 },
           }),
           statPanel({
             title: 'Cost per request',
@@ -82,7 +82,7 @@ export function tokensCostDashboard() {
             sql: usage('Tokens', (c) => `sumIf(InputTokens + OutputTokens, ${c})`),
             unit: 'short',
             upIsBad: true,
-            size: { w: 4, h: 4 },
+            size: { w: 3, h: 4 },
           }),
           statPanel({
             title: 'Prompt-cache savings',
@@ -95,7 +95,24 @@ export function tokensCostDashboard() {
             unit: 'currencyUSD',
             decimals: 2,
             change: false,
+            fieldUnits: { 'cached input share': 'percentunit' },
             size: { w: 4, h: 4 },
+          }),
+          statPanel({
+            title: 'Response-cache savings',
+            description: 'Requests served from your application\'s response cache × the cost of an answered (non-cached) request.' + REQUEST_LEVEL_NOTE,
+            sql: normalizeSql(`
+              SELECT
+                sum(ResponseCacheHits) * toFloat64(sum(CostUSD)) / nullIf(sum(Requests) - sum(ResponseCacheHits), 0) AS "Saved",
+                sum(ResponseCacheHits) / nullIf(sum(Requests), 0) AS "hit rate"
+              FROM ${T.usageHourly}
+              WHERE $__timeFilter(Hour) AND ${filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS)}
+            `),
+            unit: 'currencyUSD',
+            decimals: 2,
+            change: false,
+            fieldUnits: { 'hit rate': 'percentunit' },
+            size: { w: 3, h: 4 },
           }),
           statPanel({
             title: 'Month-end projection',
@@ -112,7 +129,7 @@ export function tokensCostDashboard() {
             unit: 'currencyUSD',
             decimals: 2,
             change: false,
-            size: { w: 5, h: 4 },
+            size: { w: 4, h: 4 },
           }),
           statPanel({
             title: 'Unpriced calls',

@@ -6,7 +6,7 @@ import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, type
 
 const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
 
-/** query_patterns_daily is keyed by fingerprint, service and feature only. */
+/** query_patterns_daily and user_usage_daily are keyed by service and feature only. */
 const PATTERN_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName' };
 
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
@@ -116,13 +116,13 @@ export function usageDashboard() {
         panels: [
           tablePanel({
             title: 'Top users',
-            description: 'Users by requests over the range, with sessions, tokens and spend.',
+            description: 'Users by requests over the range, with sessions, model calls, tokens, spend and failed requests (daily per-user rollup). Only the service filter applies (users are kept per service and feature).',
             sql: normalizeSql(`
-              SELECT toString(UserId) AS user, count() AS requests, uniqExactIf(SessionId, SessionId != '') AS sessions,
-                     sum(TotalTokens) AS tokens, toFloat64(sum(CostUSD)) AS cost, avg(toFloat64(TotalMs)) AS avg_latency,
-                     avg(HasError) AS error_rate
-              FROM ${requestsView()}
-              WHERE UserId != '' AND ${filterClause(REQUEST_COLUMNS)}
+              SELECT UserId AS user, sum(Requests) AS requests, uniqMerge(Sessions) AS sessions, sum(LlmCalls) AS llm_calls,
+                     sum(InputTokens + OutputTokens) AS tokens, toFloat64(sum(CostUSD)) AS cost,
+                     sum(FailedRequests) / nullIf(sum(Requests), 0) AS failed
+              FROM ${T.userUsageDaily}
+              WHERE $__dateFilter(Day) AND ${filterClause(PATTERN_COLUMNS)}
               GROUP BY user
               ORDER BY requests DESC
               LIMIT 25
@@ -130,8 +130,7 @@ export function usageDashboard() {
             columns: [
               { name: 'requests', display: 'gauge' },
               { name: 'cost', unit: 'currencyUSD', decimals: 4 },
-              { name: 'avg_latency', unit: 'ms', decimals: 0 },
-              { name: 'error_rate', unit: 'percentunit', decimals: 1 },
+              { name: 'failed', unit: 'percentunit', decimals: 1 },
             ],
             size: { w: 14, h: 10 },
           }),
