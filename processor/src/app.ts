@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
-import { openStore, type StoreClients } from './store/clickhouse.js';
+import { insertRows, openStore, type StoreClients } from './store/clickhouse.js';
 import { migrate } from './store/migrations.js';
 import { WriteQueue, type TableName } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
@@ -46,7 +46,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
 
   const metrics = new ProcessorMetrics();
   const queue = new WriteQueue(
-    (table: TableName, rows) => store.writer.insert({ table, values: rows, format: 'JSONEachRow' }).then(() => undefined),
+    (table: TableName, rows) => insertRows(store.writer, table, rows),
     { maxBatchRows: config.batchMaxRows, maxDelayMs: config.batchMaxDelayMs, maxQueuedRows: config.queueMaxRows },
     {
       onFlush(table, rows, seconds, error) {

@@ -3,8 +3,9 @@ import type { DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
 import { MODEL_CALL_OPERATIONS } from './model.js';
 import { normalizeSpan, UsageDeduplicator, type SpanRecordPair } from './normalize/index.js';
 import { computeCost, type PriceBook } from './derive/index.js';
-import { toGenAiRow, toLogRow, toTraceRow } from './store/rows.js';
-import type { RowsByTable } from './store/write-queue.js';
+import { toLogRow } from './store/rows.js';
+import { genAiRowLine, traceRowLine } from './store/row-lines.js';
+import type { Row, RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { evaluationEventRows } from './feedback/index.js';
 
@@ -50,7 +51,8 @@ export class Pipeline {
   }
 
   processSpans(spans: DecodedSpan[]): ProcessedBatch {
-    const traceRows: Record<string, unknown>[] = [];
+    // Span rows are written as JSONCompactEachRow lines (store/row-lines.ts): much cheaper than row objects.
+    const traceRows: Row[] = [];
     // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
     const pairs: SpanRecordPair[] = [];
     const reasons: string[] = [];
@@ -76,18 +78,18 @@ export class Pipeline {
         reject(i, 'expired', `starts ${started}, older than the ${retentionDays}-day retention (RAGSCOPE_RAW_TTL_DAYS)`);
         continue;
       }
-      traceRows.push(toTraceRow(span));
+      traceRows.push(traceRowLine(span));
       pairs.push({ span, record: normalizeSpan(span) });
     }
 
     this.dedupe.markBatch(pairs);
     const { metrics, priceBook, tenant } = this.deps;
-    const genaiRows: Record<string, unknown>[] = [];
+    const genaiRows: Row[] = [];
     for (const { span, record } of pairs) {
       if (!record) continue;
       const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
       if (metrics) this.observe(metrics, record, cost.source);
-      genaiRows.push(toGenAiRow(span, record, cost, tenant));
+      genaiRows.push(genAiRowLine(span, record, cost, tenant));
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WriteQueue, QueueFullError, BatchTooLargeError, QueueClosedError, type TableName } from '../../processor/src/store/write-queue.js';
+import { WriteQueue, QueueFullError, BatchTooLargeError, QueueClosedError, type Row, type TableName } from '../../processor/src/store/write-queue.js';
 
 // The queue's batching contract, checked with a recording insert function (the real-store behaviour is
 // covered end to end in backpressure.test.ts and e2e-otlp.test.ts).
@@ -7,7 +7,7 @@ import { WriteQueue, QueueFullError, BatchTooLargeError, QueueClosedError, type 
 function recorder(delayMs = 0, fail = false) {
   const inserts: { table: TableName; rows: number; at: number }[] = [];
   const started = performance.now();
-  const insert = async (table: TableName, rows: Record<string, unknown>[]) => {
+  const insert = async (table: TableName, rows: Row[]) => {
     await new Promise((r) => setTimeout(r, delayMs));
     if (fail) throw new Error('store down');
     inserts.push({ table, rows: rows.length, at: performance.now() - started });

@@ -5,6 +5,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Pipeline } from '../../processor/src/pipeline.js';
 import { loadPriceBook } from '../../processor/src/derive/index.js';
+import type { Row, TableName } from '../../processor/src/store/write-queue.js';
+import { insertRows } from '../../processor/src/store/clickhouse.js';
 import { feedbackInputFrom, toFeedbackRow, validateFeedback } from '../../processor/src/feedback/index.js';
 import type { SynthDataset } from './model.js';
 import { feedbackApiBodies, toDecodedLog, toDecodedSpan } from './otlp.js';
@@ -31,9 +33,9 @@ export interface DirectStats {
   evaluationRows: number;
 }
 
-async function insert(client: ClickHouseClient, table: string, values: Record<string, unknown>[]): Promise<void> {
+async function insert(client: ClickHouseClient, table: string, values: Row[]): Promise<void> {
   if (values.length === 0) return;
-  await client.insert({ table, values, format: 'JSONEachRow' });
+  await insertRows(client, table as TableName, values);
 }
 
 export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opts: DirectOptions = {}): Promise<DirectStats> {

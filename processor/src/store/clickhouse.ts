@@ -2,8 +2,25 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
+import { insertFormat } from './row-lines.js';
+import type { Row, TableName } from './write-queue.js';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/**
+ * The client JSON.stringify's each inserted row. Rows the pipeline already wrote as text (row-lines.ts) pass
+ * through unchanged; row objects are stringified as before. The writer clients of both store modes use this,
+ * so the same rows produce the same request body for chdb and a server.
+ */
+export function stringifyRow(row: unknown): string {
+  return typeof row === 'string' ? row : JSON.stringify(row);
+}
+const ROW_JSON = { stringify: stringifyRow };
+
+/** Inserts one table's rows through a writer client: row lines (row-lines.ts) or row objects. */
+export async function insertRows(client: ClickHouseClient, table: TableName, rows: Row[]): Promise<void> {
+  await client.insert({ table, values: rows, ...insertFormat(table, rows) });
+}
 
 export type StoreMode = 'embedded' | 'server';
 
@@ -43,7 +60,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
   } finally {
     await bootstrap.close();
   }
-  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor' });
+  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor', json: ROW_JSON });
   const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
   return {
     mode: 'server',
@@ -67,7 +84,7 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
   const path = resolve(config.dataDir);
   const connect = () => createChdbConnection({ path }) as unknown as ClientConnection;
   mkdirSync(path, { recursive: true });
-  const writer = createClient({ connection: connect() });
+  const writer = createClient({ connection: connect(), json: ROW_JSON });
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await writer.command({ query: `USE ${config.database}` });
 

@@ -9,9 +9,11 @@ import type {
 } from '../model.js';
 
 // Row shapes for JSONEachRow inserts. Column names are the ClickHouse column names.
+// The pipeline writes otel_traces / genai_spans rows as text with row-lines.ts; the objects built here are
+// the reference those lines are tested against, and the rows of the other tables.
 
-const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'];
+export const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+export const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'];
 
 export type StringMap = Record<string, string>;
 
@@ -25,7 +27,11 @@ export function attrToString(value: AttrValue): string {
 
 export function toStringMap(attributes: Attributes): StringMap {
   const out: StringMap = {};
-  for (const key in attributes) out[key] = attrToString(attributes[key]);
+  for (const key in attributes) {
+    // A `__proto__` attribute stays an ordinary key (plain assignment would try to swap the prototype).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: attrToString(attributes[key]), enumerable: true, writable: true, configurable: true });
+    else out[key] = attrToString(attributes[key]);
+  }
   return out;
 }
 

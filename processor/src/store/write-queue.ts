@@ -1,7 +1,9 @@
 export type TableName = 'otel_traces' | 'genai_spans' | 'otel_logs' | 'feedback' | 'evaluations';
-export type RowsByTable = Partial<Record<TableName, Record<string, unknown>[]>>;
+/** A row object, or its JSONCompactEachRow line already serialized (store/row-lines.ts; insertRows in clickhouse.ts). */
+export type Row = Record<string, unknown> | string;
+export type RowsByTable = Partial<Record<TableName, Row[]>>;
 
-export type InsertFn = (table: TableName, rows: Record<string, unknown>[]) => Promise<void>;
+export type InsertFn = (table: TableName, rows: Row[]) => Promise<void>;
 
 export interface WriteQueueOptions {
   /** Flush when one table has this many rows pending (ClickHouse wants big inserts per table). */
@@ -38,7 +40,7 @@ export class QueueClosedError extends Error {
 }
 
 interface Batch {
-  rows: Map<TableName, Record<string, unknown>[]>;
+  rows: Map<TableName, Row[]>;
   rowCount: number;
   /** Rows of the fullest table. */
   largestTable: number;
