@@ -111,7 +111,7 @@ Where a filter cannot apply, the panel says so in its description:
 - feedback carries no request dimensions of its own: it is filtered through the request it is about;
 - prediction outcomes are kept per evaluation and model (no service).
 
-Extra variables: **SLA (ms)** on Latency (${SLA_OPTIONS_MS.join(', ')}; default ${DEFAULT_SLA_MS}: the boundaries of
+Extra variables: **Percentile** (p50, p90, p95, p99) of the per-stage and per-model panels and **SLA (ms)** on Latency (${SLA_OPTIONS_MS.join(', ')}; default ${DEFAULT_SLA_MS}: the boundaries of
 \`latency_hourly\`'s histogram, so breach counts are exact) and **Break down by** on Tokens & cost
 (${BREAKDOWNS.map((b) => b.text).join(', ')}).
 

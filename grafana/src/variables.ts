@@ -121,3 +121,20 @@ export function slaVariable(): CustomVariableBuilder {
     .current({ selected: true, text: `${DEFAULT_SLA_MS} ms`, value: String(DEFAULT_SLA_MS) })
     .hide(VariableHide.DontHide);
 }
+
+/** Percentile shown by the "per stage" / "per model" latency panels: the index into latency_hourly's quantile states. */
+export const PERCENTILES = [
+  { text: 'p50', value: '1' },
+  { text: 'p90', value: '2' },
+  { text: 'p95', value: '3' },
+  { text: 'p99', value: '4' },
+] as const;
+
+export function percentileVariable(): CustomVariableBuilder {
+  return new CustomVariableBuilder('percentile')
+    .label('Percentile')
+    .description('Percentile of the per-stage and per-model latency panels.')
+    .values(PERCENTILES.map((p) => `${p.text} : ${p.value}`).join(','))
+    .options(PERCENTILES.map((p) => ({ selected: p.text === 'p95', text: p.text, value: p.value })))
+    .current({ selected: true, text: 'p95', value: '3' });
+}

@@ -13,6 +13,7 @@ import { removeDir, startProcessor, type TestProcessor } from '../helpers/proces
 import { queryPanels } from '../../grafana/src/dashboard.js';
 import { expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
 import { BREAKDOWNS } from '../../grafana/src/dashboards/tokens-cost.js';
+import { PERCENTILES } from '../../grafana/src/variables.js';
 import { expandForPanel, panelQueries, resolveVariables, runSql, shapeProblems, type QueryResult, type TimeRange } from './harness.js';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../grafana/dashboards/', import.meta.url));
@@ -190,5 +191,22 @@ describe('filters and breakdowns (last 7 days)', () => {
         expect(shapeProblems(q.panel.type, q.format, r), `${q.panel.title} by ${b.text}`).toEqual([]);
       }
     }
+  });
+
+  it('the "Percentile" variable works for every value', async () => {
+    const d = dashboards.find((x) => x.uid === 'ragscope-latency')!;
+    const panels = queryPanels(d).filter((x) => x.title!.includes('${percentile:text}'));
+    expect(panels.length).toBe(3);
+    const medians: number[] = [];
+    for (const pc of PERCENTILES) {
+      const vars = await resolveVariables(p.processor.store.writer, d, range, { percentile: pc.value });
+      for (const q of panelQueries(d, panels)) {
+        const r = await run(expandForPanel(q, range, vars), `${d.uid}/${q.panel.title} ${pc.text}`);
+        expect(shapeProblems(q.panel.type, q.format, r), `${q.panel.title} ${pc.text}`).toEqual([]);
+        if (q.panel.title!.startsWith('Latency per stage')) medians.push(r.rows.map((row) => Number(row[2])).sort((a, b) => a - b)[r.rows.length >> 1]!);
+      }
+    }
+    // p50 < p90 < p95 < p99 (medians over the panel's points)
+    expect([...medians].sort((a, b) => a - b)).toEqual(medians);
   });
 });

@@ -2,7 +2,7 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, dashboardUrl, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { periodStatSql, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TRACE_LINK_SQL } from '../sql.js';
-import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable, type FilterColumns } from '../variables.js';
+import { filterClause, percentileVariable, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable, type FilterColumns } from '../variables.js';
 
 const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
 
@@ -31,7 +31,7 @@ export function latencyDashboard() {
     uid: UID.latency,
     title: 'ragscope / Latency',
     description: 'End-to-end and per-stage latency percentiles, time to first token, SLA breaches and the slowest requests (opening their traces).',
-    extraVariables: [slaVariable()],
+    extraVariables: [slaVariable(), percentileVariable()],
     sections: [
       {
         panels: [
@@ -144,10 +144,10 @@ export function latencyDashboard() {
             min: 0,
           }),
           timeSeriesPanel({
-            title: 'p95 per stage',
-            description: 'p95 duration of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end). With a provider or model filter only the stages that call those models remain.',
+            title: 'Latency per stage (${percentile:text})',
+            description: 'Duration percentile (chosen above) of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end). With a provider or model filter only the stages that call those models remain.',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
+              SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[$percentile] AS latency
               FROM ${T.latencyHourly}
               WHERE $__timeFilter(Hour) AND RagStage != '' AND ${filterClause()}
               GROUP BY time, RagStage
@@ -158,10 +158,10 @@ export function latencyDashboard() {
             legendCalcs: ['mean', 'max'],
           }),
           timeSeriesPanel({
-            title: 'p95 per model',
-            description: 'p95 duration of LLM calls, per model.',
+            title: 'Latency per model (${percentile:text})',
+            description: 'Duration percentile (chosen above) of model calls (LLM, embedding, rerank), per model.',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
+              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(DurationQuantiles)[$percentile] AS latency
               FROM ${T.latencyHourly}
               WHERE $__timeFilter(Hour) AND Model != '' AND ${filterClause()}
               GROUP BY time, Model
@@ -172,10 +172,10 @@ export function latencyDashboard() {
             legendCalcs: ['mean', 'max'],
           }),
           timeSeriesPanel({
-            title: 'Time to first token p95 per model',
-            description: 'p95 time to first token of streaming calls, per model.',
+            title: 'Time to first token per model (${percentile:text})',
+            description: 'Time-to-first-token percentile (chosen above) of streaming calls, per model.',
             sql: normalizeSql(`
-              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(TtftQuantiles)[${Q_INDEX.p95}] AS ttft_p95
+              SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(TtftQuantiles)[$percentile] AS ttft
               FROM ${T.latencyHourly}
               WHERE $__timeFilter(Hour) AND TtftCount > 0 AND ${filterClause()}
               GROUP BY time, Model
