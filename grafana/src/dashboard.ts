@@ -72,6 +72,13 @@ export function buildDashboard(spec: DashboardSpec): Dashboard {
   }
   const built = d.build();
   relayout(built);
+  // The SDK fills dashboard-link fields meaningless on panel links, and `placement: inControlsMenu`
+  // would tuck the dashboards dropdown into Grafana 12+'s controls menu: keep links plain and visible.
+  for (const l of built.links ?? []) delete (l as { placement?: string }).placement;
+  for (const p of built.panels ?? []) {
+    const panel = p as Panel;
+    if (panel.links) panel.links = panel.links.map((l) => ({ title: l.title, url: l.url, targetBlank: false }) as (typeof panel.links)[number]);
+  }
   // Stable panel ids in layout order (Grafana would assign them on load; links need them fixed).
   let id = 1;
   for (const p of built.panels ?? []) {
