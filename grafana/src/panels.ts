@@ -97,6 +97,7 @@ export function statPanel(o: StatOptions): stat.PanelBuilder {
     p.overrideByName(CHANGE_FIELD, [
       prop('unit', 'percentunit'),
       prop('decimals', 1),
+      prop('noValue', '—'),
       prop('thresholds', {
         mode: 'absolute',
         steps: [
