@@ -1,90 +1,86 @@
-// One benchmark process: sequential chat completions through the real `openai` SDK against the local stub.
-//   baseline   no OpenTelemetry at all
-//   context    only OpenTelemetry's AsyncLocalStorage context manager, each call run inside context.with():
-//              the cost of context propagation itself on this Node version, which every OTel instrumentation pays
-//   ragscope   started by `--import @ragscope/instrumentation/register` (the parent adds the flag)
-//   traceloop  NodeSDK + @traceloop/instrumentation-openai (OpenLLMetry, its defaults)
-// Both instrumented modes export every span over OTLP/HTTP protobuf to the parent's sink.
+// One benchmark process (see bench/instrumentation.ts). Chat completions through the real `openai` SDK.
 //
-// Paired design: the calls run in segments that alternate (in random order within each pair) between the
-// instrumentation enabled and disabled (`disable()` unpatches the SDK), so load on a shared machine hits
-// both sides of a pair alike. An enabled segment ends with a forceFlush inside its timing window, so the
-// cost of exporting its spans is charged to it. Prints one JSON line with per-segment figures.
+// The machine is shared, so load drifts faster than any per-process comparison can absorb. Every figure is
+// therefore paired *within* one process, in small alternating blocks (random order within each pair):
+//   ragscope | traceloop   A = a copy of the SDK installed as `openai` (patched by the instrumentation's
+//                          require hook), B = the same SDK version installed as `openai-plain` (not patched).
+//                          Spans are exported as in an app (OTLP/HTTP protobuf to the parent's sink); the
+//                          final flush of the last partial batch is timed and charged per instrumented call.
+//   context                A = OpenTelemetry's AsyncLocalStorage context manager enabled, each call inside
+//                          context.with(); B = the context manager disabled (AsyncLocalStorage hooks off).
+//                          B is an uninstrumented app; A - B is the cost of context propagation itself on
+//                          this Node version, which every OpenTelemetry instrumentation pays.
+// Transport: BENCH_TRANSPORT=http (the parent's local HTTP stub of the API) or inprocess (a fetch that returns
+// the same response without a socket, which takes kernel and scheduler noise out).
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
-let wrapCall: (<T>(f: () => T) => T) | undefined;
-const [mode = 'baseline', openaiDir = '', segmentsArg = '40', perSegmentArg = '250', warmupArg = '300'] = process.argv.slice(2);
-const segments = Number(segmentsArg);
-const perSegment = Number(perSegmentArg);
+const [mode = 'context', instrumentedDir = '', plainDir = '', pairsArg = '120', blockArg = '16', warmupArg = '300'] = process.argv.slice(2);
+const pairs = Number(pairsArg);
+const block = Number(blockArg);
 const warmup = Number(warmupArg);
 
-interface Toggle {
-  enable(): void;
-  disable(): void;
-  flush(): Promise<void>;
-}
+type OpenAIModule = typeof import('openai');
+type Client = InstanceType<OpenAIModule['OpenAI']>;
 
-async function setup(): Promise<Toggle | undefined> {
+let flush: (() => Promise<void>) | undefined;
+let sideA: { enter(): void; call<T>(f: () => T): T } = { enter() {}, call: (f) => f() };
+let sideB: { enter(): void } = { enter() {} };
+
+async function setup(): Promise<void> {
   if (mode === 'ragscope') {
     const { getRegistered } = await import('@ragscope/instrumentation');
     const handle = getRegistered();
     if (!handle) throw new Error('ragscope is not registered (run with --import @ragscope/instrumentation/register)');
-    return {
-      enable: () => handle.instrumentations.forEach((i) => i.enable()),
-      disable: () => handle.instrumentations.forEach((i) => i.disable()),
-      flush: () => handle.forceFlush(),
-    };
-  }
-  if (mode === 'traceloop') {
+    flush = () => handle.forceFlush();
+  } else if (mode === 'traceloop') {
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
     const { OpenAIInstrumentation } = await import('@traceloop/instrumentation-openai');
     const { trace } = await import('@opentelemetry/api');
-    const instrumentation = new OpenAIInstrumentation();
-    const sdk = new NodeSDK({
+    new NodeSDK({
       serviceName: 'bench-traceloop',
-      instrumentations: [instrumentation],
+      instrumentations: [new OpenAIInstrumentation()],
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
       logRecordProcessors: [],
       metricReaders: [],
-    });
-    sdk.start();
-    return {
-      enable: () => instrumentation.enable(),
-      disable: () => instrumentation.disable(),
-      flush: async () => {
-        const p = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
-        await p.getDelegate?.()?.forceFlush?.();
-      },
+    }).start();
+    flush = async () => {
+      const p = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
+      await p.getDelegate?.()?.forceFlush?.();
     };
-  }
-  if (mode === 'context') {
+  } else if (mode === 'context') {
     const { context, ROOT_CONTEXT, createContextKey } = await import('@opentelemetry/api');
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const manager = new AsyncLocalStorageContextManager();
+    context.setGlobalContextManager(manager);
     const ctx = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
-    wrapCall = (f) => context.with(ctx, f);
+    sideA = { enter: () => manager.enable(), call: (f) => context.with(ctx, f) };
+    sideB = { enter: () => manager.disable() };
+  } else {
+    throw new Error(`unknown mode ${mode}`);
   }
-  return undefined;
 }
 
-async function main(): Promise<void> {
-  const toggle = await setup();
-  // A CommonJS require of a package directory named `openai`, as in an app: both instrumentations hook it.
-  const require = createRequire(`${openaiDir}/index.js`);
-  const { OpenAI } = require('openai') as typeof import('openai');
-  const isWrapped = () => Boolean((OpenAI.Chat.Completions.prototype.create as unknown as { __wrapped?: boolean }).__wrapped);
-  if (isWrapped() !== (toggle !== undefined)) throw new Error(`mode ${mode}: create() wrapped=${isWrapped()}`);
-  // transport "http": the local HTTP stub (the parent's); "inprocess": a fetch that returns the same canned
-  // response without a socket, which takes kernel and scheduler noise out and leaves the SDK's own work.
+function makeClient(mod: OpenAIModule): Client {
   const body = process.env.STUB_BODY ?? '{}';
   const fakeFetch = async () => new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
-  const client =
-    process.env.BENCH_TRANSPORT === 'inprocess'
-      ? new OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0, fetch: fakeFetch as unknown as typeof fetch })
-      : new OpenAI({ apiKey: 'sk-bench', baseURL: `${process.env.STUB_URL}/v1`, maxRetries: 0 });
+  return process.env.BENCH_TRANSPORT === 'inprocess'
+    ? new mod.OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0, fetch: fakeFetch as unknown as typeof fetch })
+    : new mod.OpenAI({ apiKey: 'sk-bench', baseURL: `${process.env.STUB_URL}/v1`, maxRetries: 0 });
+}
+
+const isWrapped = (mod: OpenAIModule) => Boolean((mod.OpenAI.Chat.Completions.prototype.create as unknown as { __wrapped?: boolean }).__wrapped);
+
+async function main(): Promise<void> {
+  await setup();
+  const modA = createRequire(`${instrumentedDir}/index.js`)('openai') as OpenAIModule;
+  const modB = createRequire(`${plainDir}/index.js`)('openai-plain') as OpenAIModule;
+  const instrumented = mode !== 'context';
+  if (isWrapped(modA) !== instrumented || isWrapped(modB)) throw new Error(`mode ${mode}: wrapped A=${isWrapped(modA)} B=${isWrapped(modB)}`);
+  const clientA = makeClient(instrumented ? modA : modB);
+  const clientB = makeClient(modB);
   const request = {
     model: 'gpt-4o-mini',
     messages: [
@@ -93,34 +89,55 @@ async function main(): Promise<void> {
     ],
     temperature: 0,
   };
+  const callA = () => sideA.call(() => clientA.chat.completions.create(request));
+  const callB = () => clientB.chat.completions.create(request);
 
-  const call = wrapCall ? () => wrapCall!(() => client.chat.completions.create(request)) : () => client.chat.completions.create(request);
-  for (let i = 0; i < warmup; i++) await call();
-  if (toggle) {
-    toggle.disable();
-    for (let i = 0; i < warmup; i++) await call();
-    toggle.enable();
-  }
+  sideA.enter();
+  for (let i = 0; i < warmup; i++) await callA();
+  sideB.enter();
+  for (let i = 0; i < warmup; i++) await callB();
+  if (flush) await flush();
 
-  const rows: { on: boolean; wallUs: number; cpuUs: number }[] = [];
-  for (let s = 0; s < segments; s++) {
-    // Within each pair, a random order.
-    const firstOn = s % 2 === 0 ? Math.random() < 0.5 : !rows[rows.length - 1]!.on;
-    const on = toggle ? firstOn : false;
-    if (toggle) {
-      if (on) toggle.enable();
-      else toggle.disable();
-      if (isWrapped() !== on) throw new Error('toggle failed');
-    }
-    const cpu0 = process.cpuUsage();
+  const runBlock = async (a: boolean) => {
+    if (a) sideA.enter();
+    else sideB.enter();
+    const call = a ? callA : callB;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < perSegment; i++) await call();
-    if (on && toggle) await toggle.flush();
+    for (let i = 0; i < block; i++) await call();
     const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    rows.push({ on, wallUs: (wall * 1000) / perSegment, cpuUs: (cpu.user + cpu.system) / perSegment });
+    const c = process.cpuUsage(c0);
+    return { wallUs: (wall * 1000) / block, cpuUs: (c.user + c.system) / block };
+  };
+  const diffs: { wallUs: number; cpuUs: number }[] = [];
+  const a: { wallUs: number; cpuUs: number }[] = [];
+  const b: { wallUs: number; cpuUs: number }[] = [];
+  const yieldToLoop = () => new Promise((r) => setImmediate(r));
+  for (let p = 0; p < pairs; p++) {
+    // Let background I/O (span export) run between blocks, outside the timed windows; with the in-process
+    // transport nothing else would ever yield to the event loop.
+    await yieldToLoop();
+    const aFirst = Math.random() < 0.5;
+    const first = await runBlock(aFirst);
+    await yieldToLoop();
+    const second = await runBlock(!aFirst);
+    const [ra, rb] = aFirst ? [first, second] : [second, first];
+    a.push(ra);
+    b.push(rb);
+    diffs.push({ wallUs: ra.wallUs - rb.wallUs, cpuUs: ra.cpuUs - rb.cpuUs });
   }
-  console.log(JSON.stringify({ mode, segments, perSegment, rows }));
+  // Export of everything the instrumented side produced, charged per instrumented call.
+  let flushWallUs = 0;
+  let flushCpuUs = 0;
+  if (flush) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await flush();
+    flushWallUs = ((performance.now() - t0) * 1000) / (pairs * block);
+    const c = process.cpuUsage(c0);
+    flushCpuUs = (c.user + c.system) / (pairs * block);
+  }
+  console.log(JSON.stringify({ mode, pairs, block, a, b, diffs, flushWallUs, flushCpuUs }));
   process.exit(0);
 }
 

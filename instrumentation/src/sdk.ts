@@ -77,8 +77,11 @@ export interface RagscopeHandle {
   /** Exports what is queued. Never rejects. */
   forceFlush(): Promise<void>;
   stats(): TelemetryStats;
-  /** Patches modules loaded without hooks (bundles; ESM imported before register). */
-  instrumentModules(modules: { openai?: unknown }): void;
+  /**
+   * Patches modules loaded without hooks (bundled apps; ESM imported before register). `anthropic` matters
+   * only for @anthropic-ai/sdk < 0.134 (newer versions trace themselves).
+   */
+  instrumentModules(modules: { openai?: unknown; anthropic?: unknown }): void;
   readonly sdk: NodeSDK;
   readonly instrumentations: readonly Instrumentation[];
 }
@@ -377,9 +380,10 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     if (options.esmLoaderHook !== false) registerEsmLoaderHook();
 
     const openai = options.openai !== false ? new RagscopeOpenAIInstrumentation() : undefined;
+    const anthropic = options.anthropic !== false ? new AnthropicInstrumentation() : undefined;
     const instrumentations: Instrumentation[] = [
       ...(openai ? [openai] : []),
-      ...(options.anthropic !== false ? [new AnthropicInstrumentation()] : []),
+      ...(anthropic ? [anthropic] : []),
       ...(options.instrumentations ?? []),
     ];
     const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
@@ -434,6 +438,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       instrumentModules: (modules) => {
         try {
           if (modules.openai !== undefined && openai) openai.patchModule(modules.openai);
+          if (modules.anthropic !== undefined && anthropic) anthropic.patchModule(modules.anthropic);
         } catch (err) {
           diag.warn('@ragscope/instrumentation: instrumentModules failed', err);
         }
