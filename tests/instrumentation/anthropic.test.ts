@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicInstrumentation, applyEnvironmentDefaults, configure } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, ROOT, setupPipeline } from './helpers/otel.js';
-import { ANTHROPIC_USAGE, startAnthropicStub, type Stub } from './helpers/provider-stubs.js';
+import { ANTHROPIC_USAGE, startAnthropicStub, type Stub } from '../../demo/src/provider-stub.js';
 
 applyEnvironmentDefaults(false);
 const instrumentation = new AnthropicInstrumentation();

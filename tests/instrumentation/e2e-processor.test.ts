@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
 import { ROOT } from './helpers/otel.js';
-import { startAnthropicStub, startOpenAIStub, type Stub } from './helpers/provider-stubs.js';
+import { startAnthropicStub, startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
 
 let processor: TestProcessor;
 let openaiStub: Stub;

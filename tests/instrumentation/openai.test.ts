@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RagscopeOpenAIInstrumentation, configure } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, setupPipeline } from './helpers/otel.js';
-import { OPENAI_CHAT_USAGE, OPENAI_RESPONSES_USAGE, startOpenAIStub, type Stub } from './helpers/provider-stubs.js';
+import { OPENAI_CHAT_USAGE, OPENAI_RESPONSES_USAGE, startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
 
 const instrumentation = new RagscopeOpenAIInstrumentation();
 const pipeline = setupPipeline([instrumentation]);

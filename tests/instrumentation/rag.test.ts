@@ -20,7 +20,7 @@ import {
   traceRetrieval,
 } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, setupPipeline } from './helpers/otel.js';
-import { startOpenAIStub, type Stub } from './helpers/provider-stubs.js';
+import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
 
 const pipeline = setupPipeline([new RagscopeOpenAIInstrumentation()]);
 const { OpenAI } = requireFromCopy('openai', 'openai', 'v7')('openai') as typeof import('openai');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/otel.js';
 import { startReceiver, type OtlpSpan, type Receiver } from './helpers/otlp-receiver.js';
-import { startAnthropicStub, startOpenAIStub, type Stub } from './helpers/provider-stubs.js';
+import { startAnthropicStub, startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
 
 const FIXTURES = join(ROOT, 'tests/instrumentation/fixtures');
 let openaiStub: Stub;
@@ -142,6 +142,32 @@ describe('one-line registration (child processes, OTLP/HTTP JSON to a local rece
       const claude = spans.find((s) => s.name === 'chat claude-sonnet-4-6')!;
       expect(claude.attributes['gen_ai.input.messages']).toContain('Same, cc [REDACTED_EMAIL]');
       expect(JSON.stringify(spans)).not.toMatch(/jane@example\.com|bob@example\.com/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('standard OTEL_* variables: headers, resource attributes, sampler', async () => {
+    const receiver = await startReceiver();
+    try {
+      const r = await run(['--import', '@ragscope/instrumentation/register', 'esm-app.mjs'], {
+        ...JSON_OTLP,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0k3n,x-tenant=acme',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-resource-attrs,deployment.environment.name=staging',
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.out.answer).toBe('Paris is the capital. / Paris is the capital of France.');
+      // Sampled out: no spans at all; the feedback log event is still exported, with headers and resource.
+      expect(receiver.spans()).toHaveLength(0);
+      const logs = receiver.logs();
+      expect(logs).toHaveLength(1);
+      expect(logs[0]!.resource).toMatchObject({ 'service.name': 'from-resource-attrs', 'deployment.environment.name': 'staging' });
+      const req = receiver.received.find((x) => x.path === '/v1/logs')!;
+      expect(req.headers.authorization).toBe('Bearer t0k3n');
+      expect(req.headers['x-tenant']).toBe('acme');
     } finally {
       await receiver.close();
     }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 export interface Received {
   path: string;
   contentType: string;
+  headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
 
@@ -62,7 +63,7 @@ export async function startReceiver(): Promise<Receiver> {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    received.push({ path: req.url ?? '', contentType: String(req.headers['content-type'] ?? ''), body: Buffer.concat(chunks) });
+    received.push({ path: req.url ?? '', contentType: String(req.headers['content-type'] ?? ''), headers: req.headers, body: Buffer.concat(chunks) });
     const json = String(req.headers['content-type'] ?? '').includes('json');
     res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
     res.end(json ? '{}' : undefined);
