@@ -25,7 +25,7 @@ function payload(prefix: string, count: number): Uint8Array {
   return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
 }
 
-const post = (body: Uint8Array) => fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+const post = (body: Uint8Array) => fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
 
 describe('write queue backpressure', () => {
   it('answers 503 + Retry-After when full, then accepts again once flushed', async () => {

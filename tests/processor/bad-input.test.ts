@@ -26,7 +26,7 @@ function makeSpans(names: string[]): ReadableSpan[] {
 }
 
 async function post(body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces') {
-  return fetch(`${proc.url}${path}`, { method: 'POST', headers, body });
+  return fetch(`${proc.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
 }
 
 async function stillServing() {
