@@ -260,7 +260,7 @@ function decodeSpan(r: ProtobufReader, end: number, origin: SpanOrigin): Decoded
     const t = r.tag(end);
     switch (t) {
       case fieldTag(1, LEN):
-        span.traceId = r.hex(end, 'trace_id');
+        span.traceId = r.traceIdHex(end, 'trace_id');
         break;
       case fieldTag(2, LEN):
         span.spanId = r.hex(end, 'span_id');

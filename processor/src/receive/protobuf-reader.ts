@@ -119,12 +119,17 @@ export class ProtobufReader {
     const buf = this.buf;
     let pos = this.pos;
     let length = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (pos >= end) this.fail(TRUNCATED_VARINT, leaf);
-      if (shift >= 70) this.fail('malformed varint (longer than 10 bytes)', leaf);
-      const byte = buf[pos++];
-      length += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
+    if (pos < end && buf[pos] < 0x80) {
+      // One-byte length (< 128): most keys, values and small messages; skips the general loop's 2 ** shift.
+      length = buf[pos++];
+    } else {
+      for (let shift = 0; ; shift += 7) {
+        if (pos >= end) this.fail(TRUNCATED_VARINT, leaf);
+        if (shift >= 70) this.fail('malformed varint (longer than 10 bytes)', leaf);
+        const byte = buf[pos++];
+        length += (byte & 0x7f) * 2 ** shift;
+        if (byte < 0x80) break;
+      }
     }
     if (length > end - pos) {
       this.fail(`${TRUNCATED_LENGTH} (length ${length}, ${end - pos} bytes left)`, leaf);
@@ -164,6 +169,33 @@ export class ProtobufReader {
     const start = this.pos;
     this.pos = stop;
     return stop === start ? '' : this.buf.toString('hex', start, stop);
+  }
+
+  // Where the last trace id read by traceIdHex() starts in buf, and its hex string.
+  private lastTraceIdStart = -1;
+  private lastTraceId = '';
+
+  /**
+   * hex() for span trace ids: consecutive spans of a request mostly belong to one trace, so when the bytes
+   * equal the previous trace id's, its string is returned again (no native call, one shared string whose
+   * hash the dedupe maps compute once).
+   */
+  traceIdHex(end: number, leaf: string): string {
+    const stop = this.delimitedEnd(end, leaf);
+    const start = this.pos;
+    this.pos = stop;
+    const length = stop - start;
+    if (length === 0) return '';
+    const buf = this.buf;
+    const last = this.lastTraceIdStart;
+    if (last >= 0 && this.lastTraceId.length === length * 2) {
+      let i = 0;
+      while (i < length && buf[last + i] === buf[start + i]) i++;
+      if (i === length) return this.lastTraceId;
+    }
+    this.lastTraceIdStart = start;
+    this.lastTraceId = buf.toString('hex', start, stop);
+    return this.lastTraceId;
   }
 
   fixed64(end: number, leaf: string): bigint {

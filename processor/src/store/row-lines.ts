@@ -1,5 +1,6 @@
 import type { CostResult, DecodedSpan, GenAiRecord, SpanOrigin } from '../model.js';
 import { durationNanos, environmentOf, serviceNameOf, SPAN_KIND_NAMES, STATUS_CODE_NAMES, toStringMap } from './rows.js';
+import { attributesJson } from './attributes-json.js';
 import type { Row, TableName } from './write-queue.js';
 
 // The hot-path form of rows.ts: each otel_traces / genai_spans row as its JSONCompactEachRow line (a JSON
@@ -12,12 +13,15 @@ import type { Row, TableName } from './write-queue.js';
 // rows.ts stays the readable definition of every column: tests/processor/row-lines.test.ts checks that each
 // line, zipped with its column list, equals the object rows.ts builds. Add a column in both places.
 
-/** otel_traces columns in line order. The origin's columns come first: their JSON is written once per origin. */
+/**
+ * otel_traces columns in line order. The origin's columns come first (their JSON is written once per origin),
+ * SpanAttributes last (its JSON is written by attributes-json.ts, not by JSON.stringify).
+ */
 export const TRACE_COLUMNS = [
   'ServiceName', 'ResourceAttributes', 'ScopeName', 'ScopeVersion',
-  'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'SpanAttributes', 'Duration',
+  'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'Duration',
   'StatusCode', 'StatusMessage', 'Events.Timestamp', 'Events.Name', 'Events.Attributes',
-  'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes',
+  'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes', 'SpanAttributes',
 ] as const;
 
 /** genai_spans columns in line order. */
@@ -90,7 +94,6 @@ export function traceRowLine(span: DecodedSpan): string {
     span.traceState,
     span.name,
     SPAN_KIND_NAMES[span.kind] ?? 'Unspecified',
-    toStringMap(span.attributes),
     durationNanos(span).toString(),
     STATUS_CODE_NAMES[span.statusCode] ?? 'Unset',
     span.statusMessage,
@@ -102,8 +105,8 @@ export function traceRowLine(span: DecodedSpan): string {
     links.length === 0 ? NO_ITEMS : links.map((l) => l.traceState),
     links.length === 0 ? NO_ITEMS : links.map((l) => toStringMap(l.attributes)),
   ]);
-  // `rest` is `[…]`: drop its bracket and append it to the origin's prefix.
-  return originPrefix(span.origin) + rest.slice(1);
+  // `rest` is `[…]`: its inside goes between the origin's prefix and the SpanAttributes object.
+  return `${originPrefix(span.origin)}${rest.slice(1, -1)},${attributesJson(span.attributes)}]`;
 }
 
 /** toGenAiRow(…) as a JSONCompactEachRow line in GENAI_COLUMNS order (without the newline). */
