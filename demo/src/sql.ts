@@ -1,0 +1,40 @@
+// The processor's read-only SQL endpoint (POST /sql), as `npm run sql` uses it.
+
+export class SqlError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export type SqlClient = <T = Record<string, unknown>>(query: string) => Promise<T[]>;
+
+/** A client for `${url}/sql` returning JSONEachRow rows; bearer token from RAGSCOPE_SQL_TOKEN if given. */
+export function sqlClient(url: string, token: string | undefined = process.env.RAGSCOPE_SQL_TOKEN): SqlClient {
+  return async <T>(query: string): Promise<T[]> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${url}/sql`, { method: 'POST', headers, body: JSON.stringify({ query, default_format: 'JSONEachRow' }) });
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        /* as is */
+      }
+      throw new SqlError(`POST ${url}/sql: HTTP ${res.status}: ${message}`, res.status);
+    }
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as T);
+  };
+}
+
+/** A ClickHouse string literal. */
+export function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
