@@ -125,7 +125,10 @@ export class Traffic {
     errors: {},
     elapsedMs: 0,
   };
+  /** Arrivals, users and questions: with a fixed seed, the same sequence of requests every run. */
   private readonly rng: Random;
+  /** Users' reactions (drawn as answers complete, in whatever order that happens). */
+  private readonly feedbackRng: Random;
   private readonly users: User[];
   private readonly intentWeights: number[];
   private stopped = false;
@@ -137,6 +140,7 @@ export class Traffic {
     private readonly o: TrafficOptions,
   ) {
     this.rng = new Random(o.seed);
+    this.feedbackRng = new Random(o.seed ^ 0xfeed);
     this.runId = (hash32(`${o.seed}:${Date.now()}`) % 46656).toString(36).padStart(3, '0');
     const n = o.users ?? 24;
     this.users = Array.from({ length: n }, (_, i) => {
@@ -252,12 +256,12 @@ export class Traffic {
   /** Some users click thumbs up/down, a few give a star rating, most do nothing; some change their mind. */
   private giveFeedback(user: User, intent: Intent, r: AskResult): void {
     const q = this.quality(intent, r);
-    const roll = this.rng.next();
-    const thinkMs = this.rng.between(50, 400) * (this.o.latencyScale ?? 1);
+    const roll = this.feedbackRng.next();
+    const thinkMs = this.feedbackRng.between(50, 400) * (this.o.latencyScale ?? 1);
     if (roll < 0.5) {
-      const up = this.rng.chance(q);
-      const comment = up ? (this.rng.chance(0.15) ? this.rng.pick(UP_COMMENTS) : undefined) : this.rng.chance(0.4) ? this.rng.pick(DOWN_COMMENTS) : undefined;
-      const changesMind = this.rng.chance(0.05);
+      const up = this.feedbackRng.chance(q);
+      const comment = up ? (this.feedbackRng.chance(0.15) ? this.feedbackRng.pick(UP_COMMENTS) : undefined) : this.feedbackRng.chance(0.4) ? this.feedbackRng.pick(DOWN_COMMENTS) : undefined;
+      const changesMind = this.feedbackRng.chance(0.05);
       this.later(thinkMs, () => {
         const sent = recordFeedback({
           traceId: r.traceId,
@@ -280,7 +284,7 @@ export class Traffic {
         });
       });
     } else if (roll < 0.65) {
-      const rating = Math.min(5, Math.max(1, Math.round(1 + 4 * q + this.rng.between(-0.8, 0.8))));
+      const rating = Math.min(5, Math.max(1, Math.round(1 + 4 * q + this.feedbackRng.between(-0.8, 0.8))));
       this.later(thinkMs, () => {
         if (recordFeedback({ traceId: r.traceId, rating, userId: user.id }).ok) {
           this.stats.feedback++;
