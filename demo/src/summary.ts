@@ -404,15 +404,15 @@ export function formatSummary(s: Summary, c: PrintContext): string {
   p(`Retrieval    average relevance ${dec(r.avgRelevance)} over ${int(r.documents)} retrieved documents (${int(r.retrievals)} retrievals); best match ${dec(r.avgTopRelevance)} on average`);
   const ct = s.citations;
   p(
-    `Citations    ${int(ct.answersWithCitations)} of ${int(ct.answersChecked)} answers cite sources (${int(ct.citations)} citations); ${pct(ct.usageRate)} of retrieved documents were cited`,
+    `Citations    ${int(ct.answersWithCitations)} of ${int(ct.answersChecked)} answers cite sources (${plural(ct.citations, 'citation')}); ${pct(ct.usageRate)} of retrieved documents were cited`,
   );
-  p(`             ${int(ct.invalidCitations)} invalid citations (a source number that does not exist) in ${plural(ct.answersWithInvalid, 'answer')}`);
+  p(`             ${plural(ct.invalidCitations, 'invalid citation')} (a source number that does not exist) in ${plural(ct.answersWithInvalid, 'answer')}`);
   const f = s.feedback;
   p(
     `Feedback     ${pct(f.thumbsUpRate)} thumbs up (${int(f.thumbsUp)} up, ${int(f.thumbsDown)} down); ${int(f.ratings)} ratings, average ${dec(f.avgRating, 1)} / 5; ` +
-      `feedback on ${int(f.requestsWithFeedback)} of ${int(rq.stored)} requests, ${int(f.comments)} comments`,
+      `feedback on ${int(f.requestsWithFeedback)} of ${int(rq.stored)} requests, ${plural(f.comments, 'comment')}`,
   );
-  for (const e of s.evaluations) p(`Evaluations  ${e.name}: ${int(e.count)} answers checked, mean ${dec(e.avgValue)}`);
+  for (const e of s.evaluations) p(`Evaluations  ${e.name}: ${plural(e.count, 'answer')} checked, mean ${dec(e.avgValue)}`);
   if (s.experiment) {
     p();
     p(`Experiment   ${s.experiment.name}`);

@@ -390,7 +390,7 @@ describe('npm run demo against a running processor', () => {
     for (const l of s.latency) expect(out).toMatch(new RegExp(`\\s${l.count}\\s+${fmtMs(l.p50Ms)}\\s+${fmtMs(l.p95Ms)}\\n`));
     if (s.feedback.thumbsUpRate !== null) expect(out).toContain(`${Math.round(s.feedback.thumbsUpRate * 100)}% thumbs up (${s.feedback.thumbsUp} up, ${s.feedback.thumbsDown} down)`);
     expect(out).toContain(`average relevance ${s.retrieval.avgRelevance!.toFixed(2)}`);
-    expect(out).toContain(`${s.citations.invalidCitations} invalid citations`);
+    expect(out).toContain(`${s.citations.invalidCitations} invalid citation${s.citations.invalidCitations === 1 ? '' : 's'}`);
     expect(out).toContain('npm run sql -- "SELECT');
     expect(out).toContain('docker compose up');
   });
