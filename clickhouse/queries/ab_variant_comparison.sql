@@ -1,14 +1,13 @@
 -- A/B comparison of experiment variants: per experiment and variant, requests, cost per request, request
 -- latency p50 / p95 and failure rate, average retrieval relevance and citation usage, and feedback (count,
 -- positive share, average normalized score, thumbs-down rate). Reads usage_cost_daily, latency_hourly (the
--- request root stage), retrieval_quality_hourly, and feedback_latest joined to request_rollup.
+-- request root stage), retrieval_quality_hourly, and feedback_in_range joined to request_rollup (feedback
+-- given in the range, about requests that started at most 2 days before it).
 WITH fb AS
 (
     SELECT TraceId, Kind, Thumbs, NormalizedScore
-    FROM feedback_latest
-    WHERE TenantId = {tenant:String}
-      AND Timestamp >= {from:DateTime} AND Timestamp < {to:DateTime}
-      AND TraceId != ''
+    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    WHERE TraceId != ''
 )
 SELECT
     u.experiment AS experiment,
@@ -79,7 +78,7 @@ LEFT JOIN
         SELECT TraceId, max(Experiment) AS experiment, max(Variant) AS variant
         FROM request_rollup
         WHERE TenantId = {tenant:String}
-          AND Day >= toDate({from:DateTime}, 'UTC') - 30 AND Day <= toDate({to:DateTime}, 'UTC')
+          AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
           AND TraceId IN (SELECT TraceId FROM fb)
         GROUP BY TraceId
     ) AS r ON r.TraceId = fb.TraceId

@@ -1,17 +1,17 @@
 -- Low-rated requests: requests whose latest feedback given in the range is negative (thumbs down, rating
 -- 1-2, or score below 0.4), newest first, with the request's query fingerprint, model, relevance, cost and
 -- latency, and the query text when content capture recorded it. Feedback that named only a response id is
--- linked through response_index. The query text only exists in the raw spans (otel_traces, looked up by
--- trace id for these few requests); everything else comes from feedback_latest and request_rollup.
+-- linked through response_index. Requests are looked up up to 7 days before the range. The query text only
+-- exists in the raw spans (otel_traces, looked up by trace id for these few requests); everything else comes
+-- from feedback_in_range and request_rollup (bloom-filter index on TraceId).
 -- defaults: limit=100
 WITH low AS
 (
     SELECT TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId
-    FROM feedback_latest
-    WHERE TenantId = {tenant:String}
-      AND Timestamp >= {from:DateTime} AND Timestamp < {to:DateTime}
-      AND NormalizedScore < 0.4
-      AND TraceId != ''
+    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    WHERE NormalizedScore < 0.4 AND TraceId != ''
+    ORDER BY Timestamp DESC, TraceId
+    LIMIT {limit:UInt32}
 )
 SELECT
     low.Timestamp AS feedback_time,
@@ -48,7 +48,7 @@ LEFT JOIN
         toUInt8(sum(Errors) > 0 OR max(RootError) = 1) AS has_error
     FROM request_rollup
     WHERE TenantId = {tenant:String}
-      AND Day >= toDate({from:DateTime}, 'UTC') - 30 AND Day <= toDate({to:DateTime}, 'UTC')
+      AND Day >= toDate({from:DateTime}, 'UTC') - 7 AND Day <= toDate({to:DateTime}, 'UTC')
       AND TraceId IN (SELECT TraceId FROM low)
     GROUP BY TraceId
 ) AS r ON r.TraceId = low.TraceId
@@ -57,7 +57,7 @@ LEFT JOIN
     SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS query_text
     FROM otel_traces
     PREWHERE TraceId IN (SELECT TraceId FROM low)
-    WHERE Timestamp >= {from:DateTime} - INTERVAL 30 DAY AND Timestamp < {to:DateTime}
+    WHERE Timestamp >= {from:DateTime} - INTERVAL 7 DAY AND Timestamp < {to:DateTime}
     GROUP BY TraceId
 ) AS t ON t.TraceId = low.TraceId
 ORDER BY feedback_time DESC, trace_id

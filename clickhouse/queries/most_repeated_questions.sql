@@ -2,7 +2,8 @@
 -- range, with distinct users, average end-to-end latency, response-cache hits, first and last time seen,
 -- and the average tokens and cost of a request asking it. Counts, users and latency come from
 -- query_patterns_daily; per-request tokens and cost need every span of each request, so they come from
--- request_rollup (merged per request, for the top fingerprints only).
+-- request_rollup, merged per request for the top fingerprints only, over a deterministic hash sample of at
+-- most ~50 000 of their requests (cost_sample_stride = 1: every request, exact; n: one request in n).
 -- defaults: limit=20
 WITH top_fp AS
 (
@@ -20,7 +21,14 @@ WITH top_fp AS
     GROUP BY fingerprint
     ORDER BY requests DESC, fingerprint
     LIMIT {limit:UInt32}
-)
+),
+(
+    SELECT greatest(1, intDiv(count(), 50000))
+    FROM request_rollup
+    WHERE TenantId = {tenant:String}
+      AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
+      AND QueryFingerprint IN (SELECT fingerprint FROM top_fp)
+) AS stride
 SELECT
     top_fp.fingerprint AS fingerprint,
     top_fp.requests AS requests,
@@ -30,7 +38,8 @@ SELECT
     top_fp.first_seen AS first_seen,
     top_fp.last_seen AS last_seen,
     c.avg_tokens AS avg_tokens,
-    c.avg_cost_usd AS avg_cost_usd
+    c.avg_cost_usd AS avg_cost_usd,
+    stride AS cost_sample_stride
 FROM top_fp
 LEFT JOIN
 (
@@ -46,6 +55,7 @@ LEFT JOIN
         FROM request_rollup
         WHERE TenantId = {tenant:String}
           AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
+          AND cityHash64(TraceId) % stride = 0
           AND TraceId IN
           (
               -- only the requests asking a top question (the fingerprint sits on the request root's partial row)
@@ -53,6 +63,7 @@ LEFT JOIN
               WHERE TenantId = {tenant:String}
                 AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
                 AND QueryFingerprint IN (SELECT fingerprint FROM top_fp)
+                AND cityHash64(TraceId) % stride = 0
           )
         GROUP BY TraceId
         HAVING fp IN (SELECT fingerprint FROM top_fp)

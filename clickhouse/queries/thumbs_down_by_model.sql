@@ -1,14 +1,12 @@
 -- Thumbs-down rate by model: of the thumbs feedback given in the range (latest version per feedback id),
 -- the share that is thumbs down, per model that answered the request (the last generation call's model;
 -- '' = no model answered: response-cache hit or failed request). negative_rate also counts ratings 1-2 and
--- scores below 0.4 over all feedback kinds. Reads feedback_latest and request_rollup.
+-- scores below 0.4 over all feedback kinds. Reads feedback_in_range and request_rollup (requests that started at most 2 days before the range).
 WITH fb AS
 (
     SELECT TraceId, Kind, Thumbs, NormalizedScore
-    FROM feedback_latest
-    WHERE TenantId = {tenant:String}
-      AND Timestamp >= {from:DateTime} AND Timestamp < {to:DateTime}
-      AND TraceId != ''
+    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    WHERE TraceId != ''
 )
 SELECT
     r.model AS model,
@@ -23,7 +21,7 @@ INNER JOIN
     SELECT TraceId, argMaxMerge(Model) AS model
     FROM request_rollup
     WHERE TenantId = {tenant:String}
-      AND Day >= toDate({from:DateTime}, 'UTC') - 30 AND Day <= toDate({to:DateTime}, 'UTC')
+      AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
       AND TraceId IN (SELECT TraceId FROM fb)
     GROUP BY TraceId
 ) AS r ON r.TraceId = fb.TraceId

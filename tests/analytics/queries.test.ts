@@ -564,6 +564,7 @@ describe('example queries', () => {
         last_seen: new Date(Math.max(...rs.map((r) => Math.floor(nsToMs(r.startNs))))).toISOString().replace('T', ' ').replace('Z', ''),
         avg_tokens: approx(avgOf(e.map((x) => x.inputTokens + x.outputTokens))),
         avg_cost_usd: approx(avgOf(e.map((x) => unitsToUsd(x.cost))), 1e-6),
+        cost_sample_stride: 1,
       };
     });
     matchRows(await run('most_repeated_questions', { limit: 10 }), expected, ['fingerprint'], 'most_repeated_questions', true);
@@ -672,6 +673,7 @@ describe('example queries', () => {
     const ms = (v: number | null) => approx(v, 0, 0.001);
     const expected = [...groups].map(([feature, rs]) => ({
       feature,
+      sample_stride: 1,
       requests: rs.length,
       avg_total_ms: approx(avgOf(rs.map((r) => r.totalMs))),
       p95_total_ms: new Quant(rs.map((r) => r.totalMs), 0.95, 1e-9, 1e-9, 1),
