@@ -8,7 +8,7 @@ import type {
   SpanLink,
   SpanOrigin,
 } from '../model.js';
-import { int64ToAttrValue, newOrigin, setAttribute } from './attribute-values.js';
+import { int64ToAttrValue, newAttributes, newOrigin, setAttribute } from './attribute-values.js';
 import { I32, I64, LEN, ProtobufReader, VARINT, fieldTag, messageSchema } from './protobuf-reader.js';
 
 export { OtlpDecodeError } from './otlp-decode-error.js';
@@ -249,7 +249,7 @@ function decodeSpan(r: ProtobufReader, end: number, origin: SpanOrigin): Decoded
     kind: 0,
     startTimeUnixNano: 0n,
     endTimeUnixNano: 0n,
-    attributes: {},
+    attributes: newAttributes(),
     events: [],
     links: [],
     statusCode: 0,
