@@ -467,10 +467,10 @@ export function formatNext(s: Summary, c: PrintContext): string {
   const svc = quote(s.scope.service);
   const lines = [
     'Explore further',
-    `  ${env}npm run sql -- "SELECT RequestModel, count() AS calls, sum(InputTokens) AS input, sum(CacheReadTokens) AS cached, sum(CostUSD) AS cost FROM genai_spans WHERE UsageCounted AND ServiceName = ${svc} GROUP BY RequestModel ORDER BY cost DESC"`,
-    `  ${env}npm run sql -- "SELECT Variant, count() AS requests, quantile(0.95)(TotalMs) AS p95_ms, avg(CostUSD) AS cost, avg(AvgRelevance) AS relevance FROM requests(tenant = ${quote(s.scope.tenant)}, from = '${day} 00:00:00', to = '${next} 00:00:00') WHERE Experiment = 'answer-model' GROUP BY Variant"`,
+    `  ${env}npm run sql -- "SELECT RequestModel AS model, count() AS calls, sum(InputTokens) AS input, sum(CacheReadTokens) AS cached, sum(OutputTokens) AS output, round(sum(CostUSD), 6) AS cost_usd FROM genai_spans WHERE UsageCounted AND Operation IN ('chat', 'embeddings') AND ServiceName = ${svc} GROUP BY model ORDER BY cost_usd DESC"`,
+    `  ${env}npm run sql -- "SELECT Variant, count() AS requests, round(quantile(0.95)(TotalMs)) AS p95_ms, round(avg(CostUSD), 6) AS cost_usd, round(avg(AvgRelevance), 3) AS relevance FROM requests(tenant = ${quote(s.scope.tenant)}, from = '${day} 00:00:00', to = '${next} 00:00:00') WHERE Experiment = 'answer-model' GROUP BY Variant ORDER BY Variant"`,
     `  ${env}npm run sql -- "SELECT Timestamp, Kind, Thumbs, Rating, Comment, TraceId FROM feedback_latest WHERE ServiceName = ${svc} ORDER BY Timestamp DESC LIMIT 10"`,
-    `  ${env}npm run sql -- "SELECT SpanName, DurationMs, InputTokens, OutputTokens, ErrorType FROM genai_spans WHERE TraceId = (SELECT TraceId FROM genai_spans WHERE InvalidCitationCount > 0 LIMIT 1) ORDER BY Timestamp"`,
+    `  ${env}npm run sql -- "SELECT SpanName, round(DurationMs) AS ms, InputTokens, OutputTokens, CitedDocumentIds, InvalidCitationCount, ErrorType FROM genai_spans WHERE TraceId = (SELECT TraceId FROM genai_spans WHERE InvalidCitationCount > 0 ORDER BY Timestamp DESC LIMIT 1) ORDER BY Timestamp"`,
     '  More questions answered in SQL: clickhouse/queries/*.sql (docs/analytics.md). Schema: SHOW TABLES, DESCRIBE genai_spans.',
     '  Dashboards and alerts: cp deploy/env.example .env (set the passwords), docker compose up -d --build, open http://localhost:3000;',
     '  the compose `demo` service keeps traffic flowing into them (docs/demo.md).',
