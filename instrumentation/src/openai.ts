@@ -46,7 +46,7 @@ import { performance } from 'node:perf_hooks';
 import { GEN_AI, OTHER_ATTRIBUTES } from './attributes.js';
 import { runtimeConfig } from './config.js';
 import { chatInputMessages, chatOutputMessages, responsesInputMessages, responsesOutputMessages } from './content.js';
-import { endWithError, errorType, observed } from './stream.js';
+import { endWithError, observed } from './stream.js';
 
 /** The `openai` versions we trace. */
 export const OPENAI_SUPPORTED_VERSIONS = ['>=4.19.0 <8'];
