@@ -122,9 +122,6 @@ export function summaryQueries(s: SummaryScope) {
     countIf(ResponseCacheHit = 1) AS cache_hits,
     uniqExact(UserId) AS users,
     uniqExact(SessionId) AS sessions,
-    sum(LlmCalls) AS llm_calls,
-    sum(Errors) AS failed_llm_calls,
-    sum(RateLimited) AS rate_limited_calls,
     sum(CostUSD) AS cost_usd,
     avgIf(TopRelevance, Retrievals > 0) AS avg_top_relevance,
     countIf(CitationSpans > 0) AS answers_checked,
@@ -140,6 +137,13 @@ FROM (SELECT ${STAGE_COLUMNS.join(', ')} FROM (${requests}))
 ARRAY JOIN [${STAGES.map(quote).join(', ')}] AS stage, [${STAGE_COLUMNS.join(', ')}] AS ms
 WHERE ms IS NOT NULL
 GROUP BY stage`,
+    llmCalls: `SELECT
+    count() AS llm_calls,
+    countIf(StatusCode = 'Error' OR ErrorType != '') AS failed_llm_calls,
+    countIf(match(ErrorType, '(?i)^429$|rate.?limit|too.?many.?requests|throttl|resource.?exhausted')) AS rate_limited_calls
+FROM genai_spans
+WHERE ${spans}
+  AND UsageCounted = 1 AND Operation IN ('chat', 'text_completion', 'generate_content')`,
     costByModel: `SELECT
     RequestModel AS model,
     any(Provider) AS provider,
@@ -218,8 +222,9 @@ export function renderNamedQuery(root: string, name: string, params: Record<stri
 export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: string, experiment: string): Promise<Summary> {
   const q = summaryQueries(scope);
   type Row = Record<string, unknown>;
-  const [[r = {} as Row], latency, models, [rel = {} as Row], [fb = {} as Row], evaluations, variants, features] = await Promise.all([
+  const [[r = {} as Row], [llm = {} as Row], latency, models, [rel = {} as Row], [fb = {} as Row], evaluations, variants, features] = await Promise.all([
     sql<Row>(q.requests),
+    sql<Row>(q.llmCalls),
     sql<Row>(q.latency),
     sql<Row>(q.costByModel),
     sql<Row>(q.relevance),
@@ -243,9 +248,9 @@ export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: 
       cacheHits: num(r.cache_hits),
       users: num(r.users),
       sessions: num(r.sessions),
-      llmCalls: num(r.llm_calls),
-      failedLlmCalls: num(r.failed_llm_calls),
-      rateLimitedCalls: num(r.rate_limited_calls),
+      llmCalls: num(llm.llm_calls),
+      failedLlmCalls: num(llm.failed_llm_calls),
+      rateLimitedCalls: num(llm.rate_limited_calls),
     },
     cost: {
       totalUsd,
@@ -374,6 +379,10 @@ export function formatSummary(s: Summary, c: PrintContext): string {
   p(`Summary read back from ClickHouse (${c.url}/sql): service ${s.scope.service}, requests started ${s.scope.from} – ${s.scope.to.slice(11)} UTC`);
   p();
   const sent = c.sent ? ` (the app sent ${c.sent.requests})` : '';
+  if (rq.stored === 0) {
+    p(`No requests of this run are stored${sent}.`);
+    return out.join('\n');
+  }
   p(`Requests     ${int(rq.stored)} stored${sent}: ${int(rq.stored - rq.failed)} answered, ${int(rq.failed)} failed, ${int(rq.cacheHits)} from the response cache`);
   p(`             ${int(rq.llmCalls)} LLM calls, ${int(rq.failedLlmCalls)} failed (${int(rq.rateLimitedCalls)} rate-limited); ${plural(rq.recovered, 'request')} recovered by the fallback model`);
   p(`             ${int(rq.users)} users in ${int(rq.sessions)} sessions`);
