@@ -62,6 +62,7 @@ export async function startProcessor(o: { url: string; root: string; dataDir: st
   const main = join(o.root, 'processor/dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  const host = u.hostname === 'localhost' ? '127.0.0.1' : u.hostname.replace(/^\[|\]$/g, '');
   const logFile = join(tmpdir(), `ragscope-demo-processor-${port}.log`);
   const fd = openSync(logFile, 'w');
   const started = Date.now();
@@ -69,7 +70,7 @@ export async function startProcessor(o: { url: string; root: string; dataDir: st
     cwd: o.root,
     env: {
       ...o.env,
-      RAGSCOPE_HOST: u.hostname.replace(/^\[|\]$/g, '') === 'localhost' ? '127.0.0.1' : u.hostname.replace(/^\[|\]$/g, ''),
+      RAGSCOPE_HOST: host,
       RAGSCOPE_PORT: port,
       RAGSCOPE_DATA_DIR: o.dataDir,
       RAGSCOPE_LOG_LEVEL: o.env.RAGSCOPE_LOG_LEVEL ?? 'info',
