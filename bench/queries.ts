@@ -357,7 +357,7 @@ async function main(): Promise<void> {
       load.copies = copies;
       t = performance.now();
       // Background merges would get there over time; do it now so every run measures the same layout.
-      for (const table of ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_index', 'feedback']) {
+      for (const table of ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'feedback', 'user_usage_daily']) {
         await command(store, `OPTIMIZE TABLE ${table} FINAL`);
       }
       load.optimizeRollupsSeconds = (performance.now() - t) / 1000;
@@ -390,7 +390,7 @@ async function main(): Promise<void> {
     }
 
     const perSpan = (t: string) => (sizes[t] ? sizes[t].compressedBytes / Math.max(1, genaiSpans) : 0);
-    const rollupTables = ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_index', 'feedback', 'evaluations'];
+    const rollupTables = ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'feedback', 'evaluations', 'user_usage_daily'];
     const rollupBytes = rollupTables.reduce((s, t) => s + (sizes[t]?.compressedBytes ?? 0), 0);
     const medians = results.map((r) => r.rollupMedianMs as number).sort((a, b) => a - b);
     const speedups = results.map((r) => r.speedup).filter((x): x is number => x !== null).sort((a, b) => a - b);

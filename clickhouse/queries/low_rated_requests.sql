@@ -1,7 +1,7 @@
 -- Low-rated requests: requests whose latest feedback given in the range is negative (thumbs down, rating
 -- 1-2, or score below 0.4), newest first, with the request's query fingerprint, model, relevance, cost and
 -- latency, and the query text when content capture recorded it. Feedback that named only a response id is
--- linked through response_index. Requests are looked up up to 7 days before the range. The query text only
+-- linked through response_lookup. Requests are looked up up to 7 days before the range. The query text only
 -- exists in the raw spans (otel_traces, looked up by trace id for these few requests); everything else comes
 -- from feedback_in_range and request_rollup (bloom-filter index on TraceId).
 -- defaults: limit=100

@@ -3,7 +3,7 @@
 -- and the average tokens and cost of a request asking it. Counts, users and latency come from
 -- query_patterns_daily; per-request tokens and cost need every span of each request, so they come from
 -- request_rollup, merged per request for the top fingerprints only, over a deterministic hash sample of at
--- most ~50 000 of their requests (cost_sample_stride = 1: every request, exact; n: one request in n).
+-- most ~20 000 of their requests (cost_sample_stride = 1: every request, exact; n: one request in n).
 -- defaults: limit=20
 WITH top_fp AS
 (
@@ -23,7 +23,7 @@ WITH top_fp AS
     LIMIT {limit:UInt32}
 ),
 (
-    SELECT greatest(1, intDiv(count(), 50000))
+    SELECT greatest(1, intDiv(count(), 20000))
     FROM request_rollup
     WHERE TenantId = {tenant:String}
       AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')

@@ -3,11 +3,11 @@
 -- documents retrieved and cited, citation usage, invalid citations, response-cache hit rate and failure
 -- rate. Reads the per-request rollup through the `requests` view (one merged row per request). Merging every
 -- request of a long range is the costly part, so averages are taken over a deterministic hash sample of at
--- most ~50 000 requests: sample_stride = 1 means every request (exact); n means one request in n, and
+-- most ~20 000 requests: sample_stride = 1 means every request (exact); n means one request in n, and
 -- `requests` counts the sample (multiply by sample_stride for an estimate of the total).
 WITH
 (
-    SELECT greatest(1, intDiv(count(), 50000))
+    SELECT greatest(1, intDiv(count(), 20000))
     FROM request_rollup
     WHERE TenantId = {tenant:String}
       AND Day >= toDate({from:DateTime}, 'UTC') AND Day <= toDate({to:DateTime}, 'UTC')

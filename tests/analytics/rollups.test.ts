@@ -515,8 +515,8 @@ describe('feedback and evaluations', () => {
     );
   });
 
-  it('response_index maps every response id to its trace', async () => {
-    const rows = await q<{ ResponseId: string; TraceId: string }>('SELECT ResponseId, any(TraceId) AS TraceId FROM response_index GROUP BY ResponseId');
+  it('response_lookup maps every response id to its trace', async () => {
+    const rows = await q<{ ResponseId: string; TraceId: string }>('SELECT ResponseId, any(TraceId) AS TraceId FROM response_lookup GROUP BY ResponseId');
     const expected = new Map(ds.requests.flatMap((r) => r.spans.filter((s) => s.responseId).map((s) => [s.responseId, r.traceId] as const)));
     expect(new Map(rows.map((r) => [r.ResponseId, r.TraceId]))).toEqual(expected);
   });
@@ -533,7 +533,7 @@ describe('correctness does not depend on background merges', () => {
       `SELECT Name, sum(Evaluations) AS n FROM evaluations_daily GROUP BY Name ORDER BY Name`,
     ];
     const before = await Promise.all(probes.map((p) => q(p)));
-    const tables = ['user_usage_daily', 'usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_index'];
+    const tables = ['user_usage_daily', 'usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup'];
     for (const t of tables) await proc.processor.store.writer.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
     // Partial rows collapsed to one per request and day (a request crossing midnight keeps one per day).
     const [rollupRows] = await q<{ n: string }>('SELECT count() AS n FROM request_rollup');
