@@ -16,6 +16,8 @@ export interface DirectOptions {
   tenant?: string;
   /** User price file (RAGSCOPE_PRICES_FILE format). */
   pricesFile?: string;
+  /** The store's raw retention: the pipeline refuses older spans (as the processor does). Default 30. */
+  rawTtlDays?: number;
   /** Spans per insert. Default 50 000. */
   batchSpans?: number;
   /** Skip otel_traces (only genai_spans and the rollups). Default false. */
@@ -26,6 +28,8 @@ export interface DirectOptions {
 
 export interface DirectStats {
   spans: number;
+  /** Refused by the pipeline (e.g. older than the raw retention). */
+  rejectedSpans: number;
   genaiRows: number;
   traceRows: number;
   logRows: number;
@@ -52,6 +56,7 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     const traces = out.rows.otel_traces ?? [];
     await Promise.all([insert(client, 'genai_spans', genai), opts.skipTraces ? Promise.resolve() : insert(client, 'otel_traces', traces)]);
     stats.spans += decoded.length;
+    stats.rejectedSpans += out.rejected;
     stats.genaiRows += genai.length;
     if (!opts.skipTraces) stats.traceRows += traces.length;
     opts.onProgress?.(stats.spans, spans.length);
@@ -66,7 +71,7 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     stats.feedbackRows += out.rows.feedback?.length ?? 0;
     stats.evaluationRows += out.rows.evaluations?.length ?? 0;
   }
-  const apiRows: Record<string, unknown>[] = [];
+  const apiRows: (Record<string, unknown> | string)[] = [];
   for (const { body } of feedbackApiBodies(ds.feedback)) {
     const v = validateFeedback(body);
     if (!v.ok) throw new Error(`synthetic feedback rejected: ${JSON.stringify(v.fields)}`);
