@@ -17,11 +17,15 @@ import { buildGenAiTracePayload, type TracePayload } from './decode-payloads.js'
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { decodeTracesProtobufjs, loadOtlpSchema } from '../processor/src/receive/protobufjs-decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
-import { loadPriceBook } from '../processor/src/derive/index.js';
+import { computeCost, loadPriceBook } from '../processor/src/derive/index.js';
 import { loadConfig } from '../processor/src/config.js';
 import { insertRows, openStore, stringifyRow } from '../processor/src/store/clickhouse.js';
 import { migrate } from '../processor/src/store/migrations.js';
 import type { Row, RowsByTable, TableName } from '../processor/src/store/write-queue.js';
+import type { CostResult, DecodedSpan, GenAiRecord } from '../processor/src/model.js';
+import { normalizeSpan } from '../processor/src/normalize/index.js';
+import { toGenAiRow, toTraceRow } from '../processor/src/store/rows.js';
+import { genAiRowLine, traceRowLine } from '../processor/src/store/row-lines.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,15 +47,22 @@ function median(samples: number[]): number {
 
 /** Median µs per span of `run` over several rounds, after a JIT warm-up. */
 function microsPerSpan(run: () => void, spansPerRun: number, rounds = 15): number {
+  return microsPerSpanEach([run], spansPerRun, rounds)[0];
+}
+
+/** microsPerSpan of several alternatives, rounds interleaved so load from other processes skews them alike. */
+function microsPerSpanEach(runs: (() => void)[], spansPerRun: number, rounds = 15): number[] {
   const perRound = Math.max(1, Math.round(20_000 / spansPerRun));
-  for (let i = 0; i < perRound * 3; i++) run();
-  const samples: number[] = [];
+  for (const run of runs) for (let i = 0; i < perRound * 3; i++) run();
+  const samples: number[][] = runs.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < perRound; i++) run();
-    samples.push(Number(process.hrtime.bigint() - started) / 1000 / (perRound * spansPerRun));
+    runs.forEach((run, k) => {
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) run();
+      samples[k].push(Number(process.hrtime.bigint() - started) / 1000 / (perRound * spansPerRun));
+    });
   }
-  return median(samples);
+  return samples.map(median);
 }
 
 /** What @clickhouse/client does to the rows of an insert (its NodeValuesEncoder, with the writer's stringifyRow). */
@@ -65,14 +76,49 @@ function newPipeline(): Pipeline {
   return new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 100_000, rawTtlDays: 30 });
 }
 
+/**
+ * Row text both ways from the same normalized, priced spans: the pipeline's JSONCompactEachRow lines
+ * (store/row-lines.ts) vs row objects (rows.ts) JSON.stringify'd by the client, as before.
+ */
+function rowTextBench(spans: DecodedSpan[]): { linesUs: number; objectsUs: number } {
+  const book = loadPriceBook(undefined);
+  const priced = spans.map((span) => {
+    const record = normalizeSpan(span);
+    return { span, record, cost: record && computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), book) };
+  });
+  const text = (trace: (s: DecodedSpan) => Row, genai: (s: DecodedSpan, r: GenAiRecord, c: CostResult) => Row) => () => {
+    const rows: RowsByTable = { otel_traces: [], genai_spans: [] };
+    for (const { span, record, cost } of priced) {
+      rows.otel_traces!.push(trace(span));
+      if (record && cost) rows.genai_spans!.push(genai(span, record, cost));
+    }
+    serializeRows(rows);
+  };
+  const [linesUs, objectsUs] = microsPerSpanEach(
+    [
+      text(traceRowLine, (s, r, c) => genAiRowLine(s, r, c, 'default')),
+      text(toTraceRow, (s, r, c) => toGenAiRow(s, r, c, 'default')),
+    ],
+    spans.length,
+  );
+  return { linesUs, objectsUs };
+}
+
 function cpuBench(payload: TracePayload) {
   const pipeline = newPipeline();
   const requestType = loadOtlpSchema().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
   const spans = decodeTraces(payload.protobuf);
+  const [decodeHandUs, decodeProtobufjsUs, decodeProtobufjsMappedUs] = microsPerSpanEach(
+    [() => void decodeTraces(payload.protobuf), () => void requestType.decode(payload.protobuf), () => void decodeTracesProtobufjs(payload.protobuf)],
+    payload.spanCount,
+  );
+  const rowText = rowTextBench(spans);
   return {
-    decodeHandUs: microsPerSpan(() => void decodeTraces(payload.protobuf), payload.spanCount),
-    decodeProtobufjsUs: microsPerSpan(() => void requestType.decode(payload.protobuf), payload.spanCount),
-    decodeProtobufjsMappedUs: microsPerSpan(() => void decodeTracesProtobufjs(payload.protobuf), payload.spanCount),
+    decodeHandUs,
+    decodeProtobufjsUs,
+    decodeProtobufjsMappedUs,
+    rowLinesUs: rowText.linesUs,
+    rowObjectsUs: rowText.objectsUs,
     normalizePriceRowsUs: microsPerSpan(() => void pipeline.processSpans(spans), payload.spanCount),
     serializeUs: (() => {
       const rows = pipeline.processSpans(spans).rows;
@@ -186,6 +232,9 @@ async function main(): Promise<void> {
   console.log(`  normalize + dedupe + price + rows   ${cpu.normalizePriceRowsUs.toFixed(2)} µs  (rows written as JSON lines)`);
   console.log(`  client encoding of the rows         ${cpu.serializeUs.toFixed(2)} µs`);
   console.log(`  total (measured together)           ${cpu.totalUs.toFixed(2)} µs  → ${Math.round(1e6 / cpu.totalUs).toLocaleString('en-US')} spans/s/core (target ≤ 10 µs)`);
+  console.log('  row text, both tables, same spans (rounds interleaved):');
+  console.log(`    JSONCompactEachRow lines          ${cpu.rowLinesUs.toFixed(2)} µs`);
+  console.log(`    row objects + JSON.stringify      ${cpu.rowObjectsUs.toFixed(2)} µs  (lines ${(cpu.rowObjectsUs / cpu.rowLinesUs).toFixed(2)}× faster)`);
   console.log('(3) generic protobufjs decode of the same payload');
   console.log(`  protobufjs decode only              ${cpu.decodeProtobufjsUs.toFixed(2)} µs  (hand decoder ${(cpu.decodeProtobufjsUs / cpu.decodeHandUs).toFixed(2)}× faster)`);
   console.log(`  protobufjs + mapping to DecodedSpan ${cpu.decodeProtobufjsMappedUs.toFixed(2)} µs  (hand decoder ${(cpu.decodeProtobufjsMappedUs / cpu.decodeHandUs).toFixed(2)}× faster)`);
