@@ -11,7 +11,7 @@ import { migrate } from './store/migrations.js';
 import { WriteQueue, type TableName } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
-import { feedbackRoute } from './feedback/index.js';
+import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 
 export interface Processor {
@@ -69,7 +69,16 @@ export async function createProcessor(config: Config, logger: Logger = createLog
   const otlpDeps = { pipeline, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
-  app.post('/v1/feedback', feedbackRoute({ queue, tenant: config.tenant, logger, retryAfterSeconds: config.retryAfterSeconds }));
+  app.post(
+    '/v1/feedback',
+    feedbackRoute({
+      queue,
+      tenant: config.tenant,
+      logger,
+      retryAfterSeconds: config.retryAfterSeconds,
+      resolveTraceId: (responseId) => traceIdForResponse(store.writer, config.tenant, responseId),
+    }),
+  );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

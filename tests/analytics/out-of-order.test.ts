@@ -114,8 +114,8 @@ describe('spans of one request in any order, in many inserts', () => {
   });
 
   it('a request with 429 retries split across three inserts, generation spans first', async () => {
-    // Not one of full()[0..4], which the other tests send.
-    const req = full().slice(5).find((r) => r.spans.some((s) => s.rateLimited))!;
+    // Not one of full()[0..5], which the other tests send.
+    const req = full().slice(6).find((r) => r.spans.some((s) => s.rateLimited))!;
     expect(req).toBeDefined();
     const items = withReq(req);
     const gen = items.filter(({ span }) => span.stage === 'generation');
@@ -170,6 +170,17 @@ describe('feedback before its spans', () => {
       { FeedbackId: 'early-by-response', TraceId: req.traceId },
       { FeedbackId: 'early-by-trace', TraceId: req.traceId },
     ]);
+  });
+});
+
+describe('feedback after its spans', () => {
+  it('naming only a response id, it is linked to the trace when written', async () => {
+    const req = full()[5];
+    await postSpans(withReq(req));
+    const chat = req.spans.find((s) => s.responseId !== '')!;
+    expect((await postFeedback({ feedback_id: 'late-by-response', response_id: chat.responseId, rating: 5 })).status).toBe(201);
+    const stored = await q<{ TraceId: string }>(`SELECT TraceId FROM feedback WHERE FeedbackId = 'late-by-response'`);
+    expect(stored).toEqual([{ TraceId: req.traceId }]);
   });
 });
 

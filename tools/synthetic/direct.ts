@@ -7,7 +7,7 @@ import { Pipeline } from '../../processor/src/pipeline.js';
 import { loadPriceBook } from '../../processor/src/derive/index.js';
 import type { Row, TableName } from '../../processor/src/store/write-queue.js';
 import { insertRows } from '../../processor/src/store/clickhouse.js';
-import { feedbackInputFrom, toFeedbackRow, validateFeedback } from '../../processor/src/feedback/index.js';
+import { feedbackInputFrom, toFeedbackRow, traceIdsForResponses, validateFeedback } from '../../processor/src/feedback/index.js';
 import type { SynthDataset } from './model.js';
 import { feedbackApiBodies, toDecodedLog, toDecodedSpan } from './otlp.js';
 import { logRecordsOf, orderedSpans } from './send.js';
@@ -71,11 +71,17 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     stats.feedbackRows += out.rows.feedback?.length ?? 0;
     stats.evaluationRows += out.rows.evaluations?.length ?? 0;
   }
-  const apiRows: (Record<string, unknown> | string)[] = [];
-  for (const { body } of feedbackApiBodies(ds.feedback)) {
+  // As POST /v1/feedback does: validate, then link response-only feedback to its (already stored) trace.
+  const inputs = feedbackApiBodies(ds.feedback).map(({ body }) => {
     const v = validateFeedback(body);
     if (!v.ok) throw new Error(`synthetic feedback rejected: ${JSON.stringify(v.fields)}`);
-    apiRows.push(toFeedbackRow(feedbackInputFrom(v.body, tenant)));
+    return feedbackInputFrom(v.body, tenant);
+  });
+  const traces = await traceIdsForResponses(client, tenant, inputs.filter((i) => i.traceId === '').map((i) => i.responseId));
+  const apiRows: (Record<string, unknown> | string)[] = [];
+  for (const input of inputs) {
+    if (input.traceId === '') input.traceId = traces.get(input.responseId) ?? '';
+    apiRows.push(toFeedbackRow(input));
   }
   await insert(client, 'feedback', apiRows);
   stats.feedbackRows += apiRows.length;

@@ -13,3 +13,4 @@ export {
   type FeedbackKind,
   type FeedbackSource,
 } from './rows.js';
+export { traceIdForResponse, traceIdsForResponses } from './resolve.js';

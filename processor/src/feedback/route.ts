@@ -17,6 +17,8 @@ export interface FeedbackRouteDeps {
   retryAfterSeconds: number;
   /** Largest accepted body; default 64 KiB. */
   maxBodyBytes?: number;
+  /** Trace id of a stored response ('' if unknown): feedback naming only a response id is linked at write time. */
+  resolveTraceId?: (responseId: string) => Promise<string>;
 }
 
 export const MAX_COMMENT_CHARS = 2000;
@@ -163,6 +165,7 @@ export function feedbackRoute(deps: FeedbackRouteDeps) {
       return;
     }
     const input = feedbackInputFrom(result.body, deps.tenant);
+    if (input.traceId === '' && input.responseId !== '' && deps.resolveTraceId) input.traceId = await deps.resolveTraceId(input.responseId);
     try {
       await deps.queue.enqueue({ feedback: [toFeedbackRow(input)] });
     } catch (err) {
