@@ -4,7 +4,7 @@
 -- linked through response_lookup. Requests are looked up up to 7 days before the range. The query text only
 -- exists in the raw spans (otel_traces, looked up by trace id for these few requests); everything else comes
 -- from feedback_in_range and request_rollup (bloom-filter index on TraceId).
--- defaults: limit=100
+-- defaults: limit=50
 WITH low AS
 (
     SELECT TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId
@@ -57,7 +57,8 @@ LEFT JOIN
     SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS query_text
     FROM otel_traces
     PREWHERE TraceId IN (SELECT TraceId FROM low)
-    WHERE Timestamp >= {from:DateTime} - INTERVAL 7 DAY AND Timestamp < {to:DateTime}
+    WHERE SpanName LIKE 'retrieval%' -- semconv retrieval spans ("retrieval {data source}") carry the query text
+      AND Timestamp >= {from:DateTime} - INTERVAL 7 DAY AND Timestamp < {to:DateTime}
     GROUP BY TraceId
 ) AS t ON t.TraceId = low.TraceId
 ORDER BY feedback_time DESC, trace_id
