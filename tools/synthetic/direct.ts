@@ -1,7 +1,7 @@
 // Direct-to-store loading for big volumes (benchmarks): the same rows the processor would write, without
 // HTTP. Spans go through the processor's own Pipeline (normalize → dedupe → price → rows) and feedback
-// through its feedback module, then into ClickHouse in large JSONEachRow inserts (materialized views fire
-// exactly as they do for the processor's inserts).
+// through its feedback module, then into ClickHouse in large inserts with the store's own row format
+// (insertRows; materialized views fire exactly as they do for the processor's inserts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Pipeline } from '../../processor/src/pipeline.js';
 import { loadPriceBook } from '../../processor/src/derive/index.js';
@@ -45,8 +45,8 @@ async function insert(client: ClickHouseClient, table: string, values: Row[]): P
 export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opts: DirectOptions = {}): Promise<DirectStats> {
   const tenant = opts.tenant ?? 'default';
   // Same retention rule as the processor's default: older spans would be dropped by the raw tables' TTL.
-  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000, rawTtlDays: 30 });
-  const stats: DirectStats = { spans: 0, genaiRows: 0, traceRows: 0, logRows: 0, feedbackRows: 0, evaluationRows: 0 };
+  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000, rawTtlDays: opts.rawTtlDays ?? 30 });
+  const stats: DirectStats = { spans: 0, rejectedSpans: 0, genaiRows: 0, traceRows: 0, logRows: 0, feedbackRows: 0, evaluationRows: 0 };
   const spans = orderedSpans(ds, opts.order ?? 'natural');
   const batch = opts.batchSpans ?? 50_000;
   for (let i = 0; i < spans.length; i += batch) {
