@@ -118,7 +118,7 @@ describe('row lines', () => {
   it('cached attribute fragments: values that print alike, values of other types, long values, repeats', () => {
     const values = [1, '1', true, 'true', -0, 0, 'x'.repeat(65), 'x'.repeat(64), null, ['1'], '{"a":1}', 1, '1', true];
     for (const v of values) expectSameRows(span({ k: v, 'gen_ai.operation.name': 'chat' }));
-    for (let i = 0; i < 600; i++) expectSameRows(span({ k: `id-${i}`, [`key-${i % 300}`]: i % 7 }));
+    for (let i = 0; i < 1200; i++) expectSameRows(span({ k: `id-${i}`, [`key-${i % 600}`]: i % 7, ['long'.repeat(40)]: 'x' }));
   });
 
   it('spans sharing an origin share its serialized prefix, and an empty resource is fine', () => {

@@ -7,18 +7,27 @@ import { attrToString } from './rows.js';
 // a string conversion and the serializer's escaping. Measured on the bench payload: about 30% less time
 // than JSON.stringify(toStringMap(…)) for this column, the largest of an otel_traces row.
 
+// Bounded whatever senders do: at most 512 keys × 128 values of cached fragments, each under ~200 characters
+// (about 16 MB at worst; a few hundred KB for typical traffic).
 /** Values longer than this are not cached (prompts, descriptions: long and rarely repeated; hashing them costs). */
 const MAX_CACHED_VALUE_LENGTH = 64;
+/** Keys longer than this are not cached either. */
+const MAX_CACHED_KEY_LENGTH = 128;
 /** Per key: cleared when full, so a key with ever-new values (ids) cannot hold memory or crowd out others. */
-const MAX_VALUES_PER_KEY = 256;
+const MAX_VALUES_PER_KEY = 128;
 /** Distinct keys: cleared when full (senders can invent keys). */
-const MAX_KEYS = 4096;
+const MAX_KEYS = 512;
 
 type Scalar = string | number | boolean;
 const fragments = new Map<string, Map<Scalar, string>>();
 
 function fragment(key: string, value: AttrValue): string {
-  if (value === null || typeof value === 'object' || (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH)) {
+  if (
+    value === null ||
+    typeof value === 'object' ||
+    (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
+    key.length > MAX_CACHED_KEY_LENGTH
+  ) {
     return `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
   }
   let byValue = fragments.get(key);
