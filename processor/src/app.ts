@@ -76,7 +76,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       tenant: config.tenant,
       logger,
       retryAfterSeconds: config.retryAfterSeconds,
-      resolveTraceId: (responseId) => traceIdForResponse(store.writer, config.tenant, responseId),
+      resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
     }),
   );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));

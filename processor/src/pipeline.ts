@@ -7,7 +7,7 @@ import { toLogRow } from './store/rows.js';
 import { genAiRowLine, traceRowLine } from './store/row-lines.js';
 import type { Row, RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
-import { evaluationEventRows } from './feedback/index.js';
+import { evaluationEventRows, ResponseTraceCache } from './feedback/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -45,6 +45,8 @@ export interface PipelineDeps {
 
 export class Pipeline {
   private readonly dedupe: UsageDeduplicator;
+  /** Response id → trace id of recent GenAI spans: links response-only feedback at write time (feedback/). */
+  readonly responses = new ResponseTraceCache(100_000);
 
   constructor(private readonly deps: PipelineDeps) {
     this.dedupe = new UsageDeduplicator(deps.dedupeCacheSize);
@@ -90,6 +92,7 @@ export class Pipeline {
       const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
       if (metrics) this.observe(metrics, record, cost.source);
       genaiRows.push(genAiRowLine(span, record, cost, tenant));
+      if (record.responseId !== '') this.responses.set(record.responseId, span.traceId);
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
@@ -105,7 +108,7 @@ export class Pipeline {
   processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
     return {
       // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
-      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant) },
+      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant, (id) => this.responses.get(id)) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

@@ -77,8 +77,9 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     if (!v.ok) throw new Error(`synthetic feedback rejected: ${JSON.stringify(v.fields)}`);
     return feedbackInputFrom(v.body, tenant);
   });
+  for (const input of inputs) if (input.traceId === '') input.traceId = pipeline.responses.get(input.responseId) ?? '';
   const traces = await traceIdsForResponses(client, tenant, inputs.filter((i) => i.traceId === '').map((i) => i.responseId));
-  const apiRows: (Record<string, unknown> | string)[] = [];
+  const apiRows: Row[] = [];
   for (const input of inputs) {
     if (input.traceId === '') input.traceId = traces.get(input.responseId) ?? '';
     apiRows.push(toFeedbackRow(input));

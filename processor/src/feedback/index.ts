@@ -14,3 +14,4 @@ export {
   type FeedbackSource,
 } from './rows.js';
 export { traceIdForResponse, traceIdsForResponses } from './resolve.js';
+export { ResponseTraceCache } from './response-cache.js';

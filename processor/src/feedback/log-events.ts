@@ -65,8 +65,15 @@ export function inferFeedbackKind(kindAttr: string, label: string, value: number
   return 'score';
 }
 
-/** Feedback and evaluation rows for the evaluation events among `logs` (other records are ignored). */
-export function evaluationEventRows(logs: readonly DecodedLogRecord[], tenant: string): EvaluationEventRows {
+/**
+ * Feedback and evaluation rows for the evaluation events among `logs` (other records are ignored).
+ * `traceOfResponse` links events that carry a response id but no trace context to the response's trace.
+ */
+export function evaluationEventRows(
+  logs: readonly DecodedLogRecord[],
+  tenant: string,
+  traceOfResponse?: (responseId: string) => string | undefined,
+): EvaluationEventRows {
   let feedback: Record<string, unknown>[] | undefined;
   let evaluations: Record<string, unknown>[] | undefined;
   for (const log of logs) {
@@ -74,9 +81,12 @@ export function evaluationEventRows(logs: readonly DecodedLogRecord[], tenant: s
     const a = eventAttributes(log);
     const name = toStr(a['gen_ai.evaluation.name']).trim();
     if (name === '') continue; // required by the convention: without it the event means nothing here
-    const traceId = idOrEmpty(log.traceId, HEX32);
     const spanId = idOrEmpty(log.spanId, HEX16);
     const responseId = toStr(a['gen_ai.response.id']).slice(0, 512);
+    // Derived ids use the trace id as sent, so a retried event gets the same id whether or not it was linked.
+    const sentTraceId = idOrEmpty(log.traceId, HEX32);
+    let traceId = sentTraceId;
+    if (traceId === '' && responseId !== '' && traceOfResponse) traceId = traceOfResponse(responseId) ?? '';
     const value = toFloat(a['gen_ai.evaluation.score.value']);
     const label = toStr(a['gen_ai.evaluation.score.label']).slice(0, 256);
     const time = eventTimeNano(log);
@@ -101,7 +111,7 @@ export function evaluationEventRows(logs: readonly DecodedLogRecord[], tenant: s
       }
       const feedbackId =
         toStr(a['ragscope.feedback.id']).slice(0, 128) ||
-        `otlp-${digest([traceId, spanId, responseId, userId, time.toString(), value, label])}`;
+        `otlp-${digest([sentTraceId, spanId, responseId, userId, time.toString(), value, label])}`;
       const input: FeedbackInput = {
         tenant,
         feedbackId,
@@ -129,7 +139,7 @@ export function evaluationEventRows(logs: readonly DecodedLogRecord[], tenant: s
       const actual = toStr(a['ragscope.evaluation.actual']).slice(0, 256);
       const evaluationId =
         toStr(a['ragscope.evaluation.id']).slice(0, 128) ||
-        digest([traceId, spanId, responseId, name, time.toString(), value, label, predicted, actual]);
+        digest([sentTraceId, spanId, responseId, name, time.toString(), value, label, predicted, actual]);
       (evaluations ??= []).push(
         toEvaluationRow({
           tenant,
