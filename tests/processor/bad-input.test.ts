@@ -122,3 +122,22 @@ describe('retention', () => {
     expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="expired"\} 1/);
   });
 });
+
+describe('strings ClickHouse would refuse', () => {
+  it('repairs lone UTF-16 surrogates from JSON escapes instead of failing the whole batch', async () => {
+    const request = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(makeSpans(['surrogate-span', 'neighbour-span']))!));
+    const span = request.resourceSpans[0].scopeSpans[0].spans[0];
+    span.attributes.push({ key: 'note', value: { stringValue: 'PLACEHOLDER_VALUE' } }, { key: 'PLACEHOLDER_KEY', value: { stringValue: 'ok' } });
+    const body = JSON.stringify(request)
+      .replace('PLACEHOLDER_VALUE', 'bad \\ud800 and good \\ud83d\\ude00')
+      .replace('PLACEHOLDER_KEY', 'key\\udfff');
+    const res = await post(body, { 'content-type': 'application/json' });
+    expect(res.status).toBe(200);
+    const rows = await proc.query<{ SpanName: string; note: string; keys: string[] }>(
+      "SELECT SpanName, SpanAttributes['note'] AS note, mapKeys(SpanAttributes) AS keys FROM otel_traces WHERE SpanName IN ('surrogate-span', 'neighbour-span') ORDER BY SpanName",
+    );
+    expect(rows.map((r) => r.SpanName)).toEqual(['neighbour-span', 'surrogate-span']);
+    expect(rows[1].note).toBe('bad \ufffd and good \u{1F600}');
+    expect(rows[1].keys).toContain('key\ufffd');
+  });
+});

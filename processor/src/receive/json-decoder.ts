@@ -80,7 +80,31 @@ function parseRoot(body: Uint8Array | string, path: FieldPath): JsonObject {
   } catch (err) {
     throw new OtlpDecodeError('', `invalid JSON: ${(err as Error).message}`);
   }
+  // Only a \uD800-\uDFFF escape can put a lone surrogate into a decoded string (UTF-8 bytes cannot), and
+  // ClickHouse refuses a whole insert over one, so strings are repaired only when such an escape occurs.
+  if (SURROGATE_ESCAPE.test(text)) parsed = toWellFormed(parsed);
   return expectObject(parsed, path);
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+// Matches code units, not code points (no `u` flag): a high surrogate without its low half, or the reverse.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const wellFormed = (s: string) => s.replace(LONE_SURROGATE, '\ufffd');
+
+/** Replaces lone surrogates in every string (keys included) with U+FFFD. */
+function toWellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (Array.isArray(value)) return value.map(toWellFormed);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty: a "__proto__" key stays a plain property, as JSON.parse made it.
+      Object.defineProperty(out, wellFormed(key), { value: toWellFormed(item), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
 }
 
 /** The field under its lowerCamelCase name, else its proto (snake_case) name; null counts as absent. */
