@@ -37,6 +37,26 @@ interface Common {
   links?: Array<{ title: string; url: string }>;
 }
 
+/** The part every SQL panel shares: title, description, the ClickHouse query and its grid size. */
+interface SqlPanelBuilder<B> {
+  title(title: string): B;
+  description(description: string): B;
+  datasource(ref: typeof DATASOURCE_REF): B;
+  withTarget(target: ReturnType<typeof chQuery>): B;
+  height(h: number): B;
+  span(w: number): B;
+}
+
+function sqlPanel<B extends SqlPanelBuilder<B>>(builder: B, o: Common, format: Format, defaultSize: Size): B {
+  return builder
+    .title(o.title)
+    .description(o.description)
+    .datasource(DATASOURCE_REF)
+    .withTarget(chQuery('A', o.sql, format))
+    .height(o.size?.h ?? defaultSize.h)
+    .span(o.size?.w ?? defaultSize.w);
+}
+
 function panelLinks(links: Common['links']) {
   return (links ?? []).map((l) => new DashboardLinkBuilder(l.title).url(l.url));
 }
@@ -70,13 +90,7 @@ export interface StatOptions extends Common {
  * previous period of the same length as `CHANGE_FIELD` (0.12 = +12 %).
  */
 export function statPanel(o: StatOptions): stat.PanelBuilder {
-  const p = new stat.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.Table))
-    .height(o.size?.h ?? 4)
-    .span(o.size?.w ?? 6)
+  const p = sqlPanel(new stat.PanelBuilder(), o, Format.Table, { w: 6, h: 4 })
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false).fields(''))
     .graphMode(common.BigValueGraphMode.None)
     .colorMode(common.BigValueColorMode.Value)
@@ -136,13 +150,7 @@ export function timeSeriesPanel(o: TimeSeriesOptions): timeseries.PanelBuilder {
     .placement(common.LegendPlacement.Bottom)
     .displayMode(o.legendCalcs?.length ? common.LegendDisplayMode.Table : common.LegendDisplayMode.List)
     .calcs(o.legendCalcs ?? []);
-  const p = new timeseries.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.TimeSeries))
-    .height(o.size?.h ?? 8)
-    .span(o.size?.w ?? 12)
+  const p = sqlPanel(new timeseries.PanelBuilder(), o, Format.TimeSeries, { w: 12, h: 8 })
     .interval(o.minInterval ?? '1h')
     .legend(legend)
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
@@ -193,13 +201,7 @@ export interface TableOptions extends Common {
 }
 
 export function tablePanel(o: TableOptions): table.PanelBuilder {
-  const p = new table.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.Table))
-    .height(o.size?.h ?? 9)
-    .span(o.size?.w ?? 24)
+  const p = sqlPanel(new table.PanelBuilder(), o, Format.Table, { w: 24, h: 9 })
     .cellHeight(common.TableCellHeight.Sm)
     .showHeader(true)
     .filterable(false)
@@ -239,13 +241,7 @@ export interface BarChartOptions extends Common {
 }
 
 export function barChartPanel(o: BarChartOptions): barchart.PanelBuilder {
-  const p = new barchart.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.Table))
-    .height(o.size?.h ?? 8)
-    .span(o.size?.w ?? 12)
+  const p = sqlPanel(new barchart.PanelBuilder(), o, Format.Table, { w: 12, h: 8 })
     .orientation(o.horizontal ? common.VizOrientation.Horizontal : common.VizOrientation.Vertical)
     .showValue(common.VisibilityMode.Auto)
     .legend(new common.VizLegendOptionsBuilder().showLegend(true).placement(common.LegendPlacement.Bottom).displayMode(common.LegendDisplayMode.List).calcs([]))
@@ -267,13 +263,7 @@ export interface BarGaugeOptions extends Common {
 
 /** Ranked values (one row per category: a string column and one numeric column). */
 export function barGaugePanel(o: BarGaugeOptions): bargauge.PanelBuilder {
-  const p = new bargauge.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.Table))
-    .height(o.size?.h ?? 8)
-    .span(o.size?.w ?? 12)
+  const p = sqlPanel(new bargauge.PanelBuilder(), o, Format.Table, { w: 12, h: 8 })
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(true).fields(''))
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Gradient)
@@ -294,13 +284,7 @@ export function barGaugePanel(o: BarGaugeOptions): bargauge.PanelBuilder {
 }
 
 export function pieChartPanel(o: Common): piechart.PanelBuilder {
-  const p = new piechart.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE_REF)
-    .withTarget(chQuery('A', o.sql, Format.Table))
-    .height(o.size?.h ?? 8)
-    .span(o.size?.w ?? 8)
+  const p = sqlPanel(new piechart.PanelBuilder(), o, Format.Table, { w: 8, h: 8 })
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(true).fields(''))
     .pieType(piechart.PieChartType.Donut)
     .displayLabels([piechart.PieChartLabels.Percent])
