@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -27,8 +28,18 @@ export interface Processor {
   stop(): Promise<void>;
 }
 
+export interface ProcessorOptions {
+  /** The processor's notion of now (retention checks, feedback receive time). Tests pass a fixed instant. */
+  now?: Clock;
+}
+
 /** Opens the store, applies migrations and builds the HTTP app; call listen() to serve. */
-export async function createProcessor(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Processor> {
+export async function createProcessor(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  options: ProcessorOptions = {},
+): Promise<Processor> {
+  const now = options.now ?? systemClock;
   const priceBook = loadPriceBook(config.pricesFile);
   const store = await openStore(config, { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows });
   try {
@@ -57,7 +68,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       onDepthChange: (rows) => metrics.queueDepth.set(rows),
     },
   );
-  const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics });
+  const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics, now });
 
   let stopping = false;
   const app = express();
@@ -76,6 +87,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       tenant: config.tenant,
       logger,
       retryAfterSeconds: config.retryAfterSeconds,
+      now,
       resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
     }),
   );

@@ -7,6 +7,7 @@ import { toLogRow } from './store/rows.js';
 import { genAiRowLine, traceRowLine } from './store/row-lines.js';
 import type { Row, RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
+import { systemClock, type Clock } from './clock.js';
 import { evaluationEventRows, ResponseTraceCache } from './feedback/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -40,7 +41,7 @@ export interface PipelineDeps {
   /** Spans starting before now − rawTtlDays would be dropped by the table TTL on insert: refuse them openly. */
   rawTtlDays: number;
   metrics?: ProcessorMetrics;
-  now?: () => number;
+  now?: Clock;
 }
 
 export class Pipeline {
@@ -48,8 +49,11 @@ export class Pipeline {
   /** Response id → trace id of recent GenAI spans: links response-only feedback at write time (feedback/). */
   readonly responses = new ResponseTraceCache(100_000);
 
+  private readonly now: Clock;
+
   constructor(private readonly deps: PipelineDeps) {
     this.dedupe = new UsageDeduplicator(deps.dedupeCacheSize);
+    this.now = deps.now ?? systemClock;
   }
 
   processSpans(spans: DecodedSpan[]): ProcessedBatch {
@@ -66,7 +70,7 @@ export class Pipeline {
       if (reasons.length < MAX_REASONS) reasons.push(`span ${i} "${spans[i].name}": ${reason}`);
     };
     const retentionDays = this.deps.rawTtlDays;
-    const oldestAllowedNs = BigInt((this.deps.now ?? Date.now)() - retentionDays * 86_400_000) * 1_000_000n;
+    const oldestAllowedNs = BigInt(this.now() - retentionDays * 86_400_000) * 1_000_000n;
 
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i];
@@ -108,7 +112,7 @@ export class Pipeline {
   processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
     return {
       // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
-      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant, (id) => this.responses.get(id)) },
+      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant, (id) => this.responses.get(id), this.now()) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

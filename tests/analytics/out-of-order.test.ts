@@ -2,6 +2,7 @@
 // interleaved with others, feedback before the spans it refers to, feedback versions out of order.
 // Every POST is awaited, and the processor answers only after the rows are written, so each POST below is
 // its own insert (its own partial rows in the rollups).
+import { testNow } from '../helpers/clock.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   type SynthLogRecord,
   type SynthRequest,
 } from '../../tools/synthetic/index.js';
+import { startOfCurrentHourMs } from '../../tools/synthetic/index.js';
 import { Prng } from '../../tools/synthetic/prng.js';
 import { decimalToUnits, expectedRequest, nsToMs, type Row } from './expected.js';
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
   const pricesFile = join(priceDir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
   proc = await startProcessor({ RAGSCOPE_PRICES_FILE: pricesFile });
-  ds = generateDataset({ seed: 'out-of-order', requests: 40, days: 1, withFeedback: false, rateLimitRate: 0.3 });
+  ds = generateDataset({ seed: 'out-of-order', requests: 40, days: 1, withFeedback: false, rateLimitRate: 0.3, endMs: startOfCurrentHourMs(testNow()) });
 });
 
 afterAll(async () => {
@@ -197,14 +199,14 @@ describe('feedback updates: latest wins, never duplicated', () => {
   });
 
   it('with explicit timestamps, the later-given version wins even when it arrives first', async () => {
-    const t = Date.now() - 60_000;
+    const t = testNow() - 60_000;
     expect((await postFeedback({ feedback_id: 'fb-ts', trace_id: traceId, score: 0.9, timestamp: t + 1000 })).status).toBe(201);
     expect((await postFeedback({ feedback_id: 'fb-ts', trace_id: traceId, score: 0.1, timestamp: new Date(t).toISOString() })).status).toBe(201);
     expect(await latest('fb-ts')).toEqual([{ Kind: 'score', Thumbs: '', Rating: null, Value: 0.9, Comment: '', Tags: [], Source: 'api' }]);
   });
 
   it('OTLP feedback events: versions ordered by event time, whatever order they arrive in', async () => {
-    const base = Date.now() - 120_000;
+    const base = testNow() - 120_000;
     const event = (timeMs: number, label: 'up' | 'down'): SynthLogRecord => ({
       timeMs,
       traceId,
@@ -223,7 +225,7 @@ describe('feedback updates: latest wins, never duplicated', () => {
 
   it('an OTLP retry of the same event (no feedback id) is not a second feedback', async () => {
     const rec: SynthLogRecord = {
-      timeMs: Date.now() - 30_000,
+      timeMs: testNow() - 30_000,
       traceId: 'ef'.repeat(16),
       spanId: '12'.repeat(8),
       service: 'svc',
@@ -253,7 +255,7 @@ describe('invalid feedback', () => {
     ['no value', { trace_id: trace }, { thumbs: 'one of thumbs, rating or score is required' }],
     ['two values', { trace_id: trace, thumbs: 'up', rating: 5 }, { rating: 'give only one of thumbs, rating or score' }],
     ['unknown field', { trace_id: trace, thumbs: 'up', raiting: 5 }, { raiting: 'unknown field' }],
-    ['future timestamp', { trace_id: trace, thumbs: 'up', timestamp: Date.now() + 86_400_000 }, { timestamp: 'must be epoch milliseconds or an ISO 8601 date-time, after 2000 and not in the future' }],
+    ['future timestamp', { trace_id: trace, thumbs: 'up', timestamp: testNow() + 86_400_000 }, { timestamp: 'must be epoch milliseconds or an ISO 8601 date-time, after 2000 and not in the future' }],
     ['not an object', [1, 2], { body: 'must be a JSON object' }],
   ];
 

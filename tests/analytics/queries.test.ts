@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
-import { generateDataset, sendDataset, syntheticPriceBook, type SynthDataset, type SynthFeedback, type SynthSpan } from '../../tools/synthetic/index.js';
+import { testNow } from '../helpers/clock.js';
+import { generateDataset, startOfCurrentHourMs, sendDataset, syntheticPriceBook, type SynthDataset, type SynthFeedback, type SynthSpan } from '../../tools/synthetic/index.js';
 import { listNamedQueries, runNamedQuery, type ParamValue } from '../../processor/src/query/named-queries.js';
 import {
   DD_SMALL_TOL,
@@ -54,11 +55,12 @@ beforeAll(async () => {
   const pricesFile = join(priceDir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
   proc = await startProcessor({ RAGSCOPE_PRICES_FILE: pricesFile });
-  ds = generateDataset({ seed: 'queries-test', requests: 1500, days: 6 });
+  ds = generateDataset({ seed: 'queries-test', requests: 1500, days: 6, endMs: startOfCurrentHourMs(testNow()) });
   await sendDataset(proc.url, ds, { order: 'children-first', batchSpans: 500 });
   // A window of whole UTC days strictly inside the data: the partial first day and today are outside it.
   fromMs = startOfDayMs(ds.fromMs) + 86_400_000;
-  toMs = startOfDayMs(ds.toMs);
+  // (ds.toMs - 1: when the data ends exactly at midnight, its last whole day is left outside too.)
+  toMs = startOfDayMs(ds.toMs - 1);
 }, 300_000);
 
 afterAll(async () => {
@@ -358,7 +360,9 @@ describe('example queries', () => {
       .map(({ _t, ...r }) => r);
     expect(low.length).toBeGreaterThan(5);
     expect(low.some((r) => r.query_text !== '')).toBe(true);
-    matchRows(await run('low_rated_requests'), low, ['feedback_time', 'trace_id'], 'low_rated_requests', true);
+    // The query stops at {limit} (default 50): the newest 50, and all of them with a limit above their count.
+    matchRows(await run('low_rated_requests'), low.slice(0, 50), ['feedback_time', 'trace_id'], 'low_rated_requests', true);
+    matchRows(await run('low_rated_requests', { limit: low.length + 10 }), low, ['feedback_time', 'trace_id'], 'low_rated_requests (all)', true);
   });
 
   it('feedback_rate_and_ratings', async () => {

@@ -1,12 +1,14 @@
 // Every rollup, checked against answers computed independently from the generator's records.
 // Traffic goes through the real processor over OTLP/HTTP protobuf in a shuffled order (children before their
 // root, every request split across batches), with feedback and evaluation events sent BEFORE the spans.
+import { testNow } from '../helpers/clock.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 import { generateDataset, sendDataset, syntheticPriceBook, type SendStats, type SynthDataset } from '../../tools/synthetic/index.js';
+import { startOfCurrentHourMs } from '../../tools/synthetic/index.js';
 import {
   DD_SMALL_TOL,
   DD_TOL,
@@ -47,7 +49,7 @@ beforeAll(async () => {
   const pricesFile = join(priceDir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
   proc = await startProcessor({ RAGSCOPE_PRICES_FILE: pricesFile });
-  ds = generateDataset({ seed: 'rollups-test', requests: 1500, days: 5 });
+  ds = generateDataset({ seed: 'rollups-test', requests: 1500, days: 5, endMs: startOfCurrentHourMs(testNow()) });
   stats = await sendDataset(proc.url, ds, { order: 'shuffled', batchSpans: 400, feedbackFirst: true, concurrency: 2 });
 }, 300_000);
 
@@ -529,10 +531,13 @@ describe('correctness does not depend on background merges', () => {
       `SELECT count() AS n, toString(sum(CostUSD)) AS c, sum(TotalTokens) AS t, sum(DocumentsCited) AS d, round(sum(TotalMs), 3) AS ms FROM requests(tenant = 'default', from = '2000-01-01 00:00:00', to = '2100-01-01 00:00:00')`,
       `SELECT RagStage, quantilesDDMerge(0.01, 0.5, 0.9, 0.95, 0.99)(DurationQuantiles) AS q, sumMap(DurationHistogram) AS h FROM latency_hourly GROUP BY RagStage ORDER BY RagStage`,
       `SELECT QueryFingerprint, uniqMerge(Requests) AS r FROM query_patterns_daily GROUP BY QueryFingerprint ORDER BY QueryFingerprint`,
-      `SELECT count() AS n, sum(NormalizedScore) AS s FROM feedback_latest`,
+      // Float64 sums depend on the order rows are added in: compared to 9 decimals (scores have 3).
+      `SELECT count() AS n, round(sum(NormalizedScore), 9) AS s FROM feedback_latest`,
       `SELECT Name, sum(Evaluations) AS n FROM evaluations_daily GROUP BY Name ORDER BY Name`,
     ];
     const before = await Promise.all(probes.map((p) => q(p)));
+    for (const [i, rows] of before.entries()) expect(rows.length, probes[i]).toBeGreaterThan(0);
+    expect(n((before[1][0] as { n: string }).n)).toBe(ds.requests.length);
     const tables = ['user_usage_daily', 'usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup'];
     for (const t of tables) await proc.processor.store.writer.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
     // Partial rows collapsed to one per request and day (a request crossing midnight keeps one per day).

@@ -1,5 +1,6 @@
 // The synthetic traffic generator: deterministic, realistic in the ways the analytics tests rely on, and its
 // direct-to-store mode builds exactly the decoded spans the processor gets from the OTLP bytes it sends.
+import { testNow } from '../helpers/clock.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
@@ -15,6 +16,7 @@ import {
   toDecodedLog,
   toDecodedSpan,
 } from '../../tools/synthetic/index.js';
+import { startOfCurrentHourMs } from '../../tools/synthetic/index.js';
 
 const json = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
@@ -35,7 +37,7 @@ describe('synthetic traffic generator', () => {
   });
 
   it('covers what the analytics need: stages, errors, 429s, cache hits, streaming, experiments, feedback, evaluations', () => {
-    const ds = generateDataset({ seed: 'shape', requests: 3000, days: 7 });
+    const ds = generateDataset({ seed: 'shape', requests: 3000, days: 7, endMs: startOfCurrentHourMs(testNow()) });
     const spans = ds.requests.flatMap((r) => r.spans);
     const share = (n: number) => n / ds.requests.length;
     expect(new Set(spans.map((s) => s.stage))).toEqual(new Set(['request', 'embedding', 'retrieval', 'rerank', 'context_assembly', 'generation', 'post_processing']));
@@ -56,7 +58,7 @@ describe('synthetic traffic generator', () => {
   });
 
   it('direct mode decodes to exactly what the processor decodes from the OTLP protobuf bytes, and to the same rows', () => {
-    const ds = generateDataset({ seed: 'wire', requests: 60, days: 1 });
+    const ds = generateDataset({ seed: 'wire', requests: 60, days: 1, endMs: startOfCurrentHourMs(testNow()) });
     const items = orderedSpans(ds);
     const fromWire = decodeTraces(encodeTraces(items));
     const direct = items.map(toDecodedSpan);

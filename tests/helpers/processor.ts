@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { loadConfig } from '../../processor/src/config.js';
 import { createProcessor, type Processor } from '../../processor/src/app.js';
 import { createLogger } from '../../processor/src/logger.js';
+import type { Clock } from '../../processor/src/clock.js';
+import { testNow } from './clock.js';
+
+/** Retention of test stores: data at the suite's instant stays whatever the real date. */
+export const LONG_RETENTION_DAYS = 36500;
 
 export interface TestProcessor {
   processor: Processor;
@@ -14,17 +19,23 @@ export interface TestProcessor {
   stop(): Promise<void>;
 }
 
-/** A real processor on an ephemeral loopback port with the embedded store in a temp dir. */
-export async function startProcessor(env: Record<string, string> = {}, dataDir?: string): Promise<TestProcessor> {
+/**
+ * A real processor on an ephemeral loopback port with the embedded store in a temp dir. Its clock is the
+ * suite's instant (testNow) unless `now` is given, and its retention is long enough for data placed there
+ * on any day (the engine's TTLs count from its own real clock); tests of retention set their own.
+ */
+export async function startProcessor(env: Record<string, string> = {}, dataDir?: string, now: Clock = testNow): Promise<TestProcessor> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'ragscope-test-'));
   const config = loadConfig({
     RAGSCOPE_PORT: '0',
     RAGSCOPE_DATA_DIR: dir,
     RAGSCOPE_BATCH_MAX_DELAY_MS: '20',
     RAGSCOPE_LOG_LEVEL: 'silent',
+    RAGSCOPE_RAW_TTL_DAYS: String(LONG_RETENTION_DAYS),
+    RAGSCOPE_ROLLUP_TTL_DAYS: String(LONG_RETENTION_DAYS),
     ...env,
   });
-  const processor = await createProcessor(config, createLogger(config.logLevel));
+  const processor = await createProcessor(config, createLogger(config.logLevel), { now });
   const url = await processor.listen();
   return {
     processor,

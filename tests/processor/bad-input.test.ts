@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
+import { testNow } from '../helpers/clock.js';
 
 // Bad input must get a clear OTLP error (google.rpc.Status), never a crash, never silent loss.
 
@@ -21,12 +22,13 @@ function makeSpans(names: string[]): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const tracer = provider.getTracer('bad-input');
-  for (const name of names) tracer.startSpan(name, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.provider.name': 'openai', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 } }).end();
+  // At the suite's instant, which the processor takes as now: "fresh" is fresh on any day.
+  for (const name of names) tracer.startSpan(name, { startTime: testNow() - 1000, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.provider.name': 'openai', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 } }).end(testNow());
   return exporter.getFinishedSpans();
 }
 
-async function post(body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces') {
-  return fetch(`${proc.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+async function post(body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces', url = proc.url) {
+  return fetch(`${url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
 }
 
 async function stillServing() {
@@ -107,18 +109,28 @@ describe('bad OTLP input', () => {
 });
 
 describe('retention', () => {
+  // Its own processor with the default 30-day retention (the shared one keeps data at the suite's instant).
+  let retained: TestProcessor;
+  beforeAll(async () => {
+    retained = await startProcessor({ RAGSCOPE_RAW_TTL_DAYS: '30' });
+  });
+  afterAll(async () => {
+    await retained.stop();
+    removeDir(retained.dataDir);
+  });
+
   it('refuses spans older than the raw retention with a partial success that says so', async () => {
     const request = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(makeSpans(['fresh', 'ancient']))!));
     const spans = request.resourceSpans[0].scopeSpans[0].spans;
-    const yearAgoNs = BigInt(Date.now() - 365 * 86_400_000) * 1_000_000n;
+    const yearAgoNs = BigInt(testNow() - 365 * 86_400_000) * 1_000_000n;
     spans[1].startTimeUnixNano = String(yearAgoNs);
     spans[1].endTimeUnixNano = String(yearAgoNs + 1_000_000n);
-    const res = await post(JSON.stringify(request), { 'content-type': 'application/json' });
+    const res = await post(JSON.stringify(request), { 'content-type': 'application/json' }, '/v1/traces', retained.url);
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.partialSuccess.rejectedSpans).toBe('1');
     expect(body.partialSuccess.errorMessage).toMatch(/"ancient".*older than the 30-day retention/);
-    const metrics = await (await fetch(`${proc.url}/metrics`)).text();
+    const metrics = await (await fetch(`${retained.url}/metrics`)).text();
     expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="expired"\} 1/);
   });
 });

@@ -1,3 +1,4 @@
+import { testNow } from '../helpers/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
@@ -19,7 +20,7 @@ afterAll(async () => {
 async function sendRagRequest(protocol: Protocol, marker: string): Promise<{ traceId: string }> {
   const provider = tracerProviderFor(proc.url, protocol);
   const tracer = provider.getTracer('e2e-test', '1.2.3');
-  const start = Date.now() - 5_000;
+  const start = testNow() - 5_000;
   const root = tracer.startSpan('rag.request', {
     kind: SpanKind.SERVER,
     startTime: start,

@@ -1,6 +1,7 @@
 // The pipeline writes otel_traces / genai_spans rows as JSONCompactEachRow lines (store/row-lines.ts);
 // rows.ts builds the same rows as objects. Each line, zipped with its column list, must equal the object:
 // same columns, same values, whatever the attribute values hold.
+import { testNow } from '../helpers/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attributes, DecodedSpan, SpanOrigin } from '../../processor/src/model.js';
 import { normalizeSpan } from '../../processor/src/normalize/index.js';
@@ -149,8 +150,8 @@ describe('row lines in the store', () => {
 
   it('store the same values as row objects', async () => {
     const writer = p.processor.store.writer;
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const spans = decodeTraces(buildGenAiTracePayload({ spanCount: 32, startMs: Date.now() - 60_000 }).protobuf);
+    const now = BigInt(testNow()) * 1_000_000n;
+    const spans = decodeTraces(buildGenAiTracePayload({ spanCount: 32, startMs: testNow() - 60_000 }).protobuf);
     // A lone surrogate (possible from OTLP/JSON escapes) is left out: ClickHouse rejects it however it is sent.
     const attributes = awkwardAttributes();
     delete attributes['lone.surrogate'];

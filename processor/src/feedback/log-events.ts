@@ -47,10 +47,10 @@ function digest(parts: (string | number | null)[]): string {
   return createHash('sha256').update(parts.map((p) => (p === null ? '' : String(p))).join('\u001f')).digest('hex').slice(0, 32);
 }
 
-function eventTimeNano(log: DecodedLogRecord): bigint {
+function eventTimeNano(log: DecodedLogRecord, nowMs: number): bigint {
   if (log.timeUnixNano !== 0n) return log.timeUnixNano;
   if (log.observedTimeUnixNano !== 0n) return log.observedTimeUnixNano;
-  return BigInt(Date.now()) * 1_000_000n;
+  return BigInt(nowMs) * 1_000_000n;
 }
 
 /** Infers thumbs / rating / score from kind, label and value when `ragscope.feedback.kind` is absent. */
@@ -73,6 +73,7 @@ export function evaluationEventRows(
   logs: readonly DecodedLogRecord[],
   tenant: string,
   traceOfResponse?: (responseId: string) => string | undefined,
+  nowMs: number = Date.now(),
 ): EvaluationEventRows {
   let feedback: Record<string, unknown>[] | undefined;
   let evaluations: Record<string, unknown>[] | undefined;
@@ -89,7 +90,7 @@ export function evaluationEventRows(
     if (traceId === '' && responseId !== '' && traceOfResponse) traceId = traceOfResponse(responseId) ?? '';
     const value = toFloat(a['gen_ai.evaluation.score.value']);
     const label = toStr(a['gen_ai.evaluation.score.label']).slice(0, 256);
-    const time = eventTimeNano(log);
+    const time = eventTimeNano(log, nowMs);
     const serviceName = serviceNameOf(log.origin);
 
     if (name === USER_FEEDBACK_NAME) {

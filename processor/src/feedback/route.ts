@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../clock.js';
 import { QueueClosedError, QueueFullError, type WriteQueue } from '../store/write-queue.js';
 import { nextApiVersion, toFeedbackRow, type FeedbackInput } from './rows.js';
 
@@ -19,6 +20,8 @@ export interface FeedbackRouteDeps {
   maxBodyBytes?: number;
   /** Trace id of a stored response ('' if unknown): feedback naming only a response id is linked at write time. */
   resolveTraceId?: (responseId: string) => Promise<string>;
+  /** The receive time of feedback without a timestamp, and the "not in the future" check. */
+  now?: Clock;
 }
 
 export const MAX_COMMENT_CHARS = 2000;
@@ -66,10 +69,7 @@ export const feedbackSchema = z.strictObject({
   user_id: z.string().max(256).optional(),
   timestamp: z
     .union([z.number().int(), z.string().min(1).max(64)])
-    .refine((v) => {
-      const ms = timestampMs(v);
-      return Number.isFinite(ms) && ms >= MIN_TIMESTAMP_MS && ms <= Date.now() + MAX_FUTURE_MS;
-    })
+    .refine((v) => Number.isFinite(timestampMs(v)) && timestampMs(v) >= MIN_TIMESTAMP_MS)
     .optional(),
 });
 
@@ -78,7 +78,7 @@ export type FeedbackBody = z.infer<typeof feedbackSchema>;
 export type FeedbackValidation = { ok: true; body: FeedbackBody } | { ok: false; fields: Record<string, string> };
 
 /** Validates a parsed JSON body; field-level messages on failure. */
-export function validateFeedback(raw: unknown): FeedbackValidation {
+export function validateFeedback(raw: unknown, nowMs: number = Date.now()): FeedbackValidation {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, fields: { body: 'must be a JSON object' } };
   }
@@ -95,6 +95,9 @@ export function validateFeedback(raw: unknown): FeedbackValidation {
     }
   }
   const body = raw as Record<string, unknown>;
+  if (parsed.success && parsed.data.timestamp !== undefined && timestampMs(parsed.data.timestamp) > nowMs + MAX_FUTURE_MS) {
+    fields.timestamp ??= FIELD_MESSAGES.timestamp;
+  }
   const present = (k: string) => body[k] !== undefined && body[k] !== null;
   if (!present('trace_id') && !present('response_id')) fields.trace_id ??= 'trace_id or response_id is required';
   const values = (['thumbs', 'rating', 'score'] as const).filter(present);
@@ -159,12 +162,13 @@ export function feedbackRoute(deps: FeedbackRouteDeps) {
       res.status(400).json({ error: 'body is not valid JSON', fields: { body: 'must be a JSON object' } });
       return;
     }
-    const result = validateFeedback(raw);
+    const nowMs = (deps.now ?? systemClock)();
+    const result = validateFeedback(raw, nowMs);
     if (!result.ok) {
       res.status(400).json({ error: 'invalid feedback', fields: result.fields });
       return;
     }
-    const input = feedbackInputFrom(result.body, deps.tenant);
+    const input = feedbackInputFrom(result.body, deps.tenant, nowMs);
     if (input.traceId === '' && input.responseId !== '' && deps.resolveTraceId) input.traceId = await deps.resolveTraceId(input.responseId);
     try {
       await deps.queue.enqueue({ feedback: [toFeedbackRow(input)] });
