@@ -103,6 +103,9 @@ function runApp(o: DemoOptions, stubs: { openai: Stub; anthropic: Stub }, bar: P
 async function waitForData(sql: ReturnType<typeof sqlClient>, o: DemoOptions, from: string, to: string, expected: TrafficStats, log: (s: string) => void): Promise<void> {
   const q = summaryQueries({ tenant: o.tenant, service: o.service, from, to });
   const deadline = Date.now() + o.wait * 1000;
+  // What the processor acknowledged is in its write-ahead log; /v1/flush answers once it is queryable.
+  const flushed = await fetch(`${o.url}/v1/flush?timeout_ms=${o.wait * 1000}`, { method: 'POST' }).catch((err: Error) => err);
+  if (flushed instanceof Error || !flushed.ok) log(`  warning: the processor did not confirm it stored everything (${flushed instanceof Error ? flushed.message : flushed.status})`);
   let last = '';
   for (;;) {
     const [[r], [f]] = await Promise.all([sql<{ stored: number }>(q.requests), sql<{ feedback: number }>(q.feedback)]);

@@ -7,9 +7,11 @@ import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
-import { insertRows, openStore, type StoreClients } from './store/clickhouse.js';
+import { insertLines, openStore, type StoreClients } from './store/clickhouse.js';
+import { RecentKeys } from './receive/recent-keys.js';
+import { flushRoute } from './store/flush-route.js';
 import { migrate } from './store/migrations.js';
-import { WriteQueue, type TableName } from './store/write-queue.js';
+import { WriteQueue } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
@@ -56,18 +58,42 @@ export async function createProcessor(
   }
 
   const metrics = new ProcessorMetrics();
-  const queue = new WriteQueue(
-    (table: TableName, rows) => insertRows(store.writer, table, rows),
-    { maxBatchRows: config.batchMaxRows, maxDelayMs: config.batchMaxDelayMs, maxQueuedRows: config.queueMaxRows },
-    {
-      onFlush(table, rows, seconds, error) {
-        metrics.batchRows.observe({ table }, rows);
-        metrics.insertSeconds.observe({ table }, seconds);
-        if (error) metrics.insertFailures.inc({ table });
+  let queue: WriteQueue;
+  try {
+    queue = await WriteQueue.open(
+      config.walDir,
+      (table, format, lines, token) => insertLines(store.writer, table, format, lines, token),
+      {
+        maxBatchRows: config.batchMaxRows,
+        maxDelayMs: config.batchMaxDelayMs,
+        maxSpoolBytes: config.spoolMaxBytes,
+        segmentBytes: config.walSegmentBytes,
+        retainBytes: config.walRetainBytes,
+        shutdownGraceMs: config.shutdownGraceMs,
       },
-      onDepthChange: (rows) => metrics.queueDepth.set(rows),
-    },
-  );
+      {
+        onInsert(table, rows, seconds) {
+          metrics.batchRows.observe({ table }, rows);
+          metrics.insertSeconds.observe({ table }, seconds);
+        },
+        onInsertError(table, err, willRetry) {
+          metrics.insertFailures.inc({ table });
+          logger.error({ err, table, willRetry }, willRetry ? 'insert failed; retrying (data is safe in the write-ahead log)' : 'ClickHouse refused rows; isolating them');
+        },
+        onDeadLetter(table, rows, err) {
+          metrics.deadLetterRows.inc({ table }, rows);
+          logger.error({ table, err: (err as Error).message, file: `${config.walDir}/dead-letter.ndjson` }, 'row set aside: ClickHouse cannot store it');
+        },
+        onDepthChange: (bytes) => metrics.queueDepth.set(bytes),
+      },
+    );
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const recent = new RecentKeys(config.recentKeys);
+  // Rebuild the duplicate memory from the log still on disk: a client retrying across our restart adds nothing.
+  for await (const keys of queue.recentKeys()) for (const key of keys) recent.remember(key);
   const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics, now });
 
   let stopping = false;
@@ -77,7 +103,7 @@ export async function createProcessor(
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
-  const otlpDeps = { pipeline, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
   app.post(
@@ -92,6 +118,7 @@ export async function createProcessor(
     }),
   );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
+  app.post('/v1/flush', flushRoute(queue));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -101,7 +128,7 @@ export async function createProcessor(
       return;
     }
     const ping = await store.writer.ping();
-    if (ping.success) res.json({ status: 'ready', store: store.mode, queuedRows: queue.depth });
+    if (ping.success) res.json({ status: 'ready', store: store.mode, spoolBytes: queue.depth, shipError: queue.shipError });
     else res.status(503).json({ status: 'store unreachable', error: String(ping.error) });
   });
   app.get('/metrics', async (_req, res) => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -38,7 +39,12 @@ const envSchema = z.object({
   RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
   RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
   RAGSCOPE_BATCH_MAX_DELAY_MS: intFrom('RAGSCOPE_BATCH_MAX_DELAY_MS', 1000, 0, 60_000),
-  RAGSCOPE_QUEUE_MAX_ROWS: intFrom('RAGSCOPE_QUEUE_MAX_ROWS', 200_000, 1, 50_000_000),
+  RAGSCOPE_WAL_DIR: optionalString,
+  RAGSCOPE_SPOOL_MAX_BYTES: intFrom('RAGSCOPE_SPOOL_MAX_BYTES', 1024 * MiB, MiB, 2 ** 50),
+  RAGSCOPE_WAL_SEGMENT_BYTES: intFrom('RAGSCOPE_WAL_SEGMENT_BYTES', 64 * MiB, 4096, 1024 * MiB),
+  RAGSCOPE_WAL_RETAIN_BYTES: intFrom('RAGSCOPE_WAL_RETAIN_BYTES', 256 * MiB, 0, 2 ** 50),
+  RAGSCOPE_RECENT_KEYS: intFrom('RAGSCOPE_RECENT_KEYS', 1_000_000, 0, 50_000_000),
+  RAGSCOPE_SHUTDOWN_GRACE_MS: intFrom('RAGSCOPE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   RAGSCOPE_RETRY_AFTER_SECONDS: intFrom('RAGSCOPE_RETRY_AFTER_SECONDS', 2, 1, 3600),
   RAGSCOPE_DEDUPE_CACHE_SIZE: intFrom('RAGSCOPE_DEDUPE_CACHE_SIZE', 100_000, 0, 10_000_000),
   RAGSCOPE_RAW_TTL_DAYS: intFrom('RAGSCOPE_RAW_TTL_DAYS', 30, 1, 36500),
@@ -63,7 +69,13 @@ export interface Config {
   maxBodyBytes: number;
   batchMaxRows: number;
   batchMaxDelayMs: number;
-  queueMaxRows: number;
+  /** Write-ahead log directory (default <dataDir>/wal). */
+  walDir: string;
+  spoolMaxBytes: number;
+  walSegmentBytes: number;
+  walRetainBytes: number;
+  recentKeys: number;
+  shutdownGraceMs: number;
   retryAfterSeconds: number;
   dedupeCacheSize: number;
   rawTtlDays: number;
@@ -99,7 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.RAGSCOPE_MAX_BODY_BYTES,
     batchMaxRows: e.RAGSCOPE_BATCH_MAX_ROWS,
     batchMaxDelayMs: e.RAGSCOPE_BATCH_MAX_DELAY_MS,
-    queueMaxRows: e.RAGSCOPE_QUEUE_MAX_ROWS,
+    walDir: e.RAGSCOPE_WAL_DIR ?? join(e.RAGSCOPE_DATA_DIR, 'wal'),
+    spoolMaxBytes: e.RAGSCOPE_SPOOL_MAX_BYTES,
+    walSegmentBytes: e.RAGSCOPE_WAL_SEGMENT_BYTES,
+    walRetainBytes: e.RAGSCOPE_WAL_RETAIN_BYTES,
+    recentKeys: e.RAGSCOPE_RECENT_KEYS,
+    shutdownGraceMs: e.RAGSCOPE_SHUTDOWN_GRACE_MS,
     retryAfterSeconds: e.RAGSCOPE_RETRY_AFTER_SECONDS,
     dedupeCacheSize: e.RAGSCOPE_DEDUPE_CACHE_SIZE,
     rawTtlDays: e.RAGSCOPE_RAW_TTL_DAYS,

@@ -74,8 +74,20 @@ export class ProcessorMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({
-    name: 'ragscope_write_queue_rows',
-    help: 'Rows accepted and not yet written',
+    name: 'ragscope_spool_bytes',
+    help: 'Bytes acknowledged (in the write-ahead log) and not yet in ClickHouse',
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'ragscope_duplicates_dropped_total',
+    help: 'Spans and log records received again after they were stored (client retries): acknowledged, not stored twice',
+    labelNames: ['signal'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetterRows = new Counter({
+    name: 'ragscope_dead_letter_rows_total',
+    help: 'Rows ClickHouse refused for their data, set aside in <wal dir>/dead-letter.ndjson (the rest of their batch was stored)',
+    labelNames: ['table'] as const,
     registers: [this.registry],
   });
 

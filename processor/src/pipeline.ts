@@ -9,6 +9,8 @@ import type { Row, RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { systemClock, type Clock } from './clock.js';
 import { evaluationEventRows, ResponseTraceCache } from './feedback/index.js';
+import { logKey, spanKey } from './receive/recent-keys.js';
+import { unstorableReason } from './store/storable.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -25,6 +27,10 @@ export interface ProcessedBatch {
   errorMessage: string;
   /** Rejected items per reason, for metrics. */
   rejectedByReason: Record<string, number>;
+  /** Keys (receive/recent-keys.ts) of the accepted items. */
+  keys: string[];
+  /** Forgets what this batch taught the pipeline's memories: call it when the rows were not stored. */
+  forget(): void;
 }
 
 export function invalidSpanReason(span: DecodedSpan): string | null {
@@ -60,8 +66,9 @@ export class Pipeline {
     // Span rows are written as JSONCompactEachRow lines (store/row-lines.ts): much cheaper than row objects.
     const traceRows: Row[] = [];
     // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
-    const pairs: SpanRecordPair[] = [];
+    const pairs: (SpanRecordPair & { index: number })[] = [];
     const reasons: string[] = [];
+    const keys: string[] = [];
     const rejectedByReason: Record<string, number> = {};
     let rejected = 0;
     const reject = (i: number, kind: string, reason: string) => {
@@ -84,19 +91,26 @@ export class Pipeline {
         reject(i, 'expired', `starts ${started}, older than the ${retentionDays}-day retention (RAGSCOPE_RAW_TTL_DAYS)`);
         continue;
       }
-      traceRows.push(traceRowLine(span));
-      pairs.push({ span, record: normalizeSpan(span) });
+      pairs.push({ span, record: normalizeSpan(span), index: i });
     }
 
-    this.dedupe.markBatch(pairs);
+    const forget = this.dedupe.markBatch(pairs);
     const { metrics, priceBook, tenant } = this.deps;
     const genaiRows: Row[] = [];
-    for (const { span, record } of pairs) {
-      if (!record) continue;
-      const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
-      if (metrics) this.observe(metrics, record, cost.source);
-      genaiRows.push(genAiRowLine(span, record, cost, tenant));
-      if (record.responseId !== '') this.responses.set(record.responseId, span.traceId);
+    for (const { span, record, index } of pairs) {
+      if (record) {
+        const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
+        const unstorable = unstorableReason(record, cost);
+        if (unstorable) {
+          reject(index, 'unstorable_value', unstorable);
+          continue;
+        }
+        if (metrics) this.observe(metrics, record, cost.source);
+        genaiRows.push(genAiRowLine(span, record, cost, tenant));
+        if (record.responseId !== '') this.responses.set(record.responseId, span.traceId);
+      }
+      traceRows.push(traceRowLine(span));
+      keys.push(spanKey(span));
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
@@ -106,6 +120,8 @@ export class Pipeline {
       rejected,
       errorMessage: reasons.join('; '),
       rejectedByReason,
+      keys,
+      forget,
     };
   }
 
@@ -117,6 +133,8 @@ export class Pipeline {
       rejected: 0,
       errorMessage: '',
       rejectedByReason: {},
+      keys: logs.map(logKey),
+      forget: () => undefined,
     };
   }
 

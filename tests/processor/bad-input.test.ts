@@ -27,8 +27,8 @@ function makeSpans(names: string[]): ReadableSpan[] {
   return exporter.getFinishedSpans();
 }
 
-async function post(body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces', url = proc.url) {
-  return fetch(`${url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+async function post(body: Uint8Array | string, headers: Record<string, string>, path = '/v1/traces') {
+  return fetch(`${proc.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
 }
 
 async function stillServing() {
@@ -105,33 +105,6 @@ describe('bad OTLP input', () => {
   it('unknown signal path → 404, metrics are not accepted silently', async () => {
     const res = await post('x', { 'content-type': 'application/x-protobuf' }, '/v1/metrics');
     expect(res.status).toBe(404);
-  });
-});
-
-describe('retention', () => {
-  // Its own processor with the default 30-day retention (the shared one keeps data at the suite's instant).
-  let retained: TestProcessor;
-  beforeAll(async () => {
-    retained = await startProcessor({ RAGSCOPE_RAW_TTL_DAYS: '30' });
-  });
-  afterAll(async () => {
-    await retained.stop();
-    removeDir(retained.dataDir);
-  });
-
-  it('refuses spans older than the raw retention with a partial success that says so', async () => {
-    const request = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(makeSpans(['fresh', 'ancient']))!));
-    const spans = request.resourceSpans[0].scopeSpans[0].spans;
-    const yearAgoNs = BigInt(testNow() - 365 * 86_400_000) * 1_000_000n;
-    spans[1].startTimeUnixNano = String(yearAgoNs);
-    spans[1].endTimeUnixNano = String(yearAgoNs + 1_000_000n);
-    const res = await post(JSON.stringify(request), { 'content-type': 'application/json' }, '/v1/traces', retained.url);
-    expect(res.status).toBe(200);
-    const body = await res.json();
-    expect(body.partialSuccess.rejectedSpans).toBe('1');
-    expect(body.partialSuccess.errorMessage).toMatch(/"ancient".*older than the 30-day retention/);
-    const metrics = await (await fetch(`${retained.url}/metrics`)).text();
-    expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="expired"\} 1/);
   });
 });
 

@@ -1,6 +1,6 @@
 // Deterministic synthetic RAG traffic for tests, benchmarks, dashboards and the demo (docs/analytics.md).
 export { generateDataset, fingerprintOf, startOfCurrentHourMs, type GenerateOptions } from './generate.js';
-export { sendDataset, orderedSpans, logRecordsOf, type SendOptions, type SendStats } from './send.js';
+export { sendDataset, waitUntilStored, orderedSpans, logRecordsOf, type SendOptions, type SendStats } from './send.js';
 export { loadDirect, type DirectOptions, type DirectStats } from './direct.js';
 export {
   encodeTraces,

@@ -148,7 +148,7 @@ async function sendApiFeedback(baseUrl: string, feedback: readonly SynthFeedback
   });
 }
 
-/** Sends the whole dataset; resolves when the processor has acknowledged (stored) everything. */
+/** Sends the whole dataset; resolves when everything the processor acknowledged is queryable. */
 export async function sendDataset(baseUrl: string, ds: SynthDataset, opts: SendOptions = {}): Promise<SendStats> {
   const stats: SendStats = { spans: 0, traceRequests: 0, logRecords: 0, logRequests: 0, apiFeedback: 0, retries: 0, apiFeedbackIds: new Map() };
   const parts = { traces: true, logs: true, api: true, ...opts.parts };
@@ -159,5 +159,15 @@ export async function sendDataset(baseUrl: string, ds: SynthDataset, opts: SendO
   if (opts.feedbackFirst) await feedbackPart();
   if (parts.traces) await sendTraces(baseUrl, orderedSpans(ds, opts.order, opts.seed), opts, stats);
   if (!opts.feedbackFirst) await feedbackPart();
+  await waitUntilStored(baseUrl);
   return stats;
+}
+
+/**
+ * Waits until everything the processor acknowledged is queryable (POST /v1/flush): acknowledgement means
+ * "safe in the processor's write-ahead log", not yet "in ClickHouse".
+ */
+export async function waitUntilStored(baseUrl: string, timeoutMs = 120_000): Promise<void> {
+  const res = await fetch(`${baseUrl.replace(/\/$/, '')}/v1/flush?timeout_ms=${timeoutMs}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`processor did not store what it acknowledged: ${res.status} ${await res.text()}`);
 }

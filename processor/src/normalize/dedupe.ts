@@ -6,25 +6,38 @@
 import type { DecodedSpan, GenAiRecord } from '../model.js';
 import { carriesUsage, isWrapperOperation } from './normalize.js';
 
+/** A change to one of the memories, kept so a batch that was not stored can be taken back. */
+type Change = { set: BoundedKeySet; key: string; added: boolean };
+
 /** Insertion-ordered set with a size bound: the oldest keys are evicted first. */
 class BoundedKeySet {
   private readonly keys = new Set<string>();
+  /** Changes since the journal was started (null: not journaling). */
+  journal: Change[] | null = null;
   constructor(private readonly max: number) {}
 
   add(key: string): void {
     if (this.max <= 0) return;
     if (this.keys.has(key)) this.keys.delete(key);
+    else this.journal?.push({ set: this, key, added: true });
     this.keys.add(key);
     if (this.keys.size > this.max) {
       const oldest = this.keys.values().next().value;
-      if (oldest !== undefined) this.keys.delete(oldest);
+      if (oldest !== undefined) this.delete(oldest);
     }
   }
   has(key: string): boolean {
     return this.keys.has(key);
   }
   delete(key: string): boolean {
-    return this.keys.delete(key);
+    const deleted = this.keys.delete(key);
+    if (deleted) this.journal?.push({ set: this, key, added: false });
+    return deleted;
+  }
+  /** Reverts a change without journaling it. */
+  revert(change: Change): void {
+    if (change.added) this.keys.delete(change.key);
+    else this.keys.add(change.key);
   }
   get size(): number {
     return this.keys.size;
@@ -61,9 +74,26 @@ export class UsageDeduplicator {
    * Sets record.usageCounted=false on every span whose usage duplicates usage on a descendant (in this
    * batch, or in an earlier batch when the descendant arrived first), and on wrapper operations carrying
    * usage. When a usage-carrying span arrives after its parent was already emitted as counted, the late
-   * child is marked instead so that the sum stays right.
+   * child is marked instead so that the sum stays right. Returns a function that forgets what this batch
+   * taught the memories, for a batch that was refused after all.
    */
-  markBatch(pairs: readonly SpanRecordPair[]): void {
+  markBatch(pairs: readonly SpanRecordPair[]): () => void {
+    const journal: Change[] = [];
+    this.pendingAncestors.journal = journal;
+    this.countedUsage.journal = journal;
+    try {
+      this.mark(pairs);
+    } finally {
+      this.pendingAncestors.journal = null;
+      this.countedUsage.journal = null;
+    }
+    // Undo: the batch was not stored after all (refused), so the memories must not remember it.
+    return () => {
+      for (let i = journal.length - 1; i >= 0; i--) journal[i].set.revert(journal[i]);
+    };
+  }
+
+  private mark(pairs: readonly SpanRecordPair[]): void {
     const n = pairs.length;
     if (n === 0) return;
     const index = new Map<string, number>();

@@ -6,6 +6,7 @@ import type { ProcessorMetrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import { readOtlpBody, type OtlpFormat } from './body.js';
 import { HttpError } from './http-error.js';
+import { logKey, spanKey, type Claim, type RecentKeys } from './recent-keys.js';
 import { decodeTraces as decodeTracesProtobuf, decodeLogs as decodeLogsProtobuf } from './protobuf-decoder.js';
 import { decodeTracesJson, decodeLogsJson } from './json-decoder.js';
 import { encodeExportResponse, encodeStatus } from './otlp-response.js';
@@ -15,6 +16,8 @@ export type Signal = 'traces' | 'logs';
 
 export interface OtlpRouteDeps {
   pipeline: Pipeline;
+  /** Spans and log records already stored: a retried request adds nothing twice. */
+  recent: RecentKeys;
   queue: WriteQueue;
   metrics: ProcessorMetrics;
   logger: Logger;
@@ -29,8 +32,16 @@ export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
     try {
       const body = await readOtlpBody(req, { maxBytes: deps.maxBodyBytes });
       format = body.format;
-      const batch = signal === 'traces' ? processTraces(body.format, body.body, deps) : processLogs(body.format, body.body, deps);
-      await deps.queue.enqueue(batch.rows);
+      const { batch, claim, duplicates } = signal === 'traces' ? processTraces(body.format, body.body, deps) : processLogs(body.format, body.body, deps);
+      try {
+        await deps.queue.enqueue(batch.rows, batch.keys);
+      } catch (err) {
+        deps.recent.settle(claim, []);
+        batch.forget();
+        throw err;
+      }
+      deps.recent.settle(claim, batch.keys);
+      if (duplicates > 0) deps.metrics.duplicates.inc({ signal }, duplicates);
       if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);
       else deps.metrics.logsStored.inc(batch.accepted);
       if (batch.rejected > 0) {
@@ -52,16 +63,27 @@ export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
   };
 }
 
-function processTraces(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): ProcessedBatch {
-  const spans: DecodedSpan[] = format === 'json' ? decodeTracesJson(body) : decodeTracesProtobuf(body);
-  deps.metrics.spansReceived.inc(spans.length);
-  return deps.pipeline.processSpans(spans);
+interface Processed {
+  batch: ProcessedBatch;
+  claim: Claim;
+  /** Items already stored by an earlier request (a client's retry): acknowledged, not stored again. */
+  duplicates: number;
 }
 
-function processLogs(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): ProcessedBatch {
+function processTraces(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): Processed {
+  const spans: DecodedSpan[] = format === 'json' ? decodeTracesJson(body) : decodeTracesProtobuf(body);
+  deps.metrics.spansReceived.inc(spans.length);
+  const { fresh, claim } = deps.recent.claim(spans.map(spanKey));
+  const batch = deps.pipeline.processSpans(fresh.length === spans.length ? spans : fresh.map((i) => spans[i]));
+  return { batch, claim, duplicates: spans.length - fresh.length };
+}
+
+function processLogs(format: OtlpFormat, body: Buffer, deps: OtlpRouteDeps): Processed {
   const logs: DecodedLogRecord[] = format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body);
   deps.metrics.logsReceived.inc(logs.length);
-  return deps.pipeline.processLogs(logs);
+  const { fresh, claim } = deps.recent.claim(logs.map(logKey));
+  const batch = deps.pipeline.processLogs(fresh.length === logs.length ? logs : fresh.map((i) => logs[i]));
+  return { batch, claim, duplicates: logs.length - fresh.length };
 }
 
 function classify(err: unknown): { status: number; message: string } {

@@ -4,6 +4,8 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
 import { insertFormat } from './row-lines.js';
 import type { Row, TableName } from './write-queue.js';
+import type { RowFormat } from './wal-record.js';
+import { randomUUID } from 'node:crypto';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -17,9 +19,24 @@ export function stringifyRow(row: unknown): string {
 }
 const ROW_JSON = { stringify: stringifyRow };
 
-/** Inserts one table's rows through a writer client: row lines (row-lines.ts) or row objects. */
-export async function insertRows(client: ClickHouseClient, table: TableName, rows: Row[]): Promise<void> {
-  await client.insert({ table, values: rows, ...insertFormat(table, rows) });
+/**
+ * Inserts one table's rows through a writer client: row lines (row-lines.ts) or row objects. Every insert
+ * names its deduplication token: the embedded engine keeps per-query settings for the session, so an insert
+ * without one would reuse the previous insert's token. Unless given, a fresh token: never deduplicated.
+ */
+export async function insertRows(client: ClickHouseClient, table: TableName, rows: Row[], token: string = randomUUID()): Promise<void> {
+  await client.insert({ table, values: rows, ...insertFormat(table, rows), clickhouse_settings: dedupeSettings(token) });
+}
+
+/** Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. */
+export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+  const columns = format === 'JSONCompactEachRow' ? insertFormat(table, lines) : { format };
+  await client.insert({ table, values: lines, ...columns, clickhouse_settings: dedupeSettings(token) });
+}
+
+function dedupeSettings(token: string) {
+  // The token also deduplicates the blocks the materialized views write, so the rollups never count a block twice.
+  return { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
 }
 
 export type StoreMode = 'embedded' | 'server';

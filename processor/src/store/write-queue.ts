@@ -1,35 +1,53 @@
+// The processor's write path: rows are acknowledged once they are in the write-ahead log on disk (wal.ts),
+// and reach ClickHouse from there exactly once (shipper.ts). Acknowledgement time no longer depends on
+// ClickHouse: an outage fills the spool, and only a full spool refuses new data (503 + Retry-After).
+import { mkdirSync } from 'node:fs';
+import { Checkpoint } from './checkpoint.js';
+import { Shipper, type InsertLinesFn, type ShipperObserver } from './shipper.js';
+import { decodeRecord, encodeRecord } from './wal-record.js';
+import { Wal } from './wal.js';
+
 export type TableName = 'otel_traces' | 'genai_spans' | 'otel_logs' | 'feedback' | 'evaluations';
 /** A row object, or its JSONCompactEachRow line already serialized (store/row-lines.ts; insertRows in clickhouse.ts). */
 export type Row = Record<string, unknown> | string;
 export type RowsByTable = Partial<Record<TableName, Row[]>>;
 
-export type InsertFn = (table: TableName, rows: Row[]) => Promise<void>;
-
 export interface WriteQueueOptions {
-  /** Flush when one table has this many rows pending (ClickHouse wants big inserts per table). */
+  /** Insert into ClickHouse once one table has this many rows waiting (ClickHouse wants big inserts)... */
   maxBatchRows: number;
-  /** Flush at the latest this long after the first pending row arrived. */
+  /** ... or once the oldest waiting row is this old. */
   maxDelayMs: number;
-  /** Rows pending + being written above which new work is refused (bounded memory). */
-  maxQueuedRows: number;
+  /** Bytes acknowledged but not yet in ClickHouse above which new data is refused (503). */
+  maxSpoolBytes: number;
+  /** Size of one log segment file. */
+  segmentBytes: number;
+  /** Shipped segments kept on disk, from which the duplicate memory is rebuilt at start. */
+  retainBytes: number;
+  /** On stop, how long to keep shipping before leaving the rest for the next start. */
+  shutdownGraceMs: number;
 }
 
-export interface WriteQueueObserver {
-  onFlush?(table: TableName, rows: number, seconds: number, error?: unknown): void;
-  onDepthChange?(rows: number): void;
+export interface WriteQueueObserver extends ShipperObserver {
+  onDepthChange?(bytes: number): void;
 }
 
-/** Thrown by enqueue when accepting the rows would exceed maxQueuedRows; callers answer 503 + Retry-After. */
+/** Thrown by enqueue when the spool is full; callers answer 503 + Retry-After. */
 export class QueueFullError extends Error {
-  constructor(readonly queuedRows: number, readonly limit: number) {
-    super(`write queue full: ${queuedRows} rows queued, limit ${limit}`);
+  constructor(
+    readonly queuedBytes: number,
+    readonly limit: number,
+  ) {
+    super(`spool full: ${queuedBytes} bytes not yet in ClickHouse, limit ${limit} (RAGSCOPE_SPOOL_MAX_BYTES)`);
   }
 }
 
-/** A single request larger than the whole queue: retrying cannot help, so callers answer 413. */
+/** A single request larger than the whole spool: retrying cannot help, so callers answer 413. */
 export class BatchTooLargeError extends Error {
-  constructor(readonly rows: number, readonly limit: number) {
-    super(`request holds ${rows} rows, more than the write queue's capacity of ${limit}; send smaller batches`);
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`request holds ${bytes} bytes of rows, more than the spool's capacity of ${limit}; send smaller batches`);
   }
 }
 
@@ -39,153 +57,89 @@ export class QueueClosedError extends Error {
   }
 }
 
-interface Batch {
-  rows: Map<TableName, Row[]>;
-  rowCount: number;
-  /** Rows of the fullest table. */
-  largestTable: number;
-  /** When the first row of this batch arrived (performance.now()). */
-  openedAt: number;
-  waiters: { resolve(): void; reject(err: unknown): void }[];
-}
-
-function emptyBatch(): Batch {
-  return { rows: new Map(), rowCount: 0, largestTable: 0, openedAt: 0, waiters: [] };
-}
-
-/**
- * Collects rows from many requests into one insert per table per batch (flush at maxBatchRows or
- * maxDelayMs). Each enqueue resolves only once its rows are written, or rejects with the insert
- * error, so a client is answered only after its data is stored. One flush runs at a time; rows
- * arriving meanwhile form the next batch.
- */
 export class WriteQueue {
-  private pending: Batch = emptyBatch();
-  private inFlightRows = 0;
-  private flushing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Bytes handed to the log and not yet durable. */
+  private appending = 0;
 
-  constructor(
-    private readonly insert: InsertFn,
+  private constructor(
+    private readonly wal: Wal,
+    private readonly shipper: Shipper,
     private readonly options: WriteQueueOptions,
-    private readonly observer: WriteQueueObserver = {},
+    private readonly observer: WriteQueueObserver,
   ) {}
 
-  /** Rows accepted and not yet written. */
-  get depth(): number {
-    return this.pending.rowCount + this.inFlightRows;
+  /** Opens (or creates) the log in `dir` and starts shipping what it holds. */
+  static async open(dir: string, insert: InsertLinesFn, options: WriteQueueOptions, observer: WriteQueueObserver = {}): Promise<WriteQueue> {
+    mkdirSync(dir, { recursive: true });
+    const checkpoint = Checkpoint.load(dir);
+    const wal = await Wal.open(dir, { segmentBytes: options.segmentBytes, startLsn: checkpoint.shipped });
+    const shipper = new Shipper(wal, checkpoint, insert, options, {
+      ...observer,
+      onShipped: (lsn) => {
+        observer.onShipped?.(lsn);
+        observer.onDepthChange?.(wal.bytesSince(lsn));
+      },
+    });
+    const queue = new WriteQueue(wal, shipper, options, observer);
+    shipper.start();
+    observer.onDepthChange?.(queue.depth);
+    return queue;
   }
 
-  enqueue(rows: RowsByTable): Promise<void> {
-    if (this.closed) return Promise.reject(new QueueClosedError());
+  /** Bytes acknowledged and not yet in ClickHouse (the spool). */
+  get depth(): number {
+    return this.wal.bytesSince(this.shipper.shipped) + this.appending;
+  }
+
+  /** The insert failure being retried, if ClickHouse is refusing or unreachable. */
+  get shipError(): string | null {
+    return this.shipper.error;
+  }
+
+  /**
+   * Makes the rows durable; resolves once they are on disk (not yet in ClickHouse: see flushed()).
+   * `keys` name the spans and log records the rows came from (duplicate memory, rebuilt at start).
+   */
+  async enqueue(rows: RowsByTable, keys: readonly string[] = []): Promise<void> {
+    if (this.closed) throw new QueueClosedError();
     let count = 0;
     for (const table in rows) count += rows[table as TableName]!.length;
-    if (count === 0) return Promise.resolve();
-    if (count > this.options.maxQueuedRows) return Promise.reject(new BatchTooLargeError(count, this.options.maxQueuedRows));
-    if (this.depth + count > this.options.maxQueuedRows) {
-      return Promise.reject(new QueueFullError(this.depth, this.options.maxQueuedRows));
+    if (count === 0) return;
+    const payload = encodeRecord(rows, keys);
+    if (payload.length > this.options.maxSpoolBytes) throw new BatchTooLargeError(payload.length, this.options.maxSpoolBytes);
+    if (this.depth + payload.length > this.options.maxSpoolBytes) throw new QueueFullError(this.depth, this.options.maxSpoolBytes);
+    this.appending += payload.length;
+    try {
+      const { start } = await this.wal.append(payload);
+      this.shipper.notify(start);
+    } finally {
+      this.appending -= payload.length;
     }
-    const batch = this.pending;
-    if (batch.rowCount === 0) batch.openedAt = performance.now();
-    for (const table in rows) {
-      const tableRows = rows[table as TableName]!;
-      if (tableRows.length === 0) continue;
-      let existing = batch.rows.get(table as TableName);
-      if (existing) {
-        for (const row of tableRows) existing.push(row);
-      } else {
-        existing = tableRows.slice();
-        batch.rows.set(table as TableName, existing);
-      }
-      if (existing.length > batch.largestTable) batch.largestTable = existing.length;
-    }
-    batch.rowCount += count;
     this.observer.onDepthChange?.(this.depth);
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    this.scheduleNextFlush();
-    return done;
   }
 
-  /** Writes everything pending now (and waits for a flush already running). */
-  async flush(): Promise<void> {
-    while (this.flushing || this.pending.rowCount > 0) {
-      if (this.flushing) await this.flushing.catch(() => undefined);
-      else await this.startFlush().catch(() => undefined);
+  /** Resolves once everything acknowledged before the call is queryable in ClickHouse. */
+  flushed(): Promise<void> {
+    return this.shipper.waitFor(this.wal.end);
+  }
+
+  /** Keys of the records still on disk, oldest first (shipped-but-retained and not yet shipped). */
+  async *recentKeys(): AsyncGenerator<string[]> {
+    for (let pos = this.wal.start; pos < this.wal.end; ) {
+      const records = await this.wal.read(pos, 16 << 20);
+      if (records.length === 0) return;
+      for (const r of records) {
+        yield decodeRecord(r.payload).keys;
+        pos = r.end;
+      }
     }
   }
 
-  /** Refuses new rows, writes what was accepted. */
+  /** Refuses new rows; ships what it can within the grace period; the rest ships at the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.flush();
-  }
-
-  /** Flush now if a table is full (or we are closing), else when the oldest pending row is maxDelayMs old. */
-  private scheduleNextFlush(): void {
-    const batch = this.pending;
-    if (batch.rowCount === 0) return;
-    if (batch.largestTable >= this.options.maxBatchRows || this.closed) {
-      this.scheduleFlush(0);
-      return;
-    }
-    const waited = performance.now() - batch.openedAt;
-    this.scheduleFlush(Math.max(0, this.options.maxDelayMs - waited));
-  }
-
-  private scheduleFlush(delayMs: number): void {
-    if (this.flushing) return; // the running flush starts the next one when it ends
-    if (delayMs === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      void this.startFlush().catch(() => undefined);
-      return;
-    }
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.startFlush().catch(() => undefined);
-      }, delayMs);
-      this.timer.unref();
-    }
-  }
-
-  private startFlush(): Promise<void> {
-    const batch = this.pending;
-    if (batch.rowCount === 0) return Promise.resolve();
-    this.pending = emptyBatch();
-    this.inFlightRows = batch.rowCount;
-    this.flushing = this.writeBatch(batch).finally(() => {
-      this.flushing = null;
-      this.inFlightRows = 0;
-      this.observer.onDepthChange?.(this.depth);
-      this.scheduleNextFlush();
-    });
-    return this.flushing;
-  }
-
-  private async writeBatch(batch: Batch): Promise<void> {
-    try {
-      await Promise.all(
-        [...batch.rows].map(async ([table, rows]) => {
-          const started = performance.now();
-          try {
-            await this.insert(table, rows);
-            this.observer.onFlush?.(table, rows.length, (performance.now() - started) / 1000);
-          } catch (err) {
-            this.observer.onFlush?.(table, rows.length, (performance.now() - started) / 1000, err);
-            throw err;
-          }
-        }),
-      );
-    } catch (err) {
-      this.inFlightRows = 0; // before waking clients, so a prompt retry sees the freed capacity
-      for (const w of batch.waiters) w.reject(err);
-      throw err;
-    }
-    this.inFlightRows = 0;
-    for (const w of batch.waiters) w.resolve();
+    await this.shipper.stop(this.options.shutdownGraceMs);
+    await this.wal.close();
   }
 }

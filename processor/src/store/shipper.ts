@@ -1,0 +1,248 @@
+// Moves acknowledged records from the write-ahead log into ClickHouse, exactly once.
+//
+// Exactly once comes from ClickHouse's own insert deduplication: every block carries a deterministic
+// insert_deduplication_token (log id, LSN range, table) and the tables keep a deduplication window
+// (non_replicated_deduplication_window; replicated tables have one by default), with
+// deduplicate_blocks_in_dependent_materialized_views so the rollups drop a repeated block too. A range is
+// written down as in flight before its inserts (checkpoint.ts), so after a crash the same records form the
+// same blocks with the same tokens: whatever part of the range ClickHouse already had is skipped.
+//
+// A block ClickHouse refuses for its data (a value it cannot parse or store) must not hold the log up: it is
+// split in halves until the refused rows stand alone, those go to the dead-letter file, the rest is stored.
+// Any other failure (ClickHouse down, overloaded, a network error) is retried with backoff, forever: the data
+// is safe on disk meanwhile and the spool limit tells clients to slow down.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClickHouseError } from '@clickhouse/client';
+import type { Checkpoint } from './checkpoint.js';
+import { decodeRecord, type RowFormat, type TableLines } from './wal-record.js';
+import type { Wal } from './wal.js';
+import type { TableName } from './write-queue.js';
+
+export type InsertLinesFn = (table: TableName, format: RowFormat, lines: string[], token: string) => Promise<void>;
+
+export interface ShipperOptions {
+  /** Insert once a table has this many rows waiting... */
+  maxBatchRows: number;
+  /** ... or once the oldest waiting record is this old. */
+  maxDelayMs: number;
+  /** Shipped segments kept on disk (the duplicate memory is rebuilt from them at start). */
+  retainBytes: number;
+  /** First and longest wait between retries of a failing insert. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface ShipperObserver {
+  onInsert?(table: TableName, rows: number, seconds: number): void;
+  onInsertError?(table: TableName, err: unknown, willRetry: boolean): void;
+  onDeadLetter?(table: TableName, rows: number, err: unknown): void;
+  onShipped?(lsn: number): void;
+}
+
+/** ClickHouse error codes that say "this data cannot be stored", as opposed to "not now". */
+const DATA_ERROR_CODES = new Set([
+  '6', '25', '26', '27', '28', '32', '33', '38', '41', '43', '53', '62', '69', '70', '72', '117', '131', '190', '321', '349', '407',
+]);
+
+export function isDataError(err: unknown): boolean {
+  // Duck-typed: the embedded engine's connection raises ClickHouseError from its own (CommonJS) copy of the
+  // client library, which `instanceof` against ours does not recognise.
+  const code = (err as { code?: unknown } | null)?.code;
+  return (err instanceof ClickHouseError || (err as Error)?.name === 'ClickHouseError' || typeof (err as { type?: unknown })?.type === 'string') && DATA_ERROR_CODES.has(String(code));
+}
+
+interface Batch {
+  from: number;
+  to: number;
+  /** One table reached maxBatchRows. */
+  full: boolean;
+  groups: Map<string, TableLines>;
+}
+
+interface Waiter {
+  lsn: number;
+  resolve(): void;
+}
+
+export class Shipper {
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private stopping = false;
+  private waiters: Waiter[] = [];
+  /** When records appended by this process became durable (LSN → ms), for the batch delay. */
+  private readonly appendedAt = new Map<number, number>();
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly wal: Wal,
+    private readonly checkpoint: Checkpoint,
+    private readonly insert: InsertLinesFn,
+    private readonly options: ShipperOptions,
+    private readonly observer: ShipperObserver = {},
+  ) {}
+
+  get shipped(): number {
+    return this.checkpoint.shipped;
+  }
+
+  /** The last insert failure still being retried, if any. */
+  get error(): string | null {
+    return this.lastError;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Called after each append: there is work. */
+  notify(lsn: number): void {
+    this.appendedAt.set(lsn, performance.now());
+    this.wake?.();
+  }
+
+  /** Resolves once everything before `lsn` is in ClickHouse. */
+  waitFor(lsn: number): Promise<void> {
+    if (this.checkpoint.shipped >= lsn) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push({ lsn, resolve });
+      this.wake?.();
+    });
+  }
+
+  /** Ships what is there for up to `graceMs`, then stops (the rest is shipped at the next start). */
+  async stop(graceMs: number): Promise<void> {
+    const drained = this.waitFor(this.wal.end);
+    await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const inFlight = this.checkpoint.inFlight;
+        const batch = inFlight ? await this.collect(inFlight.from, inFlight.to) : await this.nextBatch();
+        if (!batch) continue;
+        if (!inFlight) this.checkpoint.begin({ from: batch.from, to: batch.to });
+        await this.ship(batch);
+        this.checkpoint.complete(batch.to);
+        for (const lsn of this.appendedAt.keys()) if (lsn < batch.to) this.appendedAt.delete(lsn);
+        this.wal.removeBefore(batch.to, this.options.retainBytes);
+        this.lastError = null;
+        failures = 0;
+        this.observer.onShipped?.(batch.to);
+        this.releaseWaiters();
+      } catch (err) {
+        failures++;
+        this.lastError = (err as Error).message;
+        const min = this.options.retryMinMs ?? 100;
+        await this.sleep(Math.min(this.options.retryMaxMs ?? 30_000, min * 2 ** Math.min(failures - 1, 10)));
+      }
+    }
+  }
+
+  /** The next batch from the shipped position, once it is big enough, old enough, or someone waits for it. */
+  private async nextBatch(): Promise<Batch | null> {
+    const from = this.checkpoint.shipped;
+    if (this.wal.end <= from) {
+      await this.sleep(1000);
+      return null;
+    }
+    const batch = await this.collect(from);
+    const oldest = this.appendedAt.get(from);
+    const waited = oldest === undefined ? Infinity : performance.now() - oldest;
+    if (!batch.full && waited < this.options.maxDelayMs && this.waiters.length === 0 && !this.stopping) {
+      await this.sleep(this.options.maxDelayMs - waited);
+      return null;
+    }
+    return batch;
+  }
+
+  /**
+   * Reads records from `from` and groups their rows per table: up to `to` when given (a range to repeat),
+   * else until one table holds maxBatchRows rows or the log ends.
+   */
+  private async collect(from: number, to?: number): Promise<Batch> {
+    const groups = new Map<string, TableLines>();
+    let pos = from;
+    let full = false;
+    const end = to ?? this.wal.end;
+    while (pos < end && !full) {
+      const records = await this.wal.read(pos, 16 << 20);
+      if (records.length === 0) throw new Error(`write-ahead log: no record at LSN ${pos} (range ${from}-${end})`);
+      for (const r of records) {
+        if (r.lsn >= end) break;
+        for (const t of decodeRecord(r.payload).tables) {
+          const key = `${t.table}:${t.format}`;
+          let group = groups.get(key);
+          if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [] }));
+          for (const line of t.lines) group.lines.push(line);
+          if (to === undefined && group.lines.length >= this.options.maxBatchRows) full = true;
+        }
+        pos = r.end;
+        if (full) break;
+      }
+    }
+    return { from, to: pos, full, groups };
+  }
+
+  private async ship(batch: Batch): Promise<void> {
+    // Tables in a fixed order, so a repeated range makes the same blocks.
+    const keys = [...batch.groups.keys()].sort();
+    for (const key of keys) {
+      const g = batch.groups.get(key)!;
+      await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+    }
+  }
+
+  private async insertOrSplit(table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.insert(table, format, lines, token);
+      this.observer.onInsert?.(table, lines.length, (performance.now() - started) / 1000);
+    } catch (err) {
+      if (!isDataError(err)) {
+        this.observer.onInsertError?.(table, err, true);
+        throw err;
+      }
+      this.observer.onInsertError?.(table, err, false);
+      if (lines.length === 1) {
+        this.deadLetter(table, format, lines, err);
+        return;
+      }
+      const half = Math.ceil(lines.length / 2);
+      await this.insertOrSplit(table, format, lines.slice(0, half), `${token}/0`);
+      await this.insertOrSplit(table, format, lines.slice(half), `${token}/1`);
+    }
+  }
+
+  private deadLetter(table: TableName, format: RowFormat, lines: string[], err: unknown): void {
+    const entry = { time: new Date().toISOString(), table, format, error: (err as Error).message.slice(0, 2000), row: lines[0] };
+    appendFileSync(join(this.wal.dir, 'dead-letter.ndjson'), `${JSON.stringify(entry)}\n`);
+    this.observer.onDeadLetter?.(table, lines.length, err);
+  }
+
+  private releaseWaiters(): void {
+    const shipped = this.checkpoint.shipped;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) (w.lsn <= shipped ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+}
