@@ -1,15 +1,21 @@
+// The spool (acknowledged, not yet in ClickHouse) is bounded: with shipping held back (a 60 s batch delay), a
+// request that would overfill it gets 503 + Retry-After, nothing accepted is lost, and a refused request
+// leaves no trace in the processor's memories (usage de-duplication, duplicate keys).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
-
-// Queue of 30 rows, flushed only after 1.5 s: a second request while the first waits must be refused
-// with a retryable status and Retry-After, and nothing accepted may be lost.
+import { testNow } from '../helpers/clock.js';
+import { chatAttributes, postTraces, spanIdOf, traceIdOf, tracesRequest, type JsonSpan } from '../helpers/otlp-json.js';
 
 let proc: TestProcessor;
+const MiB = 1024 * 1024;
 
 beforeAll(async () => {
-  proc = await startProcessor({ RAGSCOPE_QUEUE_MAX_ROWS: '30', RAGSCOPE_BATCH_MAX_DELAY_MS: '1500', RAGSCOPE_BATCH_MAX_ROWS: '1000', RAGSCOPE_RETRY_AFTER_SECONDS: '3' });
+  proc = await startProcessor({
+    RAGSCOPE_SPOOL_MAX_BYTES: String(MiB),
+    RAGSCOPE_BATCH_MAX_DELAY_MS: '60000',
+    RAGSCOPE_BATCH_MAX_ROWS: '1000000',
+    RAGSCOPE_RETRY_AFTER_SECONDS: '3',
+  });
 });
 
 afterAll(async () => {
@@ -17,35 +23,61 @@ afterAll(async () => {
   removeDir(proc.dataDir);
 });
 
-function payload(prefix: string, count: number): Uint8Array {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const tracer = provider.getTracer('backpressure');
-  for (let i = 0; i < count; i++) tracer.startSpan(`${prefix}-${i}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai' } }).end();
-  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
+let nextId = 1;
+/** Plain spans padded to about `bytes` each (the padding lands in otel_traces' attributes). */
+function padded(prefix: string, count: number, bytes: number): JsonSpan[] {
+  return Array.from({ length: count }, (_, i) => ({
+    traceId: traceIdOf(nextId),
+    spanId: spanIdOf(nextId++),
+    name: `${prefix}-${i}`,
+    startMs: testNow() - 10_000,
+    attributes: { padding: 'x'.repeat(bytes) },
+  }));
 }
 
-const post = (body: Uint8Array) => fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
+const flush = () => fetch(`${proc.url}/v1/flush`, { method: 'POST' });
+const spoolBytes = async () => Number(/ragscope_spool_bytes (\d+)/.exec(await (await fetch(`${proc.url}/metrics`)).text())![1]);
 
-describe('write queue backpressure', () => {
-  it('answers 503 + Retry-After when full, then accepts again once flushed', async () => {
-    const first = post(payload('first', 10)); // 10 trace rows + 10 genai rows = 20 queued
-    await new Promise((r) => setTimeout(r, 200));
-    const second = await post(payload('second', 10));
-    expect(second.status).toBe(503);
-    expect(second.headers.get('retry-after')).toBe('3');
-    expect((await first).status).toBe(200);
+describe('spool backpressure', () => {
+  it('answers 503 + Retry-After when the spool is full, then accepts again once it drained', async () => {
+    expect((await postTraces(proc.url, tracesRequest(padded('first', 3, 250_000)))).status).toBe(200);
+    expect(await spoolBytes()).toBeGreaterThan(700_000);
+    const secondBody = tracesRequest(padded('second', 1, 300_000));
+    const refused = await postTraces(proc.url, secondBody);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('3');
+    expect((await refused.json()).message).toMatch(/spool full/);
 
-    const retry = await post(payload('second', 10));
-    expect(retry.status).toBe(200);
+    expect((await flush()).status).toBe(200);
+    expect(await spoolBytes()).toBe(0);
+    expect((await postTraces(proc.url, secondBody)).status).toBe(200);
     const rows = await proc.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE SpanName LIKE 'first-%' OR SpanName LIKE 'second-%'");
-    expect(Number(rows[0].n)).toBe(20);
+    expect(Number(rows[0].n)).toBe(4);
     const metrics = await (await fetch(`${proc.url}/metrics`)).text();
     expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="queue_full"\} 1/);
   });
 
-  it('answers 413 for one request larger than the whole queue', async () => {
-    const res = await post(payload('huge', 40));
+  it('answers 413 for one request larger than the whole spool', async () => {
+    const res = await postTraces(proc.url, tracesRequest(padded('huge', 5, 250_000)));
     expect(res.status).toBe(413);
+  });
+
+  it('a refused request teaches nothing: a parent refused, then retried, is still counted out under its stored child', async () => {
+    const trace = traceIdOf(7777);
+    const t = testNow() - 5_000;
+    // The child (the real model call) is stored first; the parent (a wrapper reporting the same usage) comes later.
+    const child = { traceId: trace, spanId: spanIdOf(77771), parentSpanId: spanIdOf(77770), name: 'chat child', startMs: t + 1, attributes: chatAttributes(500, 50) };
+    const parent = { traceId: trace, spanId: spanIdOf(77770), name: 'chat wrapper', startMs: t, attributes: chatAttributes(500, 50) };
+    expect((await postTraces(proc.url, tracesRequest([child]))).status).toBe(200);
+    expect((await postTraces(proc.url, tracesRequest(padded('filler', 3, 250_000)))).status).toBe(200);
+    const refused = await postTraces(proc.url, tracesRequest([parent, ...padded('parent-padding', 1, 300_000)]));
+    expect(refused.status).toBe(503);
+    expect((await flush()).status).toBe(200);
+    expect((await postTraces(proc.url, tracesRequest([parent]))).status).toBe(200);
+    const rows = await proc.query<{ SpanName: string; UsageCounted: number }>(`SELECT SpanName, UsageCounted FROM genai_spans WHERE TraceId = '${trace}' ORDER BY SpanName`);
+    expect(rows).toEqual([
+      { SpanName: 'chat child', UsageCounted: 1 },
+      { SpanName: 'chat wrapper', UsageCounted: 0 },
+    ]);
   });
 });
