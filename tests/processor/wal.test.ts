@@ -115,7 +115,9 @@ describe('record codec', () => {
       otel_traces: ['["a","b\\nc"]', '["d"]'],
       feedback: [{ FeedbackId: 'f1', Comment: 'line 1\nline 2' }],
     };
-    const decoded = decodeRecord(encodeRecord(rows, ['k1', 'k2']));
+    const encoded = encodeRecord(rows, ['k1', 'k2']);
+    const decoded = decodeRecord(encoded.payload);
+    expect(encoded.tables).toEqual(decoded.tables);
     expect(decoded.keys).toEqual(['k1', 'k2']);
     expect(decoded.tables).toEqual([
       { table: 'otel_traces', format: 'JSONCompactEachRow', lines: ['["a","b\\nc"]', '["d"]'] },

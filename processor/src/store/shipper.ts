@@ -28,6 +28,8 @@ export interface ShipperOptions {
   maxDelayMs: number;
   /** Shipped segments kept on disk (the duplicate memory is rebuilt from them at start). */
   retainBytes: number;
+  /** Rows of unshipped records kept in memory for the inserts (beyond it they are read back from disk). */
+  memoryBytes?: number;
   /** First and longest wait between retries of a failing insert. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -70,8 +72,12 @@ export class Shipper {
   private wake: (() => void) | null = null;
   private stopping = false;
   private waiters: Waiter[] = [];
-  /** When records appended by this process became durable (LSN → ms), for the batch delay. */
-  private readonly appendedAt = new Map<number, number>();
+  /**
+   * Records appended by this process and not yet shipped, as the rows they hold: the shipper inserts these
+   * without reading and parsing the log again. Bounded; what is not here is read from disk.
+   */
+  private readonly recent = new Map<number, { end: number; at: number; bytes: number; tables: TableLines[] }>();
+  private recentBytes = 0;
   private lastError: string | null = null;
 
   constructor(
@@ -96,8 +102,12 @@ export class Shipper {
   }
 
   /** Called after each append: there is work. */
-  notify(lsn: number): void {
-    this.appendedAt.set(lsn, performance.now());
+  notify(lsn: number, end: number, tables: TableLines[]): void {
+    const bytes = end - lsn;
+    if (this.recentBytes + bytes <= (this.options.memoryBytes ?? 256 << 20)) {
+      this.recent.set(lsn, { end, at: performance.now(), bytes, tables });
+      this.recentBytes += bytes;
+    }
     this.wake?.();
   }
 
@@ -129,7 +139,11 @@ export class Shipper {
         if (!inFlight) this.checkpoint.begin({ from: batch.from, to: batch.to });
         await this.ship(batch);
         this.checkpoint.complete(batch.to);
-        for (const lsn of this.appendedAt.keys()) if (lsn < batch.to) this.appendedAt.delete(lsn);
+        for (const [lsn, r] of this.recent) {
+          if (lsn >= batch.to) break;
+          this.recent.delete(lsn);
+          this.recentBytes -= r.bytes;
+        }
         this.wal.removeBefore(batch.to, this.options.retainBytes);
         this.lastError = null;
         failures = 0;
@@ -152,7 +166,7 @@ export class Shipper {
       return null;
     }
     const batch = await this.collect(from);
-    const oldest = this.appendedAt.get(from);
+    const oldest = this.recent.get(from)?.at;
     const waited = oldest === undefined ? Infinity : performance.now() - oldest;
     if (!batch.full && waited < this.options.maxDelayMs && this.waiters.length === 0 && !this.stopping) {
       await this.sleep(this.options.maxDelayMs - waited);
@@ -170,20 +184,28 @@ export class Shipper {
     let pos = from;
     let full = false;
     const end = to ?? this.wal.end;
+    const add = (tables: TableLines[]) => {
+      for (const t of tables) {
+        const key = `${t.table}:${t.format}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [] }));
+        for (const line of t.lines) group.lines.push(line);
+        if (to === undefined && group.lines.length >= this.options.maxBatchRows) full = true;
+      }
+    };
     while (pos < end && !full) {
+      const inMemory = this.recent.get(pos);
+      if (inMemory) {
+        add(inMemory.tables);
+        pos = inMemory.end;
+        continue;
+      }
       const records = await this.wal.read(pos, 16 << 20);
       if (records.length === 0) throw new Error(`write-ahead log: no record at LSN ${pos} (range ${from}-${end})`);
       for (const r of records) {
-        if (r.lsn >= end) break;
-        for (const t of decodeRecord(r.payload).tables) {
-          const key = `${t.table}:${t.format}`;
-          let group = groups.get(key);
-          if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [] }));
-          for (const line of t.lines) group.lines.push(line);
-          if (to === undefined && group.lines.length >= this.options.maxBatchRows) full = true;
-        }
+        if (r.lsn >= end || full) break;
+        add(decodeRecord(r.payload).tables);
         pos = r.end;
-        if (full) break;
       }
     }
     return { from, to: pos, full, groups };

@@ -22,20 +22,27 @@ export interface DecodedRecord {
 
 const CODE_FORMAT: Record<string, RowFormat> = { c: 'JSONCompactEachRow', e: 'JSONEachRow' };
 
-export function encodeRecord(rows: RowsByTable, keys: readonly string[]): Buffer {
+/** The record's bytes, and its rows as the lines they were written as (the shipper inserts these directly). */
+export function encodeRecord(rows: RowsByTable, keys: readonly string[]): { payload: Buffer; tables: TableLines[] } {
   const parts: string[] = [`K\t${keys.length}\n`];
   for (const key of keys) parts.push(key, '\n');
+  const tables: TableLines[] = [];
   for (const table in rows) {
     const tableRows = rows[table as TableName]!;
     if (tableRows.length === 0) continue;
-    const lines = typeof tableRows[0] === 'string';
-    parts.push(`T\t${table}\t${lines ? 'c' : 'e'}\t${tableRows.length}\n`);
-    for (const row of tableRows as Row[]) {
-      if ((typeof row === 'string') !== lines) throw new Error(`${table}: a record mixes row lines and row objects`);
-      parts.push(lines ? (row as string) : JSON.stringify(row), '\n');
+    const compact = typeof tableRows[0] === 'string';
+    const lines: string[] = new Array(tableRows.length);
+    parts.push(`T\t${table}\t${compact ? 'c' : 'e'}\t${tableRows.length}\n`);
+    for (let i = 0; i < tableRows.length; i++) {
+      const row = tableRows[i] as Row;
+      if ((typeof row === 'string') !== compact) throw new Error(`${table}: a record mixes row lines and row objects`);
+      const line = compact ? (row as string) : JSON.stringify(row);
+      lines[i] = line;
+      parts.push(line, '\n');
     }
+    tables.push({ table: table as TableName, format: compact ? 'JSONCompactEachRow' : 'JSONEachRow', lines });
   }
-  return Buffer.from(parts.join(''), 'utf8');
+  return { payload: Buffer.from(parts.join(''), 'utf8'), tables };
 }
 
 export function decodeRecord(payload: Buffer): DecodedRecord {

@@ -106,13 +106,13 @@ export class WriteQueue {
     let count = 0;
     for (const table in rows) count += rows[table as TableName]!.length;
     if (count === 0) return;
-    const payload = encodeRecord(rows, keys);
+    const { payload, tables } = encodeRecord(rows, keys);
     if (payload.length > this.options.maxSpoolBytes) throw new BatchTooLargeError(payload.length, this.options.maxSpoolBytes);
     if (this.depth + payload.length > this.options.maxSpoolBytes) throw new QueueFullError(this.depth, this.options.maxSpoolBytes);
     this.appending += payload.length;
     try {
-      const { start } = await this.wal.append(payload);
-      this.shipper.notify(start);
+      const { start, end } = await this.wal.append(payload);
+      this.shipper.notify(start, end, tables);
     } finally {
       this.appending -= payload.length;
     }
