@@ -103,13 +103,12 @@ function runApp(o: DemoOptions, stubs: { openai: Stub; anthropic: Stub }, bar: P
 async function waitForData(sql: ReturnType<typeof sqlClient>, o: DemoOptions, from: string, to: string, expected: TrafficStats, log: (s: string) => void): Promise<void> {
   const q = summaryQueries({ tenant: o.tenant, service: o.service, from, to });
   const deadline = Date.now() + o.wait * 1000;
-  let last = '';
   for (;;) {
     const [[r], [f]] = await Promise.all([sql<{ stored: number }>(q.requests), sql<{ feedback: number }>(q.feedback)]);
     const stored = Number(r?.stored ?? 0);
     const feedback = Number(f?.feedback ?? 0);
     if (stored >= expected.started && feedback >= expected.feedback) return;
-    last = `${stored} of ${expected.started} requests and ${feedback} of ${expected.feedback} feedback events stored`;
+    const last = `${stored} of ${expected.started} requests and ${feedback} of ${expected.feedback} feedback events stored`;
     if (Date.now() > deadline) {
       log(`  warning: after ${o.wait} s only ${last}; the summary shows what is stored so far`);
       return;
