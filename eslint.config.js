@@ -1,6 +1,7 @@
 // ESLint flat config (`npm run lint`): the @eslint/js and typescript-eslint recommended rules over every
-// TypeScript and JavaScript source. The non-type-checked presets: they parse each file on its own, so a run
-// takes seconds; the type-aware presets build TypeScript programs for every project (see the README).
+// TypeScript and JavaScript source. The non-type-checked presets parse each file on its own: a cold run takes
+// ~8 s of CPU, a cached one ~1.5 s. The type-checked presets build a TypeScript program per project: measured
+// at 32 s of CPU and 1 GB (69 s wall on a busy 2-core machine), too slow for a check that runs on every stop.
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
