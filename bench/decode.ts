@@ -1,7 +1,7 @@
 import { buildGenAiTracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { decodeTracesJson } from '../processor/src/receive/json-decoder.js';
-import { decodeTracesProtobufjs, loadOtlpSchema } from '../processor/src/receive/protobufjs-decoder.js';
+import { decodeTracesProtobufjs, loadOtlpSchema } from '../tests/helpers/otlp-protobufjs/decoder.js';
 
 // Decode cost per span: hand-written protobuf decoder vs protobufjs (+ mapping to DecodedSpan) vs JSON.
 // Run: npx tsx bench/decode.ts [spansPerRequest] [rounds]

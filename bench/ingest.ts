@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildGenAiTracePayload, type TracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
-import { decodeTracesProtobufjs, loadOtlpSchema } from '../processor/src/receive/protobufjs-decoder.js';
+import { decodeTracesProtobufjs, loadOtlpSchema } from '../tests/helpers/otlp-protobufjs/decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
 import { computeCost, loadPriceBook } from '../processor/src/derive/index.js';
 import { loadConfig } from '../processor/src/config.js';

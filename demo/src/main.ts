@@ -106,13 +106,12 @@ async function waitForData(sql: ReturnType<typeof sqlClient>, o: DemoOptions, fr
   // What the processor acknowledged is in its write-ahead log; /v1/flush answers once it is queryable.
   const flushed = await fetch(`${o.url}/v1/flush?timeout_ms=${o.wait * 1000}`, { method: 'POST' }).catch((err: Error) => err);
   if (flushed instanceof Error || !flushed.ok) log(`  warning: the processor did not confirm it stored everything (${flushed instanceof Error ? flushed.message : flushed.status})`);
-  let last = '';
   for (;;) {
     const [[r], [f]] = await Promise.all([sql<{ stored: number }>(q.requests), sql<{ feedback: number }>(q.feedback)]);
     const stored = Number(r?.stored ?? 0);
     const feedback = Number(f?.feedback ?? 0);
     if (stored >= expected.started && feedback >= expected.feedback) return;
-    last = `${stored} of ${expected.started} requests and ${feedback} of ${expected.feedback} feedback events stored`;
+    const last = `${stored} of ${expected.started} requests and ${feedback} of ${expected.feedback} feedback events stored`;
     if (Date.now() > deadline) {
       log(`  warning: after ${o.wait} s only ${last}; the summary shows what is stored so far`);
       return;

@@ -13,11 +13,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * A request body: its parsed JSON, the raw text when it is not JSON, undefined when empty. Each handler (and
+ * test) reads the fields its API defines, whatever a client sent.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped wire input, read field by field with optional chaining
+export type RequestBody = any;
+
 export interface StubRequest {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
-  body: any;
+  body: RequestBody;
 }
 
 export interface Stub {
@@ -33,7 +40,7 @@ export interface StubCall {
   /** Path without the query string, e.g. `/v1/chat/completions`. */
   path: string;
   headers: http.IncomingHttpHeaders;
-  body: any;
+  body: RequestBody;
   /** The `x-stub-scenario` header ('' when absent). */
   scenario: string;
 }
@@ -179,7 +186,7 @@ export function anthropicOverloadedFault(): StubFault {
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
-async function readBody(req: http.IncomingMessage): Promise<any> {
+async function readBody(req: http.IncomingMessage): Promise<RequestBody> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');

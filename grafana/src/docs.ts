@@ -88,7 +88,7 @@ Edit the TypeScript and rebuild; a test fails when a committed file differs from
   type needs (time + numeric columns sorted by time for time series, exactly one row for stats, plain
   column types), trace links that open real traces, over 24 hours and 7 days, with All and with concrete
   selections, and with every "Break down by" value.
-- \`tests/grafana/alerts.test.ts\` evaluates the provisioned rules as Grafana does (\`grafana/src/alert-eval.ts\`:
+- \`tests/grafana/alerts.test.ts\` evaluates the provisioned rules as Grafana does (\`tests/grafana/alert-eval.ts\`:
   numeric table → one instance per row, reduce, threshold, Pending → Alerting after \`for\`): baseline
   traffic keeps every rule quiet at every evaluation of the swept windows, and each injected anomaly
   (latency spike, error burst, rate-limit storm, empty retrievals, cost surge, thumbs-down wave, unpriced

@@ -136,7 +136,7 @@ function chatChunkHasContent(chunk: any): boolean {
   return false;
 }
 
-export interface RagscopeOpenAIInstrumentationConfig extends OpenAIInstrumentationConfig {}
+export type RagscopeOpenAIInstrumentationConfig = OpenAIInstrumentationConfig;
 
 export class RagscopeOpenAIInstrumentation extends Official {
   declare private _ragscopeMetrics: boolean | undefined;

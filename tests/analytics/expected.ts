@@ -9,7 +9,6 @@ import type { SynthDataset, SynthEvaluation, SynthFeedback, SynthFeedbackVersion
 export const LADDER = [0, 10, 20, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7500, 10000, 12500, 15000, 20000, 25000, 30000, 45000, 60000, 90000, 120000, 180000, 300000, 600000];
 export const MODEL_OPS = new Set(['chat', 'text_completion', 'generate_content', 'embeddings']);
 export const LLM_OPS = new Set(['chat', 'text_completion', 'generate_content']);
-const RATE_LIMIT = /^429$|rate.?limit|too.?many.?requests|throttl|resource.?exhausted/i;
 
 // ---------------------------------------------------------------------------------------------- time
 

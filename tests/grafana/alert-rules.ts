@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { parse } from 'yaml';
-import { durationSeconds, evaluateCondition, RuleState, type ConditionResult, type ReduceSettings, type Evaluator } from '../../grafana/src/alert-eval.js';
+import { durationSeconds, evaluateCondition, RuleState, type ConditionResult, type ReduceSettings, type Evaluator } from './alert-eval.js';
 import { expandAlertQuery } from '../../grafana/src/macros.js';
 import { runSql } from './harness.js';
 

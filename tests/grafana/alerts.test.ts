@@ -2,7 +2,7 @@
  * Alert scenarios on a real (embedded) ClickHouse filled by the seeded synthetic generator: baseline
  * traffic keeps every provisioned rule quiet; each injected anomaly makes its rule fire, with the
  * labels that identify the culprit. Rules are read from the provisioned rules.yaml and evaluated as
- * Grafana does (grafana/src/alert-eval.ts): query → reduce → threshold → pending/firing.
+ * Grafana does (tests/grafana/alert-eval.ts): query → reduce → threshold → pending/firing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
 import { alertRules } from '../../grafana/src/alerts.js';
-import { labelKey, type AlertState } from '../../grafana/src/alert-eval.js';
+import { labelKey, type AlertState } from './alert-eval.js';
 import { evaluateAt, loadProvisionedRules, sweep, timing, type ProvisionedRule } from './alert-rules.js';
 import { ANOMALIES, baseline, servicesOf } from './scenarios.js';
 

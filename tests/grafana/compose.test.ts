@@ -132,7 +132,7 @@ describe('docker-compose.yml', () => {
     const mount = binds('otel-collector')[0]!;
     expect(services['otel-collector']!.command!.join(' ')).toContain(mount.target);
     const cfg = parse(read(mount.host)) as {
-      receivers: Record<string, any>;
+      receivers: Record<string, { protocols: Record<string, unknown> }>;
       exporters: Record<string, { endpoint: string }>;
       service: { pipelines: Record<string, { receivers: string[]; exporters: string[] }> };
     };

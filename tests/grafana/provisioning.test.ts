@@ -18,6 +18,32 @@ const read = (rel: string) => readFileSync(ROOT + rel, 'utf8');
 const files = generatedFiles();
 const yamlDoc = <T>(rel: string) => parse(read(rel)) as T;
 
+// The fields of the provisioned YAML documents the assertions below read (parsed, not validated: the tests check them).
+interface DataSourceDoc {
+  jsonData: Record<string, unknown> & { traces: { defaultTable: string } };
+  secureJsonData: { password: string };
+}
+interface AlertQueryDoc {
+  relativeTimeRange: { from: number };
+  model: { conditions: { evaluator: { params: number[] } }[] };
+}
+interface AlertRuleDoc {
+  uid: string;
+  condition: string;
+  data: AlertQueryDoc[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+interface ContactPointDoc {
+  name: string;
+  receivers: unknown[];
+}
+interface PolicyDoc {
+  receiver: string;
+  routes: { receiver: string }[];
+  group_by: string[];
+}
+
 const dashboardFiles = readdirSync(ROOT + 'grafana/dashboards').filter((f) => f.endsWith('.json'));
 const dashboards = dashboardFiles.map((f) => JSON.parse(read(`grafana/dashboards/${f}`)) as Dashboard);
 
@@ -46,7 +72,7 @@ describe('generated files', () => {
 });
 
 describe('data source and providers', () => {
-  const ds = yamlDoc<{ datasources: Array<Record<string, any>> }>('grafana/provisioning/datasources/ragscope.yaml').datasources;
+  const ds = yamlDoc<{ datasources: DataSourceDoc[] }>('grafana/provisioning/datasources/ragscope.yaml').datasources;
 
   it('provisions the ClickHouse data source with a fixed uid and connection settings from the environment', () => {
     expect(ds).toHaveLength(1);
@@ -57,7 +83,7 @@ describe('data source and providers', () => {
   });
 
   it('loads the dashboards into the "ragscope" folder', () => {
-    const p = yamlDoc<{ providers: Array<Record<string, any>> }>('grafana/provisioning/dashboards/ragscope.yaml').providers;
+    const p = yamlDoc<{ providers: unknown[] }>('grafana/provisioning/dashboards/ragscope.yaml').providers;
     expect(p).toHaveLength(1);
     expect(p[0]).toMatchObject({ folder: 'ragscope', type: 'file' });
   });
@@ -158,7 +184,7 @@ describe('dashboards', () => {
 });
 
 describe('alerting', () => {
-  const rulesDoc = yamlDoc<{ groups: Array<{ name: string; folder: string; interval: string; rules: Array<Record<string, any>> }> }>('grafana/provisioning/alerting/rules.yaml');
+  const rulesDoc = yamlDoc<{ groups: Array<{ name: string; folder: string; interval: string; rules: AlertRuleDoc[] }> }>('grafana/provisioning/alerting/rules.yaml');
   const rules = rulesDoc.groups.flatMap((g) => g.rules);
 
   it('rules have unique uids within Grafana\'s 40-character limit, in the ragscope folder', () => {
@@ -171,7 +197,7 @@ describe('alerting', () => {
 
   it('each rule is ClickHouse query → reduce → threshold on the provisioned data source', () => {
     for (const r of rules) {
-      const [a, b, c] = r.data as Array<Record<string, any>>;
+      const [a, b, c] = r.data;
       expect(r.condition).toBe('C');
       expect(a).toMatchObject({ refId: 'A', datasourceUid: DATASOURCE.uid, model: { datasource: { uid: DATASOURCE.uid }, editorType: 'sql', format: 1 } });
       expect(a!.relativeTimeRange.from).toBeGreaterThan(0);
@@ -206,9 +232,9 @@ describe('alerting', () => {
   });
 
   it('a webhook contact point whose URL comes from the environment, and a notification policy routing to it', () => {
-    const cp = yamlDoc<{ contactPoints: Array<Record<string, any>> }>('grafana/provisioning/alerting/contact-points.yaml').contactPoints;
+    const cp = yamlDoc<{ contactPoints: ContactPointDoc[] }>('grafana/provisioning/alerting/contact-points.yaml').contactPoints;
     expect(cp[0]!.receivers[0]).toMatchObject({ type: 'webhook', settings: { url: '$RAGSCOPE_ALERT_WEBHOOK_URL' } });
-    const pol = yamlDoc<{ policies: Array<Record<string, any>> }>('grafana/provisioning/alerting/policies.yaml').policies;
+    const pol = yamlDoc<{ policies: PolicyDoc[] }>('grafana/provisioning/alerting/policies.yaml').policies;
     expect(pol[0]!.receiver).toBe(cp[0]!.name);
     for (const r of pol[0]!.routes) expect(r.receiver).toBe(cp[0]!.name);
     expect(pol[0]!.group_by).toEqual(expect.arrayContaining(['alertname', 'service']));

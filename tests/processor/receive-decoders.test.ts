@@ -13,7 +13,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import type { AttrValue, DecodedLogRecord, DecodedSpan } from '../../processor/src/model.js';
 import { decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { decodeLogsJson, decodeTracesJson } from '../../processor/src/receive/json-decoder.js';
-import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../../processor/src/receive/protobufjs-decoder.js';
+import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
 
 // Payloads come from the real OpenTelemetry SDK and the real OTLP serializers (the bytes exporters send);
 // the three decoders must produce the same DecodedSpan / DecodedLogRecord values.

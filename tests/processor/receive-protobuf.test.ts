@@ -5,7 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AttrValue } from '../../processor/src/model.js';
 import { OtlpDecodeError, decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
-import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../../processor/src/receive/protobufjs-decoder.js';
+import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
 
 // Hand-built protobuf wire bytes for what real exporters rarely send: unknown fields, any field order,
 // int64 edge values, odd ids, and malformed input that must fail with OtlpDecodeError naming the field.

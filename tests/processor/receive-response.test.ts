@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { loadOtlpSchema } from '../../processor/src/receive/protobufjs-decoder.js';
+import { loadOtlpSchema } from '../helpers/otlp-protobufjs/decoder.js';
 import { contentTypeFor, encodeExportResponse, encodeStatus, grpcCodeForHttpStatus } from '../../processor/src/receive/otlp-response.js';
 
 // Responses are checked with two independent decoders: protobufjs with the OTLP schema, and the

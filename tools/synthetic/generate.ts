@@ -235,7 +235,6 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
   let model = '';
   let provider = '';
   const responseIds: string[] = [];
-  let avgRelevance = 0.6;
   let invalid = 0;
   let quality: number;
 
@@ -264,7 +263,7 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     }
     documentsAttributes(retrieval, docs);
     spans.push(retrieval);
-    avgRelevance = docs.length ? docs.reduce((s, d) => s + d.score, 0) / docs.length : 0;
+    const avgRelevance = docs.length ? docs.reduce((s, d) => s + d.score, 0) / docs.length : 0;
     t = Number(retrieval.endNs / 1000n) / 1000 + rng.uniform(0.2, 1.5);
 
     // ---- rerank

@@ -74,10 +74,3 @@ function pad12(frac: number | bigint): string {
 export function usdToDecimalString(usd: number): string {
   return usd.toFixed(12);
 }
-
-/** micro-USD per 1M tokens → the USD string used in docs/errors ("0.075"). */
-export function microsToUsd(micros: number): string {
-  const intPart = Math.floor(micros / 1_000_000);
-  const frac = String(micros - intPart * 1_000_000).padStart(6, '0').replace(/0+$/, '');
-  return frac === '' ? String(intPart) : `${intPart}.${frac}`;
-}

@@ -9,7 +9,7 @@ import { HttpError } from './http-error.js';
 import { logKey, spanKey, type Claim, type RecentKeys } from './recent-keys.js';
 import { decodeTraces as decodeTracesProtobuf, decodeLogs as decodeLogsProtobuf } from './protobuf-decoder.js';
 import { decodeTracesJson, decodeLogsJson } from './json-decoder.js';
-import { encodeExportResponse, encodeStatus } from './otlp-response.js';
+import { contentTypeFor, encodeExportResponse, encodeStatus } from './otlp-response.js';
 import { OtlpDecodeError } from './protobuf-decoder.js';
 
 export type Signal = 'traces' | 'logs';
@@ -97,6 +97,6 @@ function classify(err: unknown): { status: number; message: string } {
 
 function send(res: Response, status: number, format: OtlpFormat, payload: Uint8Array | string): void {
   res.status(status);
-  res.setHeader('Content-Type', format === 'json' ? 'application/json' : 'application/x-protobuf');
+  res.setHeader('Content-Type', contentTypeFor(format));
   res.end(payload);
 }

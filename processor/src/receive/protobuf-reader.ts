@@ -93,11 +93,10 @@ export class ProtobufReader {
     let pos = this.pos;
     let lo = 0;
     let hi = 0;
-    let byte = 0;
     for (let shift = 0; ; shift += 7) {
       if (pos >= end) this.fail(TRUNCATED_VARINT, leaf);
       if (shift >= 70) this.fail('malformed varint (longer than 10 bytes)', leaf);
-      byte = buf[pos++];
+      const byte = buf[pos++];
       const bits = byte & 0x7f;
       if (shift < 28) {
         lo |= bits << shift;
@@ -260,7 +259,7 @@ export class ProtobufReader {
         }
       }
       case EGROUP:
-        this.fail('unexpected end-group tag', leaf);
+        return this.fail('unexpected end-group tag', leaf);
       default:
         this.fail(`invalid wire type ${wireType}`, leaf);
     }

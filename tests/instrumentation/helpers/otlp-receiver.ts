@@ -13,6 +13,35 @@ export interface Received {
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
 type KeyValue = { key: string; value: AnyValue };
 
+// The parts of OTLP/JSON export requests read below (every field optional, as the encoding omits defaults).
+interface JsonResource {
+  attributes?: KeyValue[];
+}
+interface JsonScope {
+  name?: string;
+}
+interface JsonSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: KeyValue[];
+  status?: { code?: number };
+}
+interface JsonLogRecord {
+  traceId?: string;
+  spanId?: string;
+  eventName?: string;
+  attributes?: KeyValue[];
+}
+interface JsonTraces {
+  resourceSpans?: { resource?: JsonResource; scopeSpans?: { scope?: JsonScope; spans?: JsonSpan[] }[] }[];
+}
+interface JsonLogs {
+  resourceLogs?: { resource?: JsonResource; scopeLogs?: { scope?: JsonScope; logRecords?: JsonLogRecord[] }[] }[];
+}
+
 export interface OtlpSpan {
   traceId: string;
   spanId: string;
@@ -70,15 +99,16 @@ export async function startReceiver(): Promise<Receiver> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const jsonBodies = (path: string) => received.filter((r) => r.path === path && r.contentType.includes('json')).map((r) => JSON.parse(r.body.toString('utf8')));
+  const jsonBodies = <T>(path: string): T[] =>
+    received.filter((r) => r.path === path && r.contentType.includes('json')).map((r) => JSON.parse(r.body.toString('utf8')) as T);
   return {
     url: `http://127.0.0.1:${port}`,
     received,
     spans: () =>
-      jsonBodies('/v1/traces').flatMap((b: any) =>
-        (b.resourceSpans ?? []).flatMap((rs: any) =>
-          (rs.scopeSpans ?? []).flatMap((ss: any) =>
-            (ss.spans ?? []).map((s: any) => ({
+      jsonBodies<JsonTraces>('/v1/traces').flatMap((b) =>
+        (b.resourceSpans ?? []).flatMap((rs) =>
+          (rs.scopeSpans ?? []).flatMap((ss) =>
+            (ss.spans ?? []).map((s) => ({
               traceId: s.traceId,
               spanId: s.spanId,
               parentSpanId: s.parentSpanId ?? '',
@@ -93,10 +123,10 @@ export async function startReceiver(): Promise<Receiver> {
         ),
       ),
     logs: () =>
-      jsonBodies('/v1/logs').flatMap((b: any) =>
-        (b.resourceLogs ?? []).flatMap((rl: any) =>
-          (rl.scopeLogs ?? []).flatMap((sl: any) =>
-            (sl.logRecords ?? []).map((l: any) => ({
+      jsonBodies<JsonLogs>('/v1/logs').flatMap((b) =>
+        (b.resourceLogs ?? []).flatMap((rl) =>
+          (rl.scopeLogs ?? []).flatMap((sl) =>
+            (sl.logRecords ?? []).map((l) => ({
               traceId: l.traceId ?? '',
               spanId: l.spanId ?? '',
               eventName: l.eventName ?? '',

@@ -8,16 +8,15 @@ import type {
   DecodedSpan,
   InstrumentationScope,
   SpanOrigin,
-} from '../model.js';
-import { int64ToAttrValue, newOrigin, setAttribute } from './attribute-values.js';
-import { OtlpDecodeError } from './otlp-decode-error.js';
+} from '../../../processor/src/model.js';
+import { int64ToAttrValue, newOrigin, setAttribute } from '../../../processor/src/receive/attribute-values.js';
+import { OtlpDecodeError } from '../../../processor/src/receive/otlp-decode-error.js';
 
-// The generic decoder: protobufjs with the OTLP schema from processor/proto/, mapped to the same
-// DecodedSpan / DecodedLogRecord as the hand-written decoder. It is the benchmark baseline and a
-// cross-check for the hand decoder; it is not on the ingest path.
+// The generic reference decoder: protobufjs with the OTLP schema from ./proto/, mapped to the same
+// DecodedSpan / DecodedLogRecord as the processor's hand-written decoder. It is the benchmark baseline
+// (bench/) and a cross-check for the hand decoder (tests/); it is not shipped and not on the ingest path.
 
-/** processor/proto, from both src/receive and dist/receive. */
-const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
 const PROTO_FILES = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
