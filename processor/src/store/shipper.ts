@@ -250,7 +250,10 @@ export class Shipper {
   private releaseWaiters(): void {
     const shipped = this.checkpoint.shipped;
     const still: Waiter[] = [];
-    for (const w of this.waiters) (w.lsn <= shipped ? w.resolve() : still.push(w));
+    for (const w of this.waiters) {
+      if (w.lsn <= shipped) w.resolve();
+      else still.push(w);
+    }
     this.waiters = still;
   }
 
