@@ -24,8 +24,9 @@ import { migrate } from '../processor/src/store/migrations.js';
 import type { Row, RowsByTable, TableName } from '../processor/src/store/write-queue.js';
 import type { CostResult, DecodedSpan, GenAiRecord } from '../processor/src/model.js';
 import { normalizeSpan } from '../processor/src/normalize/index.js';
-import { toGenAiRow, toTraceRow } from '../processor/src/store/rows.js';
-import { genAiRowLine, traceRowLine } from '../processor/src/store/row-lines.js';
+import { toTraceRow } from '../processor/src/store/rows.js';
+import { traceRowLine } from '../processor/src/store/row-lines.js';
+import { genAiRowLine, toGenAiRow } from '../processor/src/store/genai-spans-columns.js';
 
 const { values: args } = parseArgs({
   options: {

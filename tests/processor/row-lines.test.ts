@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attributes, DecodedSpan, SpanOrigin } from '../../processor/src/model.js';
 import { normalizeSpan } from '../../processor/src/normalize/index.js';
 import { computeCost, loadPriceBook } from '../../processor/src/derive/index.js';
-import { toGenAiRow, toTraceRow } from '../../processor/src/store/rows.js';
-import { GENAI_COLUMNS, TRACE_COLUMNS, genAiRowLine, insertFormat, traceRowLine } from '../../processor/src/store/row-lines.js';
+import { toTraceRow } from '../../processor/src/store/rows.js';
+import { TRACE_COLUMNS, insertFormat, traceRowLine } from '../../processor/src/store/row-lines.js';
+import { GENAI_COLUMNS, GENAI_SPANS_COLUMNS, genAiRowLine, toGenAiRow } from '../../processor/src/store/genai-spans-columns.js';
 import { insertRows, stringifyRow } from '../../processor/src/store/clickhouse.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
@@ -146,6 +147,12 @@ describe('row lines in the store', () => {
   afterAll(async () => {
     await p.stop();
     removeDir(p.dataDir);
+  });
+
+  it('genai_spans: the column list the store encodes from is the migrated table, name for name and type for type', async () => {
+    const columns = await p.query<{ name: string; type: string }>("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'genai_spans' ORDER BY position");
+    expect(columns.length).toBeGreaterThan(50);
+    expect(GENAI_SPANS_COLUMNS.map((c) => ({ name: c.name, type: c.type }))).toEqual(columns);
   });
 
   it('store the same values as row objects', async () => {

@@ -1,17 +1,19 @@
-import type { CostResult, DecodedSpan, GenAiRecord, SpanOrigin } from '../model.js';
-import { durationNanos, environmentOf, serviceNameOf, SPAN_KIND_NAMES, STATUS_CODE_NAMES, toStringMap } from './rows.js';
+import type { DecodedSpan, SpanOrigin } from '../model.js';
+import { GENAI_COLUMNS } from './genai-spans-columns.js';
+import { durationNanos, serviceNameOf, SPAN_KIND_NAMES, STATUS_CODE_NAMES, toStringMap } from './rows.js';
 import { attributesJson } from './attributes-json.js';
 import type { Row, TableName } from './write-queue.js';
 
-// The hot-path form of rows.ts: each otel_traces / genai_spans row as its JSONCompactEachRow line (a JSON
-// array in the column order below), written by the pipeline instead of a row object for the client to
-// JSON.stringify. Measured on the bench payload (bench/ingest.ts, rounds interleaved): the text of both rows
-// costs about 40% less than row objects + JSON.stringify. Arrays carry no key names (genai_spans has ~55 columns), so JSON.stringify writes far
-// fewer bytes and ClickHouse parses fewer; JSON.stringify of one array stays faster than concatenating the
-// text by hand (many small string pieces cost more to build and flatten than they save).
+// The hot-path form of rows: each otel_traces / genai_spans row as its JSONCompactEachRow line (a JSON array
+// in column order), written by the pipeline instead of a row object for the client to JSON.stringify.
+// Measured on the bench payload (bench/ingest.ts, rounds interleaved): the text of both rows costs about 40%
+// less than row objects + JSON.stringify. Arrays carry no key names (genai_spans has ~55 columns), so
+// JSON.stringify writes far fewer bytes and ClickHouse parses fewer; JSON.stringify of one array stays faster
+// than concatenating the text by hand (many small string pieces cost more to build and flatten than they save).
 //
-// rows.ts stays the readable definition of every column: tests/processor/row-lines.test.ts checks that each
-// line, zipped with its column list, equals the object rows.ts builds. Add a column in both places.
+// genai_spans lines come from its column list (genai-spans-columns.ts). For otel_traces, rows.ts's toTraceRow
+// is the readable definition: tests/processor/row-lines.test.ts checks that each line, zipped with
+// TRACE_COLUMNS, equals that object.
 
 /**
  * otel_traces columns in line order. The origin's columns come first (their JSON is written once per origin),
@@ -22,18 +24,6 @@ export const TRACE_COLUMNS = [
   'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'Duration',
   'StatusCode', 'StatusMessage', 'Events.Timestamp', 'Events.Name', 'Events.Attributes',
   'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes', 'SpanAttributes',
-] as const;
-
-/** genai_spans columns in line order. */
-export const GENAI_COLUMNS = [
-  'TenantId', 'Timestamp', 'ServiceName', 'Environment', 'TraceId', 'SpanId', 'ParentSpanId', 'SpanName',
-  'Operation', 'RagStage', 'Dialect', 'Provider', 'RequestModel', 'ResponseModel',
-  'InputTokens', 'OutputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'ReasoningTokens', 'UsageCounted',
-  'CostUSD', 'CostInputUSD', 'CostCacheReadUSD', 'CostCacheWriteUSD', 'CostOutputUSD', 'CostReasoningUSD',
-  'CostSource', 'PriceId', 'DurationMs', 'TtftMs', 'Streaming', 'StatusCode', 'ErrorType', 'FinishReasons',
-  'ResponseId', 'ConversationId', 'SessionId', 'UserId', 'Feature', 'Experiment', 'Variant', 'DataSourceId',
-  'TopK', 'DocumentIds', 'DocumentScores', 'CitedDocumentIds', 'CitationCount', 'InvalidCitationCount',
-  'ResponseCacheHit', 'QueryFingerprint', 'QueryChars', 'QueryTokensEstimate', 'ContextChunks', 'ContextChars',
 ] as const;
 
 /** Tables whose rows the pipeline writes as lines, and the columns of those lines. */
@@ -107,66 +97,4 @@ export function traceRowLine(span: DecodedSpan): string {
   ]);
   // `rest` is `[…]`: its inside goes between the origin's prefix and the SpanAttributes object.
   return `${originPrefix(span.origin)}${rest.slice(1, -1)},${attributesJson(span.attributes)}]`;
-}
-
-/** toGenAiRow(…) as a JSONCompactEachRow line in GENAI_COLUMNS order (without the newline). */
-export function genAiRowLine(span: DecodedSpan, record: GenAiRecord, cost: CostResult, tenant: string): string {
-  const r = record;
-  const docs = r.documents;
-  return JSON.stringify([
-    tenant,
-    span.startTimeUnixNano.toString(),
-    serviceNameOf(span.origin),
-    environmentOf(span.origin),
-    span.traceId,
-    span.spanId,
-    span.parentSpanId,
-    span.name,
-    r.operation,
-    r.ragStage,
-    r.dialect,
-    r.provider,
-    r.requestModel,
-    r.responseModel,
-    r.inputTokens,
-    r.outputTokens,
-    r.cacheReadTokens,
-    r.cacheWriteTokens,
-    r.reasoningTokens,
-    r.usageCounted ? 1 : 0,
-    cost.totalUsd,
-    cost.inputUsd,
-    cost.cacheReadUsd,
-    cost.cacheWriteUsd,
-    cost.outputUsd,
-    cost.reasoningUsd,
-    cost.source,
-    cost.priceId,
-    Number(durationNanos(span)) / 1e6,
-    r.ttftMs,
-    r.streaming,
-    STATUS_CODE_NAMES[span.statusCode] ?? 'Unset',
-    r.errorType,
-    r.finishReasons,
-    r.responseId,
-    r.conversationId,
-    r.sessionId,
-    r.userId,
-    r.feature,
-    r.experiment,
-    r.variant,
-    r.dataSourceId,
-    r.topK,
-    docs.length === 0 ? NO_ITEMS : docs.map((d) => d.id),
-    docs.length === 0 ? NO_ITEMS : docs.map((d) => d.score),
-    r.citedDocumentIds,
-    r.citationCount,
-    r.invalidCitationCount,
-    r.responseCacheHit,
-    r.queryFingerprint,
-    r.queryChars,
-    r.queryTokensEstimate,
-    r.contextChunks,
-    r.contextChars,
-  ]);
 }
