@@ -183,6 +183,7 @@ describe('filters and breakdowns (last 7 days)', () => {
     }
     // the generator's own count of requests started in the range (hour-aligned, so rollup buckets match)
     const expected = ds.requests.filter((r) => Number(r.startNs / 1_000_000n) >= range.from.getTime() && Number(r.startNs / 1_000_000n) < range.to.getTime()).length;
+    expect(expected).toBeGreaterThan(0);
     expect(total).toBe(expected);
     expect(sum).toBe(total);
   });
