@@ -156,6 +156,8 @@ Where a filter cannot apply, the panel says so in its description:
 - retrieval quality has no provider or model (retrieval is not a model call);
 - feedback carries no request dimensions of its own: it is filtered through the request it is about;
 - prediction outcomes are kept per evaluation and model (no service).
+- panels that run a named query as is (see *One definition per number* below) take only the tenant and
+  the time range, like the query: the other filters do not apply there.
 
 Extra variables: **Percentile** (p50, p90, p95, p99) of the per-stage and per-model panels and **SLA (ms)** on Latency (${SLA_OPTIONS_MS.join(', ')}; default ${DEFAULT_SLA_MS}: the boundaries of
 \`latency_hourly\`'s histogram, so breach counts are exact) and **Break down by** on Tokens & cost
