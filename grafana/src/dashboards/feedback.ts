@@ -72,7 +72,7 @@ export function feedbackDashboard() {
           }),
           statPanel({
             title: 'Low-rated requests',
-            description: 'Requests with negative feedback given in the range (latest version of each feedback: thumbs down, rating 1-2 or score below 0.4), the same rows the Low-rated requests table lists.',
+            description: 'Requests with negative feedback given in the range (latest version of each feedback: thumbs down, rating 1-2 or score below 0.4): the definition the Low-rated requests table (named query low_rated_requests) uses; the table lists the newest of them.',
             definition: { view: 'low_rated_feedback' },
             sql: normalizeSql(`
               SELECT uniqExact(TraceId) AS "low rated"
