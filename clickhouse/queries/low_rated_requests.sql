@@ -3,13 +3,13 @@
 -- latency, and the query text when content capture recorded it. Feedback that named only a response id is
 -- linked through response_lookup. Requests are looked up up to 7 days before the range. The query text only
 -- exists in the raw spans (otel_traces, looked up by trace id for these few requests); everything else comes
--- from feedback_in_range and request_rollup (bloom-filter index on TraceId).
+-- from low_rated_feedback (the definition of "low rated", migration 0020) and request_rollup (bloom-filter
+-- index on TraceId). The Grafana "Low-rated requests" table runs this query.
 -- defaults: limit=50
 WITH low AS
 (
     SELECT TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId
-    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    WHERE NormalizedScore < 0.4 AND TraceId != ''
+    FROM low_rated_feedback(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
     ORDER BY Timestamp DESC, TraceId
     LIMIT {limit:UInt32}
 )

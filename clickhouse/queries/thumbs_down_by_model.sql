@@ -1,10 +1,11 @@
 -- Thumbs-down rate by model: of the thumbs feedback given in the range (latest version per feedback id),
 -- the share that is thumbs down, per model that answered the request (the last generation call's model;
--- '' = no model answered: response-cache hit or failed request). negative_rate also counts ratings 1-2 and
--- scores below 0.4 over all feedback kinds. Reads feedback_in_range and request_rollup (requests that started at most 2 days before the range).
+-- '' = no model answered: response-cache hit or failed request). negative_rate = the low-rated share over all
+-- feedback kinds (thumbs down, ratings 1-2, scores below 0.4: the low_rated_feedback view, migration 0020).
+-- Reads feedback_in_range, low_rated_feedback and request_rollup (requests that started at most 2 days before the range).
 WITH fb AS
 (
-    SELECT TraceId, Kind, Thumbs, NormalizedScore
+    SELECT FeedbackId, TraceId, Kind, Thumbs
     FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
     WHERE TraceId != ''
 )
@@ -14,7 +15,9 @@ SELECT
     countIf(fb.Kind = 'thumbs') AS thumbs_feedback,
     countIf(fb.Thumbs = 'down') AS thumbs_down,
     if(thumbs_feedback > 0, thumbs_down / thumbs_feedback, NULL) AS thumbs_down_rate,
-    countIf(fb.NormalizedScore < 0.4) / count() AS negative_rate
+    countIf(fb.FeedbackId IN (
+        SELECT FeedbackId FROM low_rated_feedback(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    )) / count() AS negative_rate
 FROM fb
 INNER JOIN
 (

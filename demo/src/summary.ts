@@ -3,6 +3,11 @@
 // one row per request from the per-request rollup) and the app's service.name; cost per model comes from
 // the GenAI spans, feedback from `feedback_latest` (latest version of each feedback id), and the per-feature
 // table is clickhouse/queries/request_stage_breakdown.sql run as is.
+// The other figures have their own SQL because their scope is the run, which no named query takes: one
+// service and the exact [from, to) of its requests (the named queries are tenant-wide, and the daily
+// rollups they read would add other runs of the same day), exact quantiles over a few dozen requests
+// (the rollups keep DDSketch states), and feedback about the run's requests whenever it was given (the
+// named queries count feedback given in the range). docs/grafana.md lists each figure and its named query.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quote, type SqlClient } from './sql.js';

@@ -19,6 +19,7 @@ import { ClickHouseQueryBuilder, DATASOURCE, Format, normalizeSql } from './clic
 import { UID } from './dashboard.js';
 import { T } from './sql.js';
 import { DEFAULT_SLA_MS } from './variables.js';
+import type { Definition } from './named-queries.js';
 
 /** What the analytics layer counts as a rate limit (same rule as its rollups). */
 export const RATE_LIMIT_REGEX = '(?i)^429$|rate.?limit|too.?many.?requests|throttl|resource.?exhausted';
@@ -62,6 +63,8 @@ export interface AlertRuleSpec {
   dashboardPath: string;
   /** The labels the query produces (checked by the tests). */
   instanceLabels: string[];
+  /** Where its number comes from, or why it has its own query (docs/grafana.md). */
+  definition: Definition;
 }
 
 /** Rule groups: evaluation interval per group (one folder, "ragscope"). */
@@ -82,6 +85,7 @@ export function alertRules(): AlertRuleSpec[] {
   return [
     {
       uid: 'ragscope-latency-p95-sla',
+      definition: { differs: "exact p95 of request root spans per service over the last 15 minutes, from genai_spans. `latency_percentiles_per_stage_hourly` gives hourly DDSketch p95 per stage: an hourly bucket would average a spike over up to two hours and delay the alert." },
       title: 'p95 request latency over SLA',
       group: 'ragscope-fast',
       sql: normalizeSql(`
@@ -106,6 +110,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-error-rate',
+      definition: { differs: "error share of model calls per service and requested model over the last 15 minutes, rate limits excluded, from genai_spans. `error_breakdown` reads the hourly rollups per error type and counts rate limits as errors; a 15-minute window needs the raw spans." },
       title: 'LLM error rate',
       group: 'ragscope-fast',
       sql: normalizeSql(`
@@ -131,6 +136,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-rate-limits',
+      definition: { differs: "rate-limited calls per service, provider and model over the last 15 minutes, from genai_spans (same rate-limit rule as the rollups). `rate_limit_incidents` lists whole hours from usage_cost_hourly, too coarse for a 15-minute alert." },
       title: 'Rate-limit incidents',
       group: 'ragscope-fast',
       sql: normalizeSql(`
@@ -155,6 +161,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-empty-retrievals',
+      definition: { differs: "share of retrievals with no document per service and data source over the last 15 minutes, from genai_spans. `retrieval_quality` gives the empty-retrieval rate per feature and day from the hourly rollup." },
       title: 'Empty retrievals',
       group: 'ragscope-fast',
       sql: normalizeSql(`
@@ -180,6 +187,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-cost-anomaly',
+      definition: { differs: "the last complete hour's spend per service against the same hour of the previous days, from usage_cost_hourly. No named query compares an hour with its own daily pattern (`period_over_period` compares whole ranges)." },
       title: 'Hourly cost anomaly',
       group: 'ragscope-slow',
       sql: normalizeSql(`
@@ -212,6 +220,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-thumbs-down-spike',
+      definition: { differs: "thumbs-down share of the last hour minus the share of the previous 7 days per service. `thumbs_down_by_model` / `thumbs_down_by_variant` give the share per model or variant over one range, not the change against a baseline." },
       title: 'Thumbs-down spike',
       group: 'ragscope-slow',
       sql: normalizeSql(`
@@ -253,6 +262,7 @@ export function alertRules(): AlertRuleSpec[] {
     },
     {
       uid: 'ragscope-unpriced-model',
+      definition: { differs: "models with unpriced calls in the last 2 hours per service, from usage_cost_hourly. `cost_per_model_per_day` reports the same UnpricedCalls counter per UTC day." },
       title: 'Model without a price',
       group: 'ragscope-slow',
       sql: normalizeSql(`

@@ -9,6 +9,7 @@ import { queryPanels } from './dashboard.js';
 import { T } from './sql.js';
 import { SLA_OPTIONS_MS, DEFAULT_SLA_MS } from './variables.js';
 import { BREAKDOWNS } from './dashboards/tokens-cost.js';
+import { definitionNote } from './named-queries.js';
 
 const SOURCES = [...Object.values(T), 'requests'];
 
@@ -27,29 +28,67 @@ const span = (seconds: number) => {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A panel description ends with its definition note (named-queries.ts definitionNote): split them. */
+const NOTE = / (Runs the named query .*|Reads the view .*|Own query: .*)$/s;
+function splitDescription(description: string): { shows: string; definition: string } {
+  const m = NOTE.exec(description);
+  if (!m) throw new Error(`panel description without a definition note: ${description}`);
+  return { shows: description.slice(0, m.index), definition: m[1]! };
+}
+
 function dashboardSection(d: Dashboard): string {
-  const rows = queryPanels(d).map((p) => `| ${cell(p.title ?? '')} | ${p.type} | ${sourcesOf(p)} | ${cell(p.description ?? '')} |`);
+  const rows = queryPanels(d).map((p) => {
+    const { shows, definition } = splitDescription(p.description ?? '');
+    return `| ${cell(p.title ?? '')} | ${p.type} | ${sourcesOf(p)} | ${cell(shows)} | ${cell(definition)} |`;
+  });
   return [
     `### ${d.title} (\`/d/${d.uid}\`)`,
     '',
     d.description ?? '',
     '',
-    '| panel | type | reads | shows |',
-    '|---|---|---|---|',
+    '| panel | type | reads | shows | definition |',
+    '|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');
+}
+
+/** How many panels and rules run a named query, read a shared view, or have their own query. */
+function definitionSummary(dashboards: Dashboard[]): string {
+  const kinds = { named: 0, view: 0, own: 0 };
+  for (const d of dashboards) {
+    for (const p of queryPanels(d)) {
+      const { definition } = splitDescription(p.description ?? '');
+      if (definition.startsWith('Runs')) kinds.named++;
+      else if (definition.startsWith('Reads')) kinds.view++;
+      else kinds.own++;
+    }
+  }
+  const rules = alertRules();
+  const rulesOwn = rules.filter((r) => 'differs' in r.definition).length;
+  return `Of ${kinds.named + kinds.view + kinds.own} panels, ${kinds.named} run a named query (clickhouse/queries/*.sql, SQL read
+from the file when the dashboards are built, with \`{from}\` / \`{to}\` bound to \`$__fromTime()\` / \`$__toTime()\`
+and \`{tenant}\` to the tenant variable), ${kinds.view} read the parameterized view that holds the shared definition
+(\`low_rated_feedback\`, migration 0020), and ${kinds.own} run their own SQL; ${rulesOwn} of the ${rules.length} alert rules run their own
+SQL. Each one's description (and the *definition* column below) says which, and for its own SQL what it computes
+differently and why. The usual reasons: a panel is a series per Grafana interval, or a figure or breakdown
+with the dashboard filters (service, environment, provider, model, experiment) and the change versus the
+previous period, and the named queries take only a tenant and a range; alerts look at the last minutes, which
+hourly rollups cannot resolve. Where a named query answers the same question for the whole tenant, the
+description names it. \`tests/grafana/ground-truth.test.ts\` checks the figures users act on (cost, error rate,
+p95 latency, thumbs-up share, relevance, low-rated requests) against answers computed from the generated data.`;
 }
 
 function alertSection(): string {
   const rows = alertRules().map((r) => {
     const op = { gt: '>', lt: '<', gte: '≥', lte: '≤', eq: '=', ne: '≠' }[r.threshold.type as 'gt'] ?? r.threshold.type;
     const reads = SOURCES.filter((s) => new RegExp(`\\b(FROM|JOIN)\\s+${s}\\b`).test(r.sql)).map((s) => `\`${s}\``).join(', ');
-    return `| \`${r.uid}\` ${cell(r.title)} | value ${op} **${r.threshold.params.join(', ')}** | ${span(r.windowSeconds)} | ${r.for} | ${r.group} (every ${RULE_GROUPS[r.group].interval}) | ${r.instanceLabels.join(', ')} | ${r.severity} | ${reads} | ${cell(r.description)} |`;
+    const definition = definitionNote(r.definition).trim();
+    return `| \`${r.uid}\` ${cell(r.title)} | value ${op} **${r.threshold.params.join(', ')}** | ${span(r.windowSeconds)} | ${r.for} | ${r.group} (every ${RULE_GROUPS[r.group].interval}) | ${r.instanceLabels.join(', ')} | ${r.severity} | ${reads} | ${cell(r.description)} | ${cell(definition)} |`;
   });
   return [
-    '| rule | fires when | query window | for | group | one alert per | severity | reads | meaning |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| rule | fires when | query window | for | group | one alert per | severity | reads | meaning | definition |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -88,6 +127,13 @@ Edit the TypeScript and rebuild; a test fails when a committed file differs from
   type needs (time + numeric columns sorted by time for time series, exactly one row for stats, plain
   column types), trace links that open real traces, over 24 hours and 7 days, with All and with concrete
   selections, and with every "Break down by" value.
+- \`tests/grafana/ground-truth.test.ts\` checks the figures users act on (cost, error rate, p95 request
+  latency, thumbs-up / thumbs-down share, average relevance, low-rated requests) against answers computed
+  independently from the generated data, with stated tolerances (1e-9 relative for sums and ratios, the
+  DDSketch's 1 % for quantiles).
+- The synthetic data ends at the tests' fixed instant (\`tests/helpers/clock.ts\`, \`RAGSCOPE_TEST_NOW\` to
+  pick another), loaded through the pipeline with that instant as its clock into a store whose TTLs
+  (10 000 days) keep it whatever the real date; a load that loses a span fails the test.
 - \`tests/grafana/alerts.test.ts\` evaluates the provisioned rules as Grafana does (\`tests/grafana/alert-eval.ts\`:
   numeric table → one instance per row, reduce, threshold, Pending → Alerting after \`for\`): baseline
   traffic keeps every rule quiet at every evaluation of the swept windows, and each injected anomaly
@@ -110,6 +156,8 @@ Where a filter cannot apply, the panel says so in its description:
 - retrieval quality has no provider or model (retrieval is not a model call);
 - feedback carries no request dimensions of its own: it is filtered through the request it is about;
 - prediction outcomes are kept per evaluation and model (no service).
+- panels that run a named query as is (see *One definition per number* below) take only the tenant and
+  the time range, like the query: the other filters do not apply there.
 
 Extra variables: **Percentile** (p50, p90, p95, p99) of the per-stage and per-model panels and **SLA (ms)** on Latency (${SLA_OPTIONS_MS.join(', ')}; default ${DEFAULT_SLA_MS}: the boundaries of
 \`latency_hourly\`'s histogram, so breach counts are exact) and **Break down by** on Tokens & cost
@@ -120,7 +168,29 @@ panels link to the dashboard with the details; trace ids open Grafana's trace vi
 
 ## Dashboards
 
+### One definition per number
+
+${definitionSummary(dashboards)}
+
 ${dashboards.map(dashboardSection).join('\n')}
+### Demo summary figures (\`demo/src/summary.ts\`)
+
+The end-of-run summary of \`npm run demo\` is scoped to the run: the demo app's service and the exact
+\`[from, to)\` of its requests. Its per-feature table runs \`request_stage_breakdown\` as is; the other
+figures have their own SQL because no named query takes a service or a sub-day window (the daily rollups
+would add other runs of the same day), and over a few dozen requests exact quantiles are cheap:
+
+| figure | nearest named query | differs in |
+|---|---|---|
+| requests, failures, cache hits, users, sessions, citations | \`request_stage_breakdown\` | the run's service only; counts, not averages over a sample |
+| cost per model | \`cost_per_model_per_day\` | the run's spans (not whole UTC days), grouped by requested model |
+| latency per stage (p50, p95) | \`latency_percentiles_per_stage_hourly\` | exact quantiles over the run's requests (not hourly DDSketch merges) |
+| retrieval relevance | \`retrieval_quality\` | the run's retrieval spans, one figure |
+| feedback (thumbs, ratings, comments) | \`feedback_rate_and_ratings\` | feedback on the run's requests whenever given (the query counts feedback given in the range) |
+| experiment variants | \`ab_variant_comparison\` | the run's requests, exact quantiles, thumbs counts |
+| evaluations | \`evaluation_score_distribution\` | the run's requests; mean only |
+| features | \`request_stage_breakdown\` | runs it as is |
+
 ## Alerts
 
 Each rule is a ClickHouse query (format *table*: string columns become the alert instance's labels,

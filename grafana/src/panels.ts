@@ -20,6 +20,7 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as piechart from '@grafana/grafana-foundation-sdk/piechart';
 import * as text from '@grafana/grafana-foundation-sdk/text';
 import { chQuery, DATASOURCE, DATASOURCE_REF, Format } from './clickhouse.js';
+import { definitionNote, type Definition } from './named-queries.js';
 
 export interface Size {
   w: number;
@@ -29,6 +30,8 @@ export interface Size {
 interface Common {
   title: string;
   description: string;
+  /** Where the numbers come from: a named query, a shared view, or why the panel runs its own SQL. */
+  definition: Definition;
   sql: string;
   unit?: string;
   decimals?: number;
@@ -50,7 +53,7 @@ interface SqlPanelBuilder<B> {
 function sqlPanel<B extends SqlPanelBuilder<B>>(builder: B, o: Common, format: Format, defaultSize: Size): B {
   return builder
     .title(o.title)
-    .description(o.description)
+    .description(o.description + definitionNote(o.definition))
     .datasource(DATASOURCE_REF)
     .withTarget(chQuery('A', o.sql, format))
     .height(o.size?.h ?? defaultSize.h)

@@ -8,17 +8,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
-import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
+import { syntheticPriceBook } from '../../tools/synthetic/index.js';
+import { removeDir, type TestProcessor } from '../helpers/processor.js';
+import { testNow } from '../helpers/clock.js';
 import { alertRules } from '../../grafana/src/alerts.js';
 import { labelKey, type AlertState } from './alert-eval.js';
 import { evaluateAt, loadProvisionedRules, sweep, timing, type ProvisionedRule } from './alert-rules.js';
 import { ANOMALIES, baseline, servicesOf } from './scenarios.js';
+import { loadAtTestNow, startTestStore } from './harness.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** End of the synthetic week: 13:00 UTC, near the daily traffic peak. */
-const END = Date.UTC(2026, 10, 20, 13);
+/**
+ * End of the synthetic week: the last 13:00 UTC at or before the test instant. The rules' volume floors
+ * (cost, thumbs) are only reached near the daily traffic peak, so the scenario is pinned to that hour.
+ */
+const END = Math.floor((testNow() - 13 * HOUR) / DAY) * DAY + 13 * HOUR;
 /** Each anomaly is injected on its own day at the same hour, so they cannot mask each other (the cost
  * surge comes first: its rule needs at least 3 earlier days of the same hour). */
 const AT = new Map(ANOMALIES.map((a, i) => [a.name, END - (i + 1) * DAY]));
@@ -47,12 +52,12 @@ const sweepStart = (r: ProvisionedRule, t: number) => t - (r.forSeconds + 3 * r.
 beforeAll(async () => {
   rules = loadProvisionedRules();
   pricesFile = writeScaledPrices();
-  p = await startProcessor();
+  p = await startTestStore();
   const started = performance.now();
   // Users who leave feedback 3× as often as the generator's default: enough thumbs per hour at peak for
   // the thumbs-down rule's 20-vote minimum, so its ratio is evaluated on baseline traffic too.
   const ds = baseline('grafana-alerts', 16_000, 8, END, 3);
-  const stats = await loadDirect(p.processor.store.writer, ds, { skipTraces: true, pricesFile });
+  const stats = await loadAtTestNow(p.processor.store.writer, ds, { skipTraces: true, pricesFile });
   console.log(`baseline: ${ds.requests.length} requests, ${stats.spans} spans, ${stats.feedbackRows} feedback rows in ${Math.round(performance.now() - started)} ms`);
 }, 180_000);
 
@@ -94,11 +99,22 @@ describe('provisioned alert rules', () => {
   }, 300_000);
 
   it('produce one instance per label set with the labels each rule declares', async () => {
-    for (const spec of alertRules()) {
+    const specs = alertRules();
+    expect(specs.length).toBeGreaterThan(0);
+    for (const spec of specs) {
       const rule = ruleByUid(spec.uid);
-      const r = await evaluateAt(p.processor.store.writer, rule, END);
-      if (r === 'nodata') continue;
-      for (const inst of r) {
+      // the latest evaluation of the baseline sweep that had data (every rule has some: see the test above)
+      let r: Awaited<ReturnType<typeof evaluateAt>> = 'nodata';
+      for (const t of [END, ...AT.values()]) {
+        r = await evaluateAt(p.processor.store.writer, rule, t);
+        if (r !== 'nodata' && r.length > 0) break;
+      }
+      expect(r, `${spec.uid}: no data at any baseline evaluation time`).not.toBe('nodata');
+      const instances = r === 'nodata' ? [] : r;
+      expect(instances.length, spec.uid).toBeGreaterThan(0);
+      const keys = instances.map((inst) => labelKey(inst.labels));
+      expect(new Set(keys).size, `${spec.uid}: duplicate label sets ${keys.join(' ')}`).toBe(keys.length);
+      for (const inst of instances) {
         expect(Object.keys(inst.labels).sort(), spec.uid).toEqual([...spec.instanceLabels].sort());
         expect(inst.value, spec.uid).not.toBeNull();
       }
@@ -114,7 +130,7 @@ describe('injected anomalies', () => {
       const at = AT.get(a.name)!;
       const ds = a.build(at);
       injected.set(a.name, servicesOf(ds));
-      await loadDirect(p.processor.store.writer, ds, { skipTraces: true, pricesFile });
+      await loadAtTestNow(p.processor.store.writer, ds, { skipTraces: true, pricesFile });
     }
   }, 180_000);
 
@@ -139,17 +155,23 @@ describe('injected anomalies', () => {
   it('leave rules of other anomalies quiet at the injection time of a different anomaly', async () => {
     // e.g. empty retrievals must not set off the latency or error-rate rules
     const crossFired: string[] = [];
+    let evaluatedWithData = 0;
     for (const a of ANOMALIES) {
       const at = AT.get(a.name)!;
       for (const rule of rules) {
         if (rule.uid === a.rule) continue;
-        const state = await sweep(p.processor.store.writer, rule, sweepStart(rule, at), at);
+        const state = await sweep(p.processor.store.writer, rule, sweepStart(rule, at), at, (_t, r) => {
+          if (r !== 'nodata' && r.length > 0) evaluatedWithData++;
+        });
         for (const i of state.firing()) crossFired.push(`${a.name} set off ${rule.uid} {${labelKey(i.labels)}}`);
       }
     }
     // A cost surge is 6× the traffic: its rate limits legitimately scale with it.
     const unexpected = crossFired.filter((x) => !x.startsWith('cost surge set off ragscope-rate-limits'));
     expect(unexpected).toEqual([]);
+    // quiet must mean "evaluated and below threshold": each anomaly's window holds its injected requests
+    for (const a of ANOMALIES) expect(injected.get(a.name)!.size, `${a.name}: no services injected`).toBeGreaterThan(0);
+    expect(evaluatedWithData, 'cross-fire sweeps that saw data').toBeGreaterThan(0);
   }, 300_000);
 });
 

@@ -6,6 +6,35 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Dashboard, Panel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ALL_VALUE, calculateIntervalMs, expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
+import { loadDirect, type DirectOptions, type DirectStats, type SynthDataset } from '../../tools/synthetic/index.js';
+import { startProcessor, type TestProcessor } from '../helpers/processor.js';
+import { testNow } from '../helpers/clock.js';
+
+/**
+ * Table TTLs of the test store, in days. The engine applies TTLs against its own (real) clock, which no
+ * fake clock moves, so data placed at the test instant must outlive any real day the suite runs on.
+ * Not 36500: `toDateTime(Timestamp) + toIntervalDay(36500)` overflows DateTime (max 2106) and wraps into
+ * the past, which would drop every row on insert. 10 000 days keeps 2026 data until 2054.
+ */
+export const TEST_TTL_DAYS = 10_000;
+
+/** A real processor (embedded ClickHouse) whose tables keep data of any test instant. */
+export function startTestStore(): Promise<TestProcessor> {
+  return startProcessor({ RAGSCOPE_RAW_TTL_DAYS: String(TEST_TTL_DAYS), RAGSCOPE_ROLLUP_TTL_DAYS: String(TEST_TTL_DAYS) });
+}
+
+/**
+ * Loads a synthetic dataset through the processor's pipeline as of the test instant (its retention check
+ * reads testNow(), not the wall clock). loadDirect throws when the pipeline rejects anything; the checks
+ * below make a silently partial load impossible too.
+ */
+export async function loadAtTestNow(client: ClickHouseClient, ds: SynthDataset, opts: DirectOptions = {}): Promise<DirectStats> {
+  const stats = await loadDirect(client, ds, { ...opts, now: testNow });
+  const spans = ds.requests.reduce((n, r) => n + r.spans.length, 0);
+  if (stats.rejectedSpans !== 0) throw new Error(`${stats.rejectedSpans} synthetic spans rejected`);
+  if (spans === 0 || stats.spans !== spans) throw new Error(`loaded ${stats.spans} of ${spans} synthetic spans`);
+  return stats;
+}
 
 export interface ColumnMeta {
   name: string;

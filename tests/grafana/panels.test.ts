@@ -8,17 +8,19 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dashboard, Panel } from '@grafana/grafana-foundation-sdk/dashboard';
-import { generateDataset, loadDirect, type SynthDataset } from '../../tools/synthetic/index.js';
-import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
+import { generateDataset, type SynthDataset } from '../../tools/synthetic/index.js';
+import { removeDir, type TestProcessor } from '../helpers/processor.js';
+import { testNow } from '../helpers/clock.js';
 import { queryPanels } from '../../grafana/src/dashboard.js';
 import { expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
 import { BREAKDOWNS } from '../../grafana/src/dashboards/tokens-cost.js';
 import { PERCENTILES } from '../../grafana/src/variables.js';
-import { expandForPanel, panelQueries, resolveVariables, runSql, shapeProblems, type QueryResult, type TimeRange } from './harness.js';
+import { expandForPanel, loadAtTestNow, panelQueries, resolveVariables, runSql, shapeProblems, startTestStore, type QueryResult, type TimeRange } from './harness.js';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../grafana/dashboards/', import.meta.url));
-const END = Date.UTC(2026, 10, 20, 13);
 const HOUR = 3_600_000;
+/** The test instant, on the hour: the synthetic week ends there and the ranges are hour-aligned (rollup buckets match). */
+const END = Math.floor(testNow() / HOUR) * HOUR;
 const DAY = 24 * HOUR;
 const RANGES: Record<string, TimeRange> = {
   'last 24 hours': { from: new Date(END - DAY), to: new Date(END) },
@@ -40,10 +42,10 @@ async function run(sql: string, what: string): Promise<QueryResult> {
 }
 
 beforeAll(async () => {
-  p = await startProcessor();
+  p = await startTestStore();
   const started = performance.now();
   ds = generateDataset({ seed: 'grafana-panels', requests: 8000, days: 8, endMs: END });
-  const stats = await loadDirect(p.processor.store.writer, ds);
+  const stats = await loadAtTestNow(p.processor.store.writer, ds);
   console.log(`loaded ${ds.requests.length} requests, ${stats.spans} spans, ${stats.feedbackRows} feedback, ${stats.evaluationRows} evaluations in ${Math.round(performance.now() - started)} ms`);
 }, 180_000);
 
@@ -73,6 +75,11 @@ function traceLinks(panel: Panel): Array<{ column: string; sql: string }> {
   }
   return out;
 }
+
+it('the committed dashboards are there to test', () => {
+  expect(dashboards.length).toBeGreaterThanOrEqual(7);
+  for (const d of dashboards) expect(queryPanels(d).length, d.uid).toBeGreaterThan(0);
+});
 
 describe.each(Object.entries(RANGES))('dashboards over the %s', (rangeName, range) => {
   for (const d of dashboards) {
@@ -176,6 +183,7 @@ describe('filters and breakdowns (last 7 days)', () => {
     }
     // the generator's own count of requests started in the range (hour-aligned, so rollup buckets match)
     const expected = ds.requests.filter((r) => Number(r.startNs / 1_000_000n) >= range.from.getTime() && Number(r.startNs / 1_000_000n) < range.to.getTime()).length;
+    expect(expected).toBeGreaterThan(0);
     expect(total).toBe(expected);
     expect(sum).toBe(total);
   });

@@ -24,11 +24,15 @@ export interface DirectOptions {
   skipTraces?: boolean;
   order?: 'natural' | 'children-first' | 'shuffled';
   onProgress?: (spansDone: number, spansTotal: number) => void;
+  /** The clock the pipeline's retention check reads (ms). Default Date.now: tests pass their fixed instant. */
+  now?: () => number;
+  /** Return rejected spans in the stats instead of throwing. Default false: a load that loses spans fails. */
+  allowRejected?: boolean;
 }
 
 export interface DirectStats {
   spans: number;
-  /** Refused by the pipeline (e.g. older than the raw retention). */
+  /** Refused by the pipeline (e.g. older than the raw retention); non-zero only with allowRejected. */
   rejectedSpans: number;
   genaiRows: number;
   traceRows: number;
@@ -45,7 +49,7 @@ async function insert(client: ClickHouseClient, table: string, values: Row[]): P
 export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opts: DirectOptions = {}): Promise<DirectStats> {
   const tenant = opts.tenant ?? 'default';
   // Same retention rule as the processor's default: older spans would be dropped by the raw tables' TTL.
-  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000, rawTtlDays: opts.rawTtlDays ?? 30 });
+  const pipeline = new Pipeline({ priceBook: loadPriceBook(opts.pricesFile), tenant, dedupeCacheSize: 100_000, rawTtlDays: opts.rawTtlDays ?? 30, now: opts.now });
   const stats: DirectStats = { spans: 0, rejectedSpans: 0, genaiRows: 0, traceRows: 0, logRows: 0, feedbackRows: 0, evaluationRows: 0 };
   const spans = orderedSpans(ds, opts.order ?? 'natural');
   const batch = opts.batchSpans ?? 50_000;
@@ -57,6 +61,7 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     await Promise.all([insert(client, 'genai_spans', genai), opts.skipTraces ? Promise.resolve() : insert(client, 'otel_traces', traces)]);
     stats.spans += decoded.length;
     stats.rejectedSpans += out.rejected;
+    if (out.rejected > 0 && !opts.allowRejected) throw new Error(`loadDirect: the pipeline rejected ${out.rejected} span(s): ${out.errorMessage}`);
     stats.genaiRows += genai.length;
     if (!opts.skipTraces) stats.traceRows += traces.length;
     opts.onProgress?.(stats.spans, spans.length);
@@ -64,6 +69,7 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
   const logs = logRecordsOf(ds).map(toDecodedLog);
   for (let i = 0; i < logs.length; i += batch) {
     const out = pipeline.processLogs(logs.slice(i, i + batch));
+    if (out.rejected > 0 && !opts.allowRejected) throw new Error(`loadDirect: the pipeline rejected ${out.rejected} log record(s): ${out.errorMessage}`);
     await insert(client, 'otel_logs', out.rows.otel_logs ?? []);
     await insert(client, 'feedback', out.rows.feedback ?? []);
     await insert(client, 'evaluations', out.rows.evaluations ?? []);

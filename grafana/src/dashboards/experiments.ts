@@ -3,6 +3,7 @@ import { normalizeSql } from '../clickhouse.js';
 import { notePanel, tablePanel, timeSeriesPanel } from '../panels.js';
 import { FROM, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
 import { filterClause, TENANT, type FilterColumns } from '../variables.js';
+import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 const ARM = "concat(Experiment, ' / ', Variant)";
 const RETRIEVAL_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName', environment: 'Environment', experiment: 'Experiment' };
@@ -22,37 +23,20 @@ export function experimentsDashboard() {
           ),
           tablePanel({
             title: 'Variant comparison',
-            description: 'Per experiment and variant over the range: volume, cost, latency, errors, retrieval relevance and feedback.',
-            sql: normalizeSql(`
-              SELECT
-                toString(r.Experiment) AS experiment, toString(r.Variant) AS variant, count() AS requests,
-                avg(toFloat64(r.CostUSD)) AS cost_per_request, avg(r.TotalTokens) AS tokens_per_request,
-                quantile(0.5)(toFloat64(r.TotalMs)) AS p50_latency, quantile(0.95)(toFloat64(r.TotalMs)) AS p95_latency,
-                avg(r.HasError) AS error_rate, avg(r.AvgRelevance) AS relevance,
-                sum(f.up) / nullIf(sum(f.up) + sum(f.down), 0) AS thumbs_up, avg(f.rating) AS rating,
-                countIf(f.TraceId != '') / count() AS feedback_rate
-              FROM ${requestsView()} AS r
-              LEFT JOIN (
-                SELECT TraceId, countIf(Thumbs = 'up') AS up, countIf(Thumbs = 'down') AS down, avgIf(Rating, Kind = 'rating') AS rating
-                FROM ${T.feedback}
-                WHERE TenantId = ${TENANT} AND Timestamp >= ${FROM} AND Timestamp <= ${TO} + toIntervalDay(1) AND TraceId != ''
-                GROUP BY TraceId
-              ) AS f ON f.TraceId = r.TraceId
-              WHERE r.Experiment != '' AND ${filterClause(REQUEST_COLUMNS)}
-              GROUP BY experiment, variant
-              ORDER BY experiment, variant
-              SETTINGS join_use_nulls = 1
-            `),
+            definition: { namedQuery: 'ab_variant_comparison' },
+            description: 'Per experiment and variant over the range: requests, cost per request, request latency p50 / p95 and failure rate, retrieval relevance and citation usage, and feedback (count, positive share, average normalized score, thumbs-down rate).' + NAMED_QUERY_FILTERS_NOTE,
+            sql: namedQuerySql('ab_variant_comparison'),
             columns: [
-              { name: 'cost_per_request', unit: 'currencyUSD', decimals: 5 },
-              { name: 'tokens_per_request', decimals: 0 },
-              { name: 'p50_latency', unit: 'ms', decimals: 0 },
-              { name: 'p95_latency', unit: 'ms', decimals: 0 },
-              { name: 'error_rate', unit: 'percentunit', decimals: 2 },
-              { name: 'relevance', decimals: 3 },
-              { name: 'thumbs_up', unit: 'percentunit', decimals: 1, display: 'color-background', thresholds: [{ value: null, color: 'red' }, { value: 0.6, color: 'orange' }, { value: 0.8, color: 'green' }] },
-              { name: 'rating', decimals: 2 },
-              { name: 'feedback_rate', unit: 'percentunit', decimals: 1 },
+              { name: 'cost_usd', unit: 'currencyUSD', decimals: 4 },
+              { name: 'cost_per_request_usd', unit: 'currencyUSD', decimals: 5 },
+              { name: 'p50_latency_ms', unit: 'ms', decimals: 0 },
+              { name: 'p95_latency_ms', unit: 'ms', decimals: 0 },
+              { name: 'failure_rate', unit: 'percentunit', decimals: 2 },
+              { name: 'avg_relevance', decimals: 3 },
+              { name: 'citation_usage_rate', unit: 'percentunit', decimals: 1 },
+              { name: 'positive_rate', unit: 'percentunit', decimals: 1 },
+              { name: 'avg_normalized_score', decimals: 3 },
+              { name: 'thumbs_down_rate', unit: 'percentunit', decimals: 1, display: 'color-background', thresholds: [{ value: null, color: 'green' }, { value: 0.2, color: 'orange' }, { value: 0.4, color: 'red' }] },
             ],
             size: { w: 24, h: 8 },
           }),
@@ -63,6 +47,7 @@ export function experimentsDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Cost per request by variant',
+            definition: DIFFERS.interval('ab_variant_comparison'),
             description: 'Average spend of a request per interval for each experiment arm (per-request rollup).',
             sql: normalizeSql(`
               SELECT $__timeInterval(StartTime) AS time, ${ARM} AS arm, avg(toFloat64(CostUSD)) AS cost_per_request
@@ -78,6 +63,7 @@ export function experimentsDashboard() {
           }),
           timeSeriesPanel({
             title: 'p95 request latency by variant',
+            definition: DIFFERS.interval('ab_variant_comparison'),
             description: 'End-to-end p95 per interval for each experiment arm (per-request rollup).',
             sql: normalizeSql(`
               SELECT $__timeInterval(StartTime) AS time, ${ARM} AS arm, quantile(0.95)(toFloat64(TotalMs)) AS p95
@@ -92,6 +78,7 @@ export function experimentsDashboard() {
           }),
           timeSeriesPanel({
             title: 'Retrieval relevance by variant',
+            definition: DIFFERS.interval('ab_variant_comparison'),
             description: 'Average retrieved-document score per interval for each experiment arm (provider / model filters do not apply).',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, ${ARM} AS arm, sum(RelevanceSum) / nullIf(sum(RelevanceCount), 0) AS relevance
@@ -107,6 +94,7 @@ export function experimentsDashboard() {
           }),
           timeSeriesPanel({
             title: 'Thumbs up by variant',
+            definition: DIFFERS.interval('thumbs_down_by_variant'),
             description: 'Thumbs up / (up + down) per interval for each experiment arm (feedback joined to its request).',
             sql: normalizeSql(`
               SELECT $__timeInterval(f.Timestamp) AS time, concat(r.Experiment, ' / ', r.Variant) AS arm,

@@ -2,15 +2,17 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, CHANGE_FIELD, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { feedbackWhere, thumbsUpStatSql } from '../feedback.js';
-import { FROM, PREV_FROM, REQUEST_COLUMNS, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
-import { filterClause, type FilterColumns } from '../variables.js';
+import { FROM, PREV_FROM, REQUEST_COLUMNS, requestDimensionFilter, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
+import { filterClause, TENANT, type FilterColumns } from '../variables.js';
+import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 /** evaluations_daily: per evaluation name, evaluated model and service. */
 const EVAL_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName', model: 'Model' };
-/** prediction_outcomes_daily: per evaluation name and model. */
-const PREDICTION_COLUMNS: FilterColumns = { tenant: 'TenantId', model: 'Model' };
 
 const indent = (s: string, n: number) => s.replace(/\n/g, '\n' + ' '.repeat(n));
+
+/** The shared definition of low-rated feedback (migration 0020) over the dashboard range. */
+const lowRatedFeedback = () => `low_rated_feedback(tenant = ${TENANT}, from = ${FROM}, to = ${TO})`;
 
 export function feedbackDashboard() {
   return buildDashboard({
@@ -22,6 +24,7 @@ export function feedbackDashboard() {
         panels: [
           statPanel({
             title: 'Thumbs up',
+            definition: DIFFERS.figure('feedback_rate_and_ratings'),
             description: 'Thumbs up / (up + down), latest version of each feedback.',
             sql: thumbsUpStatSql(),
             unit: 'percentunit',
@@ -35,6 +38,7 @@ export function feedbackDashboard() {
           }),
           statPanel({
             title: 'Feedback rate',
+            definition: DIFFERS.figure('feedback_rate_and_ratings'),
             description: 'Requests that received feedback / requests.',
             sql: normalizeSql(`
               SELECT
@@ -48,6 +52,7 @@ export function feedbackDashboard() {
           }),
           statPanel({
             title: 'Average rating',
+            definition: DIFFERS.figure('feedback_rate_and_ratings'),
             description: 'Mean star rating (1-5) and its change versus the previous period.',
             sql: normalizeSql(`
               SELECT cur AS "rating", if(prev = 0 OR isNull(prev) OR isNaN(prev), NULL, cur / prev - 1) AS "${CHANGE_FIELD}"
@@ -67,11 +72,12 @@ export function feedbackDashboard() {
           }),
           statPanel({
             title: 'Low-rated requests',
-            description: 'Requests with a thumbs down or a rating of 1-2.',
+            description: 'Requests with negative feedback given in the range (latest version of each feedback: thumbs down, rating 1-2 or score below 0.4): the definition the Low-rated requests table (named query low_rated_requests) uses; the table lists the newest of them.',
+            definition: { view: 'low_rated_feedback' },
             sql: normalizeSql(`
               SELECT uniqExact(TraceId) AS "low rated"
-              FROM ${T.feedback}
-              WHERE (Thumbs = 'down' OR Rating <= 2) AND ${indent(feedbackWhere(), 8)}
+              FROM ${lowRatedFeedback()}
+              WHERE ${indent(requestDimensionFilter('TraceId', `${FROM} - toIntervalDay(7)`), 8)}
             `),
             change: false,
             valueThresholds: [{ value: null, color: 'orange' }],
@@ -79,6 +85,7 @@ export function feedbackDashboard() {
           }),
           statPanel({
             title: 'Evaluations',
+            definition: DIFFERS.figure('evaluation_score_distribution'),
             description: 'Automated evaluation results in the range (gen_ai.evaluation.result events).',
             sql: normalizeSql(`
               SELECT sum(Evaluations) AS "evaluations", sum(ValueSum) / nullIf(sum(Scored), 0) AS "mean score"
@@ -96,6 +103,7 @@ export function feedbackDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Thumbs-up ratio',
+            definition: DIFFERS.interval('feedback_rate_and_ratings'),
             description: 'Thumbs up / (up + down) per interval.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Timestamp) AS time, countIf(Thumbs = 'up') / countIf(Thumbs IN ('up', 'down')) AS "thumbs up"
@@ -112,6 +120,7 @@ export function feedbackDashboard() {
           }),
           timeSeriesPanel({
             title: 'Feedback volume',
+            definition: DIFFERS.interval('feedback_rate_and_ratings'),
             description: 'Thumbs up, thumbs down, ratings and comments per interval.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Timestamp) AS time,
@@ -133,6 +142,7 @@ export function feedbackDashboard() {
           }),
           barChartPanel({
             title: 'Rating distribution',
+            definition: DIFFERS.breakdown('feedback_rate_and_ratings'),
             description: 'Ratings per star.',
             sql: normalizeSql(`
               SELECT concat(toString(stars), ' ★') AS rating, countIf(Rating = stars) AS ratings
@@ -148,6 +158,7 @@ export function feedbackDashboard() {
           }),
           timeSeriesPanel({
             title: 'Feedback rate',
+            definition: DIFFERS.interval('feedback_rate_and_ratings'),
             description: 'Requests that received feedback / requests, per interval.',
             sql: normalizeSql(`
               SELECT r.time AS time, ifNull(f.with_feedback, 0) / r.requests AS "feedback rate"
@@ -173,43 +184,41 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Low-rated requests',
-            description: 'Requests with a thumbs down or a rating of 1-2: query fingerprint, model, latency, retrieval relevance and the comment. Click the trace id to open the trace.',
+            description: 'The newest requests with negative feedback (thumbs down, rating 1-2 or score below 0.4): query fingerprint and text, model, latency, retrieval relevance, cost and the comment. Click the trace id to open the trace. Only the tenant and the time range apply: the service filter does not apply and the other dashboard filters do not apply either (the named query takes none).',
+            definition: { namedQuery: 'low_rated_requests' },
+            // The named query's own rows and order; only the column types become ones the plugin turns into
+            // plain fields (rollup columns are SimpleAggregateFunction(...), tags an array).
             sql: normalizeSql(`
-              SELECT
-                f.Timestamp AS time, f.TraceId AS trace_id,
-                multiIf(f.Thumbs = 'down', '👎', f.Rating IS NOT NULL, concat(toString(f.Rating), ' ★'), '') AS feedback,
-                f.Comment AS comment, toString(r.QueryFingerprint) AS fingerprint, r.Model AS model,
-                toFloat64(r.TotalMs) AS latency, r.AvgRelevance AS relevance, toString(r.ServiceName) AS service
-              FROM ${T.feedback} AS f
-              LEFT JOIN (
-                SELECT TraceId, QueryFingerprint, Model, TotalMs, AvgRelevance, ServiceName
-                FROM ${requestsView(`${FROM} - toIntervalDay(1)`, TO)}
-              ) AS r ON r.TraceId = f.TraceId
-              WHERE (f.Thumbs = 'down' OR f.Rating <= 2) AND ${indent(feedbackWhere(FROM, TO, 'f.'), 8)}
-              ORDER BY time DESC
-              LIMIT 200
-              SETTINGS join_use_nulls = 1
+              SELECT feedback_time, trace_id, kind, thumbs, rating, value, comment, arrayStringConcat(tags, ', ') AS tags, user_id,
+                     toString(query_fingerprint) AS query_fingerprint, query_text, toString(feature) AS feature, model,
+                     toString(variant) AS variant, avg_relevance, toFloat64(cost_usd) AS cost_usd, toFloat64(total_ms) AS total_ms, has_error
+              FROM (
+                ${indent(namedQuerySql('low_rated_requests'), 16)}
+              )
+              ORDER BY feedback_time DESC, trace_id
             `),
             columns: [
               { name: 'trace_id', links: [traceLink(TRACE_LINK_SQL)], width: 290 },
-              { name: 'latency', unit: 'ms', decimals: 0 },
-              { name: 'relevance', decimals: 3 },
+              { name: 'total_ms', unit: 'ms', decimals: 0 },
+              { name: 'avg_relevance', decimals: 3 },
+              { name: 'cost_usd', unit: 'currencyUSD', decimals: 4 },
               { name: 'comment', width: 320 },
             ],
             size: { w: 16, h: 10 },
           }),
           tablePanel({
             title: 'Low-rated query fingerprints',
-            description: 'Normalized queries that collect the most negative feedback.',
+            description: 'Normalized queries that collect the most negative feedback (the low-rated requests of the range, requests looked up up to 7 days before it, as in the low_rated_requests query).',
+            definition: { view: 'low_rated_feedback' },
             sql: normalizeSql(`
               SELECT toString(r.QueryFingerprint) AS fingerprint, count() AS low_ratings, any(f.Comment) AS example_comment
-              FROM ${T.feedback} AS f
+              FROM ${lowRatedFeedback()} AS f
               INNER JOIN (
-                SELECT TraceId, QueryFingerprint FROM ${requestsView(`${FROM} - toIntervalDay(1)`, TO)} WHERE QueryFingerprint != ''
+                SELECT TraceId, QueryFingerprint FROM ${requestsView(`${FROM} - toIntervalDay(7)`, TO)} WHERE QueryFingerprint != ''
               ) AS r ON r.TraceId = f.TraceId
-              WHERE (f.Thumbs = 'down' OR f.Rating <= 2) AND ${indent(feedbackWhere(FROM, TO, 'f.'), 8)}
+              WHERE ${indent(requestDimensionFilter('f.TraceId', `${FROM} - toIntervalDay(7)`), 8)}
               GROUP BY fingerprint
-              ORDER BY low_ratings DESC
+              ORDER BY low_ratings DESC, fingerprint
               LIMIT 20
             `),
             size: { w: 8, h: 10 },
@@ -221,6 +230,7 @@ export function feedbackDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Evaluation scores by name',
+            definition: DIFFERS.interval('evaluation_score_distribution'),
             description: 'Daily mean score of each automated evaluation (faithfulness, relevance, ...).',
             sql: normalizeSql(`
               SELECT toDateTime(Day) AS time, toString(Name) AS evaluation, sum(ValueSum) / sum(Scored) AS score
@@ -237,6 +247,7 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Evaluation score distribution',
+            definition: DIFFERS.breakdown('evaluation_score_distribution'),
             description: 'Per evaluation and model: count, mean and quantiles of the score.',
             sql: normalizeSql(`
               WITH quantilesMerge(0.1, 0.25, 0.5, 0.75, 0.9)(ValueQuantiles) AS q
@@ -255,12 +266,13 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Prediction accuracy',
-            description: 'Prediction-outcome evaluations (predicted vs actual label): share of correct predictions per evaluation and model. The service filter does not apply: prediction outcomes are kept per evaluation and model.',
+            definition: { namedQuery: 'prediction_precision_recall' },
+            description: 'Prediction-outcome evaluations (predicted vs actual label): share of correct predictions per evaluation and model (the accuracy column of prediction_precision_recall, one row per evaluation and model).' + NAMED_QUERY_FILTERS_NOTE,
             sql: normalizeSql(`
-              SELECT toString(Name) AS evaluation, toString(Model) AS model, sum(Count) AS predictions,
-                     sumIf(Count, Predicted = Actual) / sum(Count) AS accuracy
-              FROM ${T.predictionsDaily}
-              WHERE $__dateFilter(Day) AND ${filterClause(PREDICTION_COLUMNS)}
+              SELECT toString(name) AS evaluation, toString(model) AS model, sum(predicted) AS predictions, any(accuracy) AS accuracy
+              FROM (
+                ${namedQuerySql('prediction_precision_recall').replace(/\n/g, '\n                ')}
+              )
               GROUP BY evaluation, model
               ORDER BY evaluation, model
             `),
@@ -269,21 +281,14 @@ export function feedbackDashboard() {
           }),
           tablePanel({
             title: 'Precision and recall per label',
-            description: 'For each label L: precision = correct L / predicted L, recall = correct L / actual L, support = actual L. The service filter does not apply: prediction outcomes are kept per evaluation and model.',
-            sql: normalizeSql(`
-              SELECT toString(Name) AS evaluation, toString(Model) AS model, label,
-                     sumIf(Count, Predicted = label AND Actual = label) / nullIf(sumIf(Count, Predicted = label), 0) AS precision,
-                     sumIf(Count, Predicted = label AND Actual = label) / nullIf(sumIf(Count, Actual = label), 0) AS recall,
-                     sumIf(Count, Actual = label) AS support
-              FROM ${T.predictionsDaily}
-              ARRAY JOIN arrayDistinct([Predicted, Actual]) AS label
-              WHERE $__dateFilter(Day) AND ${filterClause(PREDICTION_COLUMNS)}
-              GROUP BY evaluation, model, label
-              ORDER BY evaluation, model, label
-            `),
+            definition: { namedQuery: 'prediction_precision_recall' },
+            description: 'For each evaluation, model and label L: true positives, predicted and actual counts, precision = correct L / predicted L, recall = correct L / actual L, F1, and the overall accuracy.' + NAMED_QUERY_FILTERS_NOTE,
+            sql: namedQuerySql('prediction_precision_recall'),
             columns: [
               { name: 'precision', unit: 'percentunit', decimals: 1 },
               { name: 'recall', unit: 'percentunit', decimals: 1 },
+              { name: 'f1', decimals: 3 },
+              { name: 'accuracy', unit: 'percentunit', decimals: 1 },
             ],
             size: { w: 14, h: 8 },
           }),

@@ -3,6 +3,7 @@ import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, dashboardUrl, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { periodStatSql, QUANTILES, Q_INDEX, REQUEST_COLUMNS, requestsView, T, TRACE_LINK_SQL } from '../sql.js';
 import { filterClause, percentileVariable, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, slaVariable, type FilterColumns } from '../variables.js';
+import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
 
@@ -37,6 +38,7 @@ export function latencyDashboard() {
         panels: [
           statPanel({
             title: 'p50 request latency',
+            definition: DIFFERS.figure('latency_percentiles_per_stage_hourly'),
             description: 'Median end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p50', Q_INDEX.p50),
             unit: 'ms',
@@ -46,6 +48,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'p95 request latency',
+            definition: DIFFERS.figure('latency_percentiles_per_stage_hourly'),
             description: '95th percentile of end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p95', Q_INDEX.p95),
             unit: 'ms',
@@ -55,6 +58,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'p99 request latency',
+            definition: DIFFERS.figure('latency_percentiles_per_stage_hourly'),
             description: '99th percentile of end-to-end request latency.' + REQUEST_LEVEL_NOTE,
             sql: requestPercentile('p99', Q_INDEX.p99),
             unit: 'ms',
@@ -64,6 +68,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'TTFT p95 (streaming)',
+            definition: DIFFERS.figure('ttft_p95_streaming'),
             description: '95th percentile of time to first token over streaming LLM calls.',
             sql: periodStatSql({
               name: 'TTFT p95',
@@ -78,6 +83,7 @@ export function latencyDashboard() {
           }),
           statPanel({
             title: 'SLA breach rate',
+            definition: DIFFERS.figure('sla_breach_rate'),
             description: 'Share of requests slower than the SLA selected above ($sla_ms ms).' + REQUEST_LEVEL_NOTE,
             sql: periodStatSql({
               name: 'over SLA',
@@ -105,6 +111,7 @@ export function latencyDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Request latency percentiles',
+            definition: DIFFERS.interval('latency_percentiles_per_stage_hourly'),
             description: 'p50 / p90 / p95 / p99 of end-to-end request latency, with the SLA as a dashed line.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               WITH ${QUANTILES}(DurationQuantiles) AS q
@@ -132,6 +139,7 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'SLA breach rate',
+            definition: DIFFERS.interval('sla_breach_rate'),
             description: 'Share of requests slower than $sla_ms ms, per interval.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, ${breaches('DurationHistogram')} / sum(Calls) AS "over SLA"
@@ -145,6 +153,7 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'Latency per stage (${percentile:text})',
+            definition: DIFFERS.interval('latency_percentiles_per_stage_hourly'),
             description: 'Duration percentile (chosen above) of each RAG stage (embedding, retrieval, rerank, context assembly, generation, post-processing; request = end to end). With a provider or model filter only the stages that call those models remain.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[$percentile] AS latency
@@ -159,6 +168,7 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'Latency per model (${percentile:text})',
+            definition: DIFFERS.interval(),
             description: 'Duration percentile (chosen above) of model calls (LLM, embedding, rerank), per model.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(DurationQuantiles)[$percentile] AS latency
@@ -173,6 +183,7 @@ export function latencyDashboard() {
           }),
           timeSeriesPanel({
             title: 'Time to first token per model (${percentile:text})',
+            definition: DIFFERS.interval('ttft_p95_streaming'),
             description: 'Time-to-first-token percentile (chosen above) of streaming calls, per model.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, Model, ${QUANTILES}(TtftQuantiles)[$percentile] AS ttft
@@ -187,6 +198,7 @@ export function latencyDashboard() {
           }),
           barChartPanel({
             title: 'Request latency distribution',
+            definition: DIFFERS.breakdown(),
             description: 'Requests per latency bucket (lower bound of each histogram bucket).' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT
@@ -212,6 +224,7 @@ export function latencyDashboard() {
         panels: [
           tablePanel({
             title: 'Latency by stage and model',
+            definition: DIFFERS.breakdown('latency_percentiles_per_stage_hourly'),
             description: 'Percentiles per RAG stage and model over the time range.',
             sql: normalizeSql(`
               WITH ${QUANTILES}(DurationQuantiles) AS q
@@ -233,23 +246,19 @@ export function latencyDashboard() {
           }),
           tablePanel({
             title: 'Errors by type',
-            description: 'Failed spans per error type over the range: how many, how many were rate limits (HTTP 429 / RateLimitError / throttling), how many failed the whole request, and which models they hit.' + ERRORS_NOTE,
-            sql: normalizeSql(`
-              SELECT
-                toString(ErrorType) AS error_type, sum(Errors) AS errors, sum(RateLimited) AS rate_limited,
-                sum(RootErrors) AS failed_requests, arrayStringConcat(arraySort(groupUniqArrayIf(toString(Model), Model != '')), ', ') AS models,
-                max(Hour) AS last_seen
-              FROM ${T.errorsHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause(ERRORS_COLUMNS)}
-              GROUP BY error_type
-              ORDER BY errors DESC
-              LIMIT 50
-            `),
-            columns: [{ name: 'errors', display: 'gauge', thresholds: [{ value: null, color: 'red' }] }],
+            definition: { namedQuery: 'error_breakdown' },
+            description: 'Errors per error type, provider, model and operation over the range: how many, their share of all errors, how many were rate limits, and the error rate of that provider / model / operation.' + NAMED_QUERY_FILTERS_NOTE,
+            sql: namedQuerySql('error_breakdown'),
+            columns: [
+              { name: 'errors', display: 'gauge', thresholds: [{ value: null, color: 'red' }] },
+              { name: 'share_of_errors', unit: 'percentunit', decimals: 1 },
+              { name: 'error_rate', unit: 'percentunit', decimals: 2 },
+            ],
             size: { w: 12, h: 10 },
           }),
           timeSeriesPanel({
             title: 'Errors by type over time',
+            definition: DIFFERS.interval('error_breakdown'),
             description: 'Failed spans per interval, stacked by error type.' + ERRORS_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, toString(ErrorType) AS error_type, sum(Errors) AS errors
@@ -266,6 +275,7 @@ export function latencyDashboard() {
           }),
           tablePanel({
             title: 'Slowest requests',
+            definition: DIFFERS.breakdown(),
             description: 'The 50 slowest requests of the range with their stage breakdown. Click a trace id to open the trace in Grafana\'s trace view.',
             sql: normalizeSql(`
               SELECT

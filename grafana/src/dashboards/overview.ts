@@ -4,6 +4,7 @@ import { barGaugePanel, dashboardUrl, statPanel, timeSeriesPanel } from '../pane
 import { periodStatSql, QUANTILES, Q_INDEX, T } from '../sql.js';
 import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS } from '../variables.js';
 import { thumbsUpStatSql } from '../feedback.js';
+import { DIFFERS } from '../named-queries.js';
 
 const usage = (name: string, value: (c: string) => string, requestLevel = false) =>
   periodStatSql({ name, table: T.usageHourly, timeColumn: 'Hour', value, only: requestLevel ? REQUEST_FILTERS : undefined });
@@ -18,6 +19,7 @@ export function overviewDashboard() {
         panels: [
           statPanel({
             title: 'Requests',
+            definition: DIFFERS.figure('period_over_period'),
             description: 'End-user requests (request root spans) in the time range; change versus the previous period of the same length.' + REQUEST_LEVEL_NOTE,
             sql: usage('Requests', (c) => `sumIf(Requests, ${c})`, true),
             unit: 'short',
@@ -26,6 +28,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'Error rate',
+            definition: DIFFERS.figure('error_breakdown'),
             description: 'Share of GenAI calls (LLM, embedding, retrieval and stage spans) that ended in error.',
             sql: usage('Errors', (c) => `sumIf(Errors, ${c}) / nullIf(sumIf(Calls, ${c}), 0)`),
             unit: 'percentunit',
@@ -41,6 +44,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'Cost',
+            definition: DIFFERS.figure('period_over_period'),
             description: 'Spend in USD, priced at ingest from the price book (unpriced calls count as 0: see "Unpriced calls").',
             sql: usage('Cost', (c) => `sumIf(CostUSD, ${c})`),
             unit: 'currencyUSD',
@@ -51,6 +55,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'Tokens',
+            definition: DIFFERS.figure('period_over_period'),
             description: 'Input (including cached) plus output (including reasoning) tokens.',
             sql: usage('Tokens', (c) => `sumIf(InputTokens + OutputTokens, ${c})`),
             unit: 'short',
@@ -60,6 +65,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'p95 latency',
+            definition: DIFFERS.figure('latency_percentiles_per_stage_hourly'),
             description: '95th percentile of end-to-end request latency (request root spans).' + REQUEST_LEVEL_NOTE,
             sql: periodStatSql({
               name: 'p95',
@@ -77,6 +83,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'Thumbs up',
+            definition: DIFFERS.figure('feedback_rate_and_ratings'),
             description: 'Share of thumbs-up among thumbs feedback on the requests of the time range.',
             sql: thumbsUpStatSql(),
             unit: 'percentunit',
@@ -91,6 +98,7 @@ export function overviewDashboard() {
           }),
           statPanel({
             title: 'Unpriced calls',
+            definition: DIFFERS.figure('cost_per_model_per_day'),
             description: 'Calls that reported token usage for a model with no price in the price book: their cost is missing. Add the model to your price book (RAGSCOPE_PRICES_FILE).',
             sql: usage('Unpriced', (c) => `sumIf(UnpricedCalls, ${c})`),
             unit: 'short',
@@ -108,6 +116,7 @@ export function overviewDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Cost over time by model',
+            definition: DIFFERS.interval('cost_per_model_per_day'),
             description: 'USD per interval, stacked by model.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, Model, toFloat64(sum(CostUSD)) AS cost
@@ -125,6 +134,7 @@ export function overviewDashboard() {
           }),
           timeSeriesPanel({
             title: 'Requests over time by service',
+            definition: DIFFERS.interval(),
             description: 'Requests per interval, stacked by service.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, ServiceName, sum(Requests) AS requests
@@ -144,6 +154,7 @@ export function overviewDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Errors and rate limits',
+            definition: DIFFERS.interval('rate_limit_incidents'),
             description: 'Failed calls and rate-limited calls (HTTP 429, RateLimitError, throttling) per interval.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, sum(Errors) AS "errors", sum(RateLimited) AS "rate limited"
@@ -159,6 +170,7 @@ export function overviewDashboard() {
           }),
           timeSeriesPanel({
             title: 'p95 latency per stage',
+            definition: DIFFERS.interval('latency_percentiles_per_stage_hourly'),
             description: 'p95 duration of each RAG stage (request = end to end). With a provider or model filter only the stages that call those models remain (generation, embedding).',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, RagStage, ${QUANTILES}(DurationQuantiles)[${Q_INDEX.p95}] AS p95
@@ -174,6 +186,7 @@ export function overviewDashboard() {
           }),
           barGaugePanel({
             title: 'Top models by cost',
+            definition: DIFFERS.breakdown('cost_per_model_per_day'),
             description: 'Spend per model over the time range.',
             sql: normalizeSql(`
               SELECT Model, toFloat64(sum(CostUSD)) AS cost

@@ -3,6 +3,7 @@ import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, notePanel, statPanel, tablePanel, timeSeriesPanel } from '../panels.js';
 import { periodStatSql, T } from '../sql.js';
 import { filterClause, type FilterColumns } from '../variables.js';
+import { DIFFERS } from '../named-queries.js';
 
 /** retrieval_quality_hourly has no provider / model (retrieval is not a model call). */
 const COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName', environment: 'Environment', experiment: 'Experiment' };
@@ -21,6 +22,7 @@ export function retrievalDashboard() {
         panels: [
           statPanel({
             title: 'Average relevance',
+            definition: DIFFERS.figure('retrieval_quality'),
             description: 'Mean score over every scored retrieved document.',
             sql: stat('avg relevance', (c) => `sumIf(RelevanceSum, ${c}) / nullIf(sumIf(RelevanceCount, ${c}), 0)`),
             decimals: 3,
@@ -33,6 +35,7 @@ export function retrievalDashboard() {
           }),
           statPanel({
             title: 'Empty retrievals',
+            definition: DIFFERS.figure('retrieval_quality'),
             description: 'Share of retrievals that returned no document.',
             sql: stat('empty', (c) => `sumIf(EmptyRetrievals, ${c}) / nullIf(sumIf(Retrievals, ${c}), 0)`),
             unit: 'percentunit',
@@ -47,6 +50,7 @@ export function retrievalDashboard() {
           }),
           statPanel({
             title: 'Documents per retrieval',
+            definition: DIFFERS.figure('retrieval_quality'),
             description: 'Documents returned per retrieval call.',
             sql: stat('docs / retrieval', (c) => `sumIf(Documents, ${c}) / nullIf(sumIf(Retrievals, ${c}), 0)`),
             decimals: 1,
@@ -54,6 +58,7 @@ export function retrievalDashboard() {
           }),
           statPanel({
             title: 'Citation usage',
+            definition: DIFFERS.figure('retrieval_quality'),
             description: 'Distinct documents cited by answers / documents retrieved.',
             sql: stat('cited / retrieved', (c) => `sumIf(CitedDocuments, ${c}) / nullIf(sumIf(Documents, ${c}), 0)`),
             unit: 'percentunit',
@@ -62,6 +67,7 @@ export function retrievalDashboard() {
           }),
           statPanel({
             title: 'Invalid citations',
+            definition: DIFFERS.figure('retrieval_quality'),
             description: 'Citations pointing at no retrieved source (a hallucination indicator) / all citations.',
             sql: stat('invalid', (c) => `sumIf(InvalidCitations, ${c}) / nullIf(sumIf(Citations + InvalidCitations, ${c}), 0)`),
             unit: 'percentunit',
@@ -81,6 +87,7 @@ export function retrievalDashboard() {
           notePanel('', 'Retrieval is not a model call: the **Provider** and **Model** filters do not apply on this dashboard.', { w: 24, h: 2 }),
           timeSeriesPanel({
             title: 'Relevance trend',
+            definition: DIFFERS.interval('retrieval_quality'),
             description: 'Average document score and the median / 10th percentile of scores per interval.',
             sql: normalizeSql(`
               WITH quantilesTDigestMerge(0.1, 0.25, 0.5, 0.75, 0.9)(RelevanceQuantiles) AS q
@@ -96,6 +103,7 @@ export function retrievalDashboard() {
           }),
           barChartPanel({
             title: 'Relevance distribution',
+            definition: DIFFERS.breakdown(),
             description: 'Retrieved documents per score bucket (0.1 wide).',
             sql: normalizeSql(`
               SELECT concat(toString(bin / 10), '–', toString((bin + 1) / 10)) AS score, documents
@@ -110,6 +118,7 @@ export function retrievalDashboard() {
           }),
           timeSeriesPanel({
             title: 'Documents retrieved vs cited',
+            definition: DIFFERS.interval('retrieval_quality'),
             description: 'Documents returned by retrievals and distinct documents cited by answers, per interval.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, sum(Documents) AS retrieved, sum(CitedDocuments) AS cited
@@ -123,6 +132,7 @@ export function retrievalDashboard() {
           }),
           timeSeriesPanel({
             title: 'Empty-retrieval, citation-usage and invalid-citation rates',
+            definition: DIFFERS.interval('retrieval_quality'),
             description: 'Per interval: retrievals with no document, cited / retrieved documents, invalid / all citations.',
             sql: normalizeSql(`
               SELECT
@@ -145,6 +155,7 @@ export function retrievalDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Average relevance by data source',
+            definition: DIFFERS.interval(),
             description: 'Mean document score per data source.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, if(DataSourceId = '', '(unknown)', DataSourceId) AS source,
@@ -160,6 +171,7 @@ export function retrievalDashboard() {
           }),
           tablePanel({
             title: 'Data sources',
+            definition: DIFFERS.breakdown(),
             description: 'Retrieval quality per data source over the range (citations are recorded on the answer, not per source: see the rates above).',
             sql: normalizeSql(`
               SELECT

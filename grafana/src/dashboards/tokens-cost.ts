@@ -4,7 +4,8 @@ import { normalizeSql } from '../clickhouse.js';
 import { dashboardUrl, statPanel, tablePanel, timeSeriesPanel, pieChartPanel } from '../panels.js';
 import { CHANGE_FIELD } from '../panels.js';
 import { FROM, PREV_FROM, periodStatSql, REQUEST_COLUMNS, requestsView, T, TO } from '../sql.js';
-import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS } from '../variables.js';
+import { filterClause } from '../variables.js';
+import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 /** Breakdown dimension for the "by ..." panels: a column of usage_cost_hourly. */
 export const BREAKDOWNS = [
@@ -28,20 +29,6 @@ function breakdownVariable() {
 const usage = (name: string, value: (c: string) => string) =>
   periodStatSql({ name, table: T.usageHourly, timeColumn: 'Hour', value });
 
-/**
- * Prompt-cache savings: cache-read tokens priced at the model's uncached input price (derived from the
- * rollup: CostInputUSD / uncached input tokens, per model over the range), minus what they cost.
- */
-const cacheSavingsByModel = (cond: string) => `
-  SELECT
-    Model,
-    sumIf(CacheReadTokens, ${cond}) AS cached,
-    sumIf(toFloat64(CostCacheReadUSD), ${cond}) AS cached_cost,
-    sumIf(toFloat64(CostInputUSD), ${cond}) / nullIf(sumIf(InputTokens - CacheReadTokens - CacheWriteTokens, ${cond}), 0) AS input_price
-  FROM ${T.usageHourly}
-  WHERE $__timeFilter(Hour) AND ${filterClause()}
-  GROUP BY Model`;
-
 export function tokensCostDashboard() {
   return buildDashboard({
     uid: UID.tokensCost,
@@ -53,6 +40,7 @@ export function tokensCostDashboard() {
         panels: [
           statPanel({
             title: 'Cost',
+            definition: DIFFERS.figure('period_over_period'),
             description: 'Spend in USD over the range.',
             sql: usage('Cost', (c) => `sumIf(CostUSD, ${c})`),
             unit: 'currencyUSD',
@@ -62,6 +50,7 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Cost per request',
+            definition: DIFFERS.figure('top_features_by_cost'),
             description: 'Average spend of a request (all its model calls), from the per-request rollup: every filter applies.',
             sql: normalizeSql(`
               SELECT cur AS "per request", if(prev = 0 OR isNull(prev) OR isNaN(prev), NULL, cur / prev - 1) AS "${CHANGE_FIELD}"
@@ -78,6 +67,7 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Tokens',
+            definition: DIFFERS.figure('period_over_period'),
             description: 'Input (including cached) + output (including reasoning) tokens.',
             sql: usage('Tokens', (c) => `sumIf(InputTokens + OutputTokens, ${c})`),
             unit: 'short',
@@ -86,11 +76,13 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Prompt-cache savings',
-            description: 'What cache-read input tokens would have cost at the uncached input price, minus what they cost (per model, prices derived from the rollup).',
+            definition: { namedQuery: 'prompt_cache_savings' },
+            description: 'Estimated savings from prompt caching summed over models: what cache-read input tokens would have cost at the uncached input price minus what they cost (models with unpriced calls are left out), and the cached share of input tokens.' + NAMED_QUERY_FILTERS_NOTE,
             sql: normalizeSql(`
-              SELECT sum(greatest(0, cached * ifNull(input_price, 0) - cached_cost)) AS "Saved",
-                     sum(cached) / nullIf((SELECT sum(InputTokens) FROM ${T.usageHourly} WHERE $__timeFilter(Hour) AND ${filterClause()}), 0) AS "cached input share"
-              FROM (${cacheSavingsByModel('1')})
+              SELECT toFloat64(sum(estimated_savings_usd)) AS "Saved", sum(cache_read_tokens) / nullIf(sum(input_tokens), 0) AS "cached input share"
+              FROM (
+                ${namedQuerySql('prompt_cache_savings').replace(/\n/g, '\n                ')}
+              )
             `),
             unit: 'currencyUSD',
             decimals: 2,
@@ -100,13 +92,13 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Response-cache savings',
-            description: 'Requests served from your application\'s response cache × the cost of an answered (non-cached) request.' + REQUEST_LEVEL_NOTE,
+            definition: { namedQuery: 'response_cache_savings' },
+            description: 'Requests served from your application\'s response cache × the cost of an answered (non-cached) request, per feature, summed; and the hit rate.' + NAMED_QUERY_FILTERS_NOTE,
             sql: normalizeSql(`
-              SELECT
-                sum(ResponseCacheHits) * toFloat64(sum(CostUSD)) / nullIf(sum(Requests) - sum(ResponseCacheHits), 0) AS "Saved",
-                sum(ResponseCacheHits) / nullIf(sum(Requests), 0) AS "hit rate"
-              FROM ${T.usageHourly}
-              WHERE $__timeFilter(Hour) AND ${filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS)}
+              SELECT toFloat64(sum(estimated_savings_usd)) AS "Saved", sum(cache_hits) / nullIf(sum(requests), 0) AS "hit rate"
+              FROM (
+                ${namedQuerySql('response_cache_savings').replace(/\n/g, '\n                ')}
+              )
             `),
             unit: 'currencyUSD',
             decimals: 2,
@@ -116,15 +108,13 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Month-end projection',
-            description: 'Month-to-date spend (month of the range end) plus the average daily spend of the 7 days before the range end times the days left in that month.',
+            definition: { namedQuery: 'month_end_cost_projection' },
+            description: 'Month-to-date spend (month of the range end) plus the average daily spend of the last 7 days before the range end times the days left in that month (the named query with from = range end − 7 days).' + NAMED_QUERY_FILTERS_NOTE,
             sql: normalizeSql(`
-              WITH toDate(${TO}) AS today, toStartOfMonth(today) AS month_start, toLastDayOfMonth(today) AS month_end
-              SELECT
-                toFloat64(sumIf(CostUSD, Day >= month_start AND Day <= today)) AS "Month to date",
-                toFloat64(sumIf(CostUSD, Day >= month_start AND Day <= today))
-                  + toFloat64(sumIf(CostUSD, Day > today - 7 AND Day <= today)) / 7 * dateDiff('day', today, month_end) AS "Projected"
-              FROM ${T.usageDaily}
-              WHERE Day >= least(month_start, today - 7) AND Day <= today AND ${filterClause()}
+              SELECT toFloat64(month_to_date_usd) AS "Month to date", toFloat64(projected_month_usd) AS "Projected"
+              FROM (
+                ${namedQuerySql('month_end_cost_projection', {}, { from: '$__toTime() - toIntervalDay(7)' }).replace(/\n/g, '\n                ')}
+              )
             `),
             unit: 'currencyUSD',
             decimals: 2,
@@ -133,6 +123,7 @@ export function tokensCostDashboard() {
           }),
           statPanel({
             title: 'Unpriced calls',
+            definition: DIFFERS.figure('cost_per_model_per_day'),
             description: 'Calls with token usage but no price: their cost is missing from every figure here. See the table below.',
             sql: usage('Unpriced', (c) => `sumIf(UnpricedCalls, ${c})`),
             unit: 'short',
@@ -150,6 +141,7 @@ export function tokensCostDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Cost by $breakdown',
+            definition: DIFFERS.interval('cost_per_model_per_day'),
             description: 'Spend per interval, stacked by the dimension chosen in "Break down by".',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, if(\${breakdown} = '', '(none)', \${breakdown}) AS group, toFloat64(sum(CostUSD)) AS cost
@@ -168,6 +160,7 @@ export function tokensCostDashboard() {
           }),
           timeSeriesPanel({
             title: 'Tokens by $breakdown',
+            definition: DIFFERS.interval('cost_per_model_per_day'),
             description: 'Input + output tokens per interval, stacked by the chosen dimension.',
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, if(\${breakdown} = '', '(none)', \${breakdown}) AS group, sum(InputTokens + OutputTokens) AS tokens
@@ -185,6 +178,7 @@ export function tokensCostDashboard() {
           }),
           pieChartPanel({
             title: 'Cost share by $breakdown',
+            definition: DIFFERS.breakdown('cost_per_model_per_day'),
             description: 'Share of spend over the range.',
             sql: normalizeSql(`
               SELECT if(\${breakdown} = '', '(none)', \${breakdown}) AS group, toFloat64(sum(CostUSD)) AS cost
@@ -200,6 +194,7 @@ export function tokensCostDashboard() {
           }),
           timeSeriesPanel({
             title: 'Cost per request',
+            definition: DIFFERS.interval('top_features_by_cost'),
             description: 'Average spend of a request per interval, from the per-request rollup (every filter applies).',
             sql: normalizeSql(`
               SELECT $__timeInterval(StartTime) AS time, avg(toFloat64(CostUSD)) AS "cost per request"
@@ -214,6 +209,7 @@ export function tokensCostDashboard() {
           }),
           timeSeriesPanel({
             title: 'Token mix',
+            definition: DIFFERS.interval('cost_per_model_per_day'),
             description: 'Uncached input, cache-read, cache-write, output (without reasoning) and reasoning tokens per interval.',
             sql: normalizeSql(`
               SELECT
@@ -239,6 +235,7 @@ export function tokensCostDashboard() {
         panels: [
           tablePanel({
             title: 'Cost by model',
+            definition: DIFFERS.breakdown('cost_per_model_per_day'),
             description: 'Calls, tokens and spend per provider and model over the range.',
             sql: normalizeSql(`
               SELECT
@@ -264,6 +261,7 @@ export function tokensCostDashboard() {
           }),
           tablePanel({
             title: 'Unpriced models',
+            definition: DIFFERS.breakdown('cost_per_model_per_day'),
             description: 'Models that reported usage but have no price: add them to your price book (RAGSCOPE_PRICES_FILE, docs/pricing.md). Their calls count as 0 USD until then.',
             sql: normalizeSql(`
               SELECT Provider AS provider, Model AS model, sum(UnpricedCalls) AS calls,

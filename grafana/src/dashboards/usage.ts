@@ -2,12 +2,10 @@ import { buildDashboard, UID } from '../dashboard.js';
 import { normalizeSql } from '../clickhouse.js';
 import { barGaugePanel, tablePanel, timeSeriesPanel } from '../panels.js';
 import { REQUEST_COLUMNS, requestsView, T } from '../sql.js';
-import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS, type FilterColumns } from '../variables.js';
+import { filterClause, REQUEST_FILTERS, REQUEST_LEVEL_NOTE, ROLLUP_COLUMNS } from '../variables.js';
+import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 const requestFilters = () => filterClause(ROLLUP_COLUMNS, REQUEST_FILTERS);
-
-/** query_patterns_daily and user_usage_daily are keyed by service and feature only. */
-const PATTERN_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName' };
 
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
 
@@ -21,6 +19,7 @@ export function usageDashboard() {
         panels: [
           timeSeriesPanel({
             title: 'Requests, users and sessions',
+            definition: DIFFERS.interval(),
             description: 'Requests, distinct users and distinct sessions per interval.',
             sql: normalizeSql(`
               SELECT $__timeInterval(StartTime) AS time, count() AS requests,
@@ -34,6 +33,7 @@ export function usageDashboard() {
           }),
           timeSeriesPanel({
             title: 'Requests by feature',
+            definition: DIFFERS.interval('top_features_by_cost'),
             description: 'Requests per interval, stacked by product feature (ragscope.feature).' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT $__timeInterval(Hour) AS time, if(Feature = '', '(none)', toString(Feature)) AS feature, sum(Requests) AS requests
@@ -54,6 +54,7 @@ export function usageDashboard() {
         panels: [
           tablePanel({
             title: 'Traffic heatmap: hour of day × weekday (UTC)',
+            definition: DIFFERS.breakdown(),
             description: 'Requests per UTC hour of day (columns) and weekday (rows) over the range.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT
@@ -75,36 +76,22 @@ export function usageDashboard() {
         panels: [
           tablePanel({
             title: 'Most repeated questions',
-            description: 'Query fingerprints (hash of the normalized question, recorded even with content capture off) by number of requests, with users, latency, cache hits and cost. Only the service filter applies to the counts (fingerprints are kept per service and feature).',
+            definition: { namedQuery: 'most_repeated_questions' },
+            description: 'Query fingerprints (hash of the normalized question, recorded even with content capture off) asked most often, with distinct users, latency, response-cache hits, first and last time seen, and the average tokens and cost of a request asking it (over a hash sample of at most ~20 000 requests: cost_sample_stride).' + NAMED_QUERY_FILTERS_NOTE,
+            // The named query's rows and order; rollup columns (SimpleAggregateFunction types) cast to plain ones.
             sql: normalizeSql(`
-              SELECT p.fingerprint AS fingerprint, p.requests AS requests, p.users AS users, p.avg_latency AS avg_latency,
-                     p.cache_hit_rate AS cache_hit_rate, c.avg_cost AS avg_cost, c.avg_tokens AS avg_tokens,
-                     p.first_seen AS first_seen, p.last_seen AS last_seen
+              SELECT toString(fingerprint) AS fingerprint, requests, users, avg_latency_ms, cache_hits,
+                     CAST(first_seen AS DateTime64(3, 'UTC')) AS first_seen, CAST(last_seen AS DateTime64(3, 'UTC')) AS last_seen, avg_tokens,
+                     toFloat64(avg_cost_usd) AS avg_cost_usd, cost_sample_stride
               FROM (
-                SELECT QueryFingerprint AS fingerprint, uniqMerge(Requests) AS requests, uniqMerge(Users) AS users,
-                       sum(RootDurationSumMs) / nullIf(sum(RootSpans), 0) AS avg_latency,
-                       sum(ResponseCacheHits) / nullIf(sum(RootSpans), 0) AS cache_hit_rate,
-                       toDateTime64(min(FirstSeen), 3) AS first_seen, toDateTime64(max(LastSeen), 3) AS last_seen
-                FROM ${T.queryPatternsDaily}
-                WHERE $__dateFilter(Day) AND ${filterClause(PATTERN_COLUMNS)}
-                GROUP BY fingerprint
-                ORDER BY requests DESC
-                LIMIT 50
-              ) AS p
-              LEFT JOIN (
-                SELECT toString(QueryFingerprint) AS fingerprint, avg(toFloat64(CostUSD)) AS avg_cost, avg(TotalTokens) AS avg_tokens
-                FROM ${requestsView()}
-                WHERE QueryFingerprint != '' AND ${filterClause(REQUEST_COLUMNS)}
-                GROUP BY fingerprint
-              ) AS c ON c.fingerprint = p.fingerprint
-              ORDER BY requests DESC
-              SETTINGS join_use_nulls = 1
+                ${namedQuerySql('most_repeated_questions').replace(/\n/g, '\n                ')}
+              )
+              ORDER BY requests DESC, fingerprint
             `),
             columns: [
               { name: 'requests', display: 'gauge' },
-              { name: 'avg_latency', unit: 'ms', decimals: 0 },
-              { name: 'cache_hit_rate', unit: 'percentunit', decimals: 1 },
-              { name: 'avg_cost', unit: 'currencyUSD', decimals: 5 },
+              { name: 'avg_latency_ms', unit: 'ms', decimals: 0 },
+              { name: 'avg_cost_usd', unit: 'currencyUSD', decimals: 5 },
               { name: 'avg_tokens', decimals: 0 },
             ],
             sortBy: { name: 'requests', desc: true },
@@ -115,27 +102,19 @@ export function usageDashboard() {
       {
         panels: [
           tablePanel({
-            title: 'Top users',
-            description: 'Users by requests over the range, with sessions, model calls, tokens, spend and failed requests (daily per-user rollup). Only the service filter applies (users are kept per service and feature).',
-            sql: normalizeSql(`
-              SELECT UserId AS user, sum(Requests) AS requests, uniqMerge(Sessions) AS sessions, sum(LlmCalls) AS llm_calls,
-                     sum(InputTokens + OutputTokens) AS tokens, toFloat64(sum(CostUSD)) AS cost,
-                     sum(FailedRequests) / nullIf(sum(Requests), 0) AS failed
-              FROM ${T.userUsageDaily}
-              WHERE $__dateFilter(Day) AND ${filterClause(PATTERN_COLUMNS)}
-              GROUP BY user
-              ORDER BY requests DESC
-              LIMIT 25
-            `),
+            title: 'Top users by cost',
+            definition: { namedQuery: 'top_users_by_cost' },
+            description: 'The users whose requests cost the most in the range, with requests, tokens, cost per request, failed requests, model calls and sessions (daily per-user rollup).' + NAMED_QUERY_FILTERS_NOTE,
+            sql: namedQuerySql('top_users_by_cost'),
             columns: [
-              { name: 'requests', display: 'gauge' },
-              { name: 'cost', unit: 'currencyUSD', decimals: 4 },
-              { name: 'failed', unit: 'percentunit', decimals: 1 },
+              { name: 'cost_usd', unit: 'currencyUSD', decimals: 4, display: 'gauge' },
+              { name: 'cost_per_request_usd', unit: 'currencyUSD', decimals: 5 },
             ],
             size: { w: 14, h: 10 },
           }),
           barGaugePanel({
             title: 'Top features by requests',
+            definition: DIFFERS.breakdown('top_features_by_cost'),
             description: 'Requests per product feature (ragscope.feature) over the range.' + REQUEST_LEVEL_NOTE,
             sql: normalizeSql(`
               SELECT if(Feature = '', '(none)', toString(Feature)) AS feature, sum(Requests) AS requests
