@@ -24,7 +24,7 @@ export interface DirectOptions {
   skipTraces?: boolean;
   order?: 'natural' | 'children-first' | 'shuffled';
   onProgress?: (spansDone: number, spansTotal: number) => void;
-  /** The clock the pipeline's retention check reads (ms). Default Date.now: tests pass their fixed instant. */
+  /** The clock the pipeline and the feedback checks read (ms). Default Date.now: tests pass their fixed instant. */
   now?: () => number;
   /** Return rejected spans in the stats instead of throwing. Default false: a load that loses spans fails. */
   allowRejected?: boolean;
@@ -78,10 +78,11 @@ export async function loadDirect(client: ClickHouseClient, ds: SynthDataset, opt
     stats.evaluationRows += out.rows.evaluations?.length ?? 0;
   }
   // As POST /v1/feedback does: validate, then link response-only feedback to its (already stored) trace.
+  const nowMs = (opts.now ?? Date.now)();
   const inputs = feedbackApiBodies(ds.feedback).map(({ body }) => {
-    const v = validateFeedback(body);
+    const v = validateFeedback(body, nowMs);
     if (!v.ok) throw new Error(`synthetic feedback rejected: ${JSON.stringify(v.fields)}`);
-    return feedbackInputFrom(v.body, tenant);
+    return feedbackInputFrom(v.body, tenant, nowMs);
   });
   for (const input of inputs) if (input.traceId === '') input.traceId = pipeline.responses.get(input.responseId) ?? '';
   const traces = await traceIdsForResponses(client, tenant, inputs.filter((i) => i.traceId === '').map((i) => i.responseId));
