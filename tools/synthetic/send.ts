@@ -30,6 +30,8 @@ export interface SendOptions {
   concurrency?: number;
   /** Seed for the shuffled order. */
   seed?: string | number;
+  /** Accept answers that refuse some spans (partial success). Default false: a loader that loses data fails. */
+  allowRejected?: boolean;
   /** Only these parts. Default all. */
   parts?: { traces?: boolean; logs?: boolean; api?: boolean };
 }
@@ -108,7 +110,9 @@ async function sendTraces(baseUrl: string, spans: SpanWithRequest[], opts: SendO
   await runPool(batches, opts.concurrency ?? 2, async (batch) => {
     const res = await post(`${baseUrl}/v1/traces`, encodeTraces(batch), 'application/x-protobuf', stats);
     if (res.status !== 200) throw new Error(`POST /v1/traces answered ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
+    // An empty ExportTraceServiceResponse is full success; anything else carries partial_success (spans refused).
+    const answer = Buffer.from(await res.arrayBuffer());
+    if (answer.length > 0 && !opts.allowRejected) throw new Error(`POST /v1/traces refused spans: ${answer.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim()}`);
     stats.spans += batch.length;
     stats.traceRequests++;
   });
@@ -120,7 +124,8 @@ async function sendLogs(baseUrl: string, records: SynthLogRecord[], opts: SendOp
   for (const batch of batches) {
     const res = await post(`${baseUrl}/v1/logs`, encodeLogs(batch), 'application/x-protobuf', stats);
     if (res.status !== 200) throw new Error(`POST /v1/logs answered ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
+    const answer = Buffer.from(await res.arrayBuffer());
+    if (answer.length > 0 && !opts.allowRejected) throw new Error(`POST /v1/logs refused records: ${answer.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim()}`);
     stats.logRecords += batch.length;
     stats.logRequests++;
   }
