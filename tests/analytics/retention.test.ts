@@ -21,7 +21,8 @@ describe('retention', () => {
   });
 
   it('defaults 30 / 400 days with ttl_only_drop_parts, then follows a changed configuration on restart', async () => {
-    const first = await startProcessor();
+    // Empty values mean "not set": the processor's own defaults, not the test helper's long retention.
+    const first = await startProcessor({ RAGSCOPE_RAW_TTL_DAYS: '', RAGSCOPE_ROLLUP_TTL_DAYS: '' });
     const dataDir = first.dataDir;
     try {
       const days = await ttlDays((sql) => first.query(sql));
@@ -30,6 +31,7 @@ describe('retention', () => {
       const settings = await first.query<{ name: string; engine_full: string }>(
         `SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN (${[...RAW, ...ROLLUPS].map((t) => `'${t}'`).join(', ')})`,
       );
+      expect(settings).toHaveLength(RAW.length + ROLLUPS.length);
       for (const r of settings) expect(r.engine_full, r.name).toMatch(/ttl_only_drop_parts = 1/);
     } finally {
       await first.stop();
