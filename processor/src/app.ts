@@ -13,6 +13,7 @@ import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
+import { uiRouter } from './ui/route.js';
 
 export interface Processor {
   readonly config: Config;
@@ -80,6 +81,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     }),
   );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
+  app.use(uiRouter({ store, token: config.sqlToken }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

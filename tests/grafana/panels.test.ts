@@ -11,7 +11,7 @@ import type { Dashboard, Panel } from '@grafana/grafana-foundation-sdk/dashboard
 import { generateDataset, loadDirect, type SynthDataset } from '../../tools/synthetic/index.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
 import { queryPanels } from '../../grafana/src/dashboard.js';
-import { expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
+import { expandPanelQuery, type VariableState } from '../../processor/src/ui/macros.js';
 import { BREAKDOWNS } from '../../grafana/src/dashboards/tokens-cost.js';
 import { PERCENTILES } from '../../grafana/src/variables.js';
 import { expandForPanel, panelQueries, resolveVariables, runSql, shapeProblems, type QueryResult, type TimeRange } from './harness.js';
