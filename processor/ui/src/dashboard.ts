@@ -258,12 +258,14 @@ export class DashboardView {
       const title = el('h2', undefined, p.title ?? '');
       head.append(title);
       if (p.description) {
-        const info = el('span', 'info', 'ⓘ');
+        const info = el('span', 'info', 'i');
         info.title = p.description;
         head.append(info);
       }
       for (const l of p.links ?? []) {
-        const a = el('a', 'panel-link', `↗ ${l.title}`);
+        const a = el('a', 'panel-link', '↗');
+        a.title = l.title;
+        a.setAttribute('aria-label', l.title);
         a.dataset.url = l.url;
         head.append(a);
       }

@@ -53,7 +53,8 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
           stack: stacked ? 'A' : undefined,
           data: s.points,
           color,
-          showSymbol: false,
+          // showPoints "never" hides points, but a series of one or two points would then draw nothing at all
+          showSymbol: custom.showPoints !== 'never' || s.points.filter((x) => x[1] !== null).length <= 2,
           smooth: custom.lineInterpolation === 'smooth' ? 0.3 : false,
           connectNulls: Boolean(custom.spanNulls),
           lineStyle: { width: Number(custom.lineWidth ?? 1), type: lineStyle?.fill === 'dash' ? (lineStyle.dash ?? 'dashed') : 'solid' },
