@@ -321,8 +321,11 @@ export class DashboardView {
     });
     await Promise.all(jobs);
     if (gen !== this.generation) return;
-    const w = window as unknown as { __ragscope?: { renders: number[] } };
-    (w.__ragscope ??= { renders: [] }).renders.push(performance.now() - started);
+    // for tests and bench:ui: how long each full render took, and when it finished (ms since navigation)
+    const w = window as unknown as { __ragscope?: { renders: number[]; readyAt: number[] } };
+    const stats = (w.__ragscope ??= { renders: [], readyAt: [] });
+    stats.renders.push(performance.now() - started);
+    stats.readyAt.push(performance.now());
     document.body.dataset.state = 'ready';
   }
 

@@ -38,8 +38,8 @@ export function renderPieChart(body: HTMLElement, panel: Panel, targets: TargetR
       series: [
         {
           type: 'pie',
-          radius: donut ? ['45%', '75%'] : '75%',
-          center: ['35%', '50%'],
+          radius: donut ? ['40%', '68%'] : '68%',
+          center: ['25%', '50%'],
           data,
           label: { show: true, color: '#ddd', formatter: (p: { percent: number }) => `${p.percent.toFixed(0)}%` },
         },

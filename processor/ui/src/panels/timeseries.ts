@@ -25,6 +25,14 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
   });
   const bars = custom.drawStyle === 'bars';
   const stacked = (custom.stacking as { mode?: string } | undefined)?.mode === 'normal';
+  // ECharts stacks by data index: give every stacked series the same timestamps (a missing point adds 0)
+  if (stacked) {
+    const times = [...new Set(all.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    for (const e of entries) {
+      const byTime = new Map(e.s.points.map((p) => [p[0], p[1]]));
+      e.s = { ...e.s, points: times.map((t) => [t, byTime.get(t) ?? 0] as [number, number | null]) };
+    }
+  }
   const chart = chartIn(chartEl);
   chart.setOption(
     {
