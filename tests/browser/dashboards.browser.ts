@@ -146,6 +146,45 @@ describe('Overview figures', () => {
     // the URL alone reproduces the view
     await open(new URL(page.url()).pathname + new URL(page.url()).search);
     expect(Number((await stat(page, 1))[0]!.value)).toBe(requestsIn(DAY));
+    // a preset is relative to the browser's clock: the URL keeps the expression, the SQL gets its instant
+    const m = await renders(page);
+    const clicked = Date.now();
+    await page.selectOption('select[name="range"]', 'now-7d');
+    await waitForRender(page, m);
+    expect(page.url()).toContain('from=now-7d&to=now');
+    const from = Number(/Hour >= toDateTime\((\d+)\)/.exec(await panelSql(page, 1))![1]) * 1000;
+    expect(Math.abs(from - (clicked - 7 * DAY_MS))).toBeLessThan(120_000);
+  });
+
+  it('custom variables (percentile, break-down) change the SQL and the titles', async () => {
+    await open(`/d/ragscope-latency?from=${WEEK.from}&to=${WEEK.to}`);
+    const title = async (id: number) => (await panels(page)).find((p) => p.id === id)!.title;
+    expect(await title(9)).toBe('Latency per stage (p95)');
+    expect(await panelSql(page, 9)).toContain('(DurationQuantiles)[3]');
+    const n = await renders(page);
+    await page.selectOption('select[name="var-percentile"]', '4');
+    await waitForRender(page, n);
+    expect(await title(9)).toBe('Latency per stage (p99)');
+    expect(await panelSql(page, 9)).toContain('(DurationQuantiles)[4]');
+    expect((await panels(page)).find((p) => p.id === 9)!.state).toBe('data');
+
+    await open(`/d/ragscope-tokens-cost?from=${WEEK.from}&to=${WEEK.to}&var-breakdown=Provider`);
+    const pie = (await panels(page)).find((p) => p.type === 'piechart')!;
+    expect(pie.title).toBe('Cost share by Provider');
+    expect(pie.sql).toContain("if(Provider = '', '(none)', Provider)");
+    expect(pie.state).toBe('data');
+  });
+
+  it('the weekday × hour heatmap colours every cell by its value', async () => {
+    await open(`/d/ragscope-usage?from=${WEEK.from}&to=${WEEK.to}`);
+    const cells = await page.$$eval('section.panel[data-panel-id="3"] td.num', (tds) => tds.map((td) => ({ bg: (td as HTMLElement).style.background, v: Number((td as HTMLElement).dataset.value) })));
+    expect(cells.length).toBe(7 * 24);
+    expect(cells.every((c) => c.bg.startsWith('rgb'))).toBe(true);
+    // the busiest cell is red, the quietest blue (continuous-BlYlRd)
+    const max = cells.reduce((a, b) => (b.v > a.v ? b : a));
+    const min = cells.reduce((a, b) => (b.v < a.v ? b : a));
+    expect(max.bg).toBe('rgb(165, 0, 38)');
+    expect(min.bg).toBe('rgb(49, 54, 149)');
   });
 
   it('changing a variable changes the SQL sent and the figures', async () => {

@@ -108,8 +108,10 @@ export class DashboardView {
     const defs = new Map((this.dashboard.templating?.list ?? []).map((v) => [v.name, v as { name: string; multi?: boolean }]));
     const sel: Record<string, string | string[]> = selection ?? Object.fromEntries(Object.entries(this.state.vars).map(([k, v]) => [k, defs.get(k)?.multi ? v : v[0]!]));
     let variables: Variable[];
+    const variablesStarted = performance.now();
     try {
       variables = (await api.variables(this.dashboard.uid, from, to, sel)).variables;
+      document.body.dataset.variablesMs = String(Math.round(performance.now() - variablesStarted));
     } catch (err) {
       this.grid.replaceChildren(el('div', 'error', `variables: ${(err as Error).message}`));
       document.body.dataset.state = 'error';
