@@ -76,7 +76,7 @@ export interface Panel {
   title?: string;
   description?: string;
   gridPos: { x: number; y: number; w: number; h: number };
-  options?: Record<string, any>;
+  options?: Record<string, unknown>;
   fieldConfig?: import('./fields.js').FieldConfig;
   links?: Array<{ title: string; url: string }>;
   targets?: Array<{ refId: string; rawSql: string; format: number }>;
