@@ -16,6 +16,7 @@ import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
+import { uiRouter } from './ui/route.js';
 
 export interface Processor {
   readonly config: Config;
@@ -119,6 +120,7 @@ export async function createProcessor(
   );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
   app.post('/v1/flush', flushRoute(queue));
+  app.use(uiRouter({ store, token: config.sqlToken }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -49,6 +49,14 @@ export interface StoreClients {
   reader: ClickHouseClient;
   /** Settings to pass with every reader query (server mode; embedded mode locks them on its session). */
   readerQuerySettings: Record<string, string | number>;
+  /**
+   * A read-only client for queries that fix a setting in their own SETTINGS clause (the dashboards'
+   * `SETTINGS join_use_nulls = 1`). Server mode: the reader (readonly=2 lets a query set it). Embedded
+   * mode: a read-only session with the same limits and these settings preset, one per distinct set,
+   * because readonly=1 accepts a SETTINGS clause only when it leaves the session's value unchanged.
+   * Callers must pass only settings that change query semantics, never limits.
+   */
+  readerWith(settings: Record<string, string | number>): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
@@ -87,6 +95,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
     readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    readerWith: async () => reader,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -107,13 +116,18 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
-  const reader = createClient({ connection: connect() });
-  await reader.command({ query: `USE ${config.database}` });
-  for (const [name, value] of Object.entries(readerSettings(limits))) {
-    const literal = typeof value === 'number' ? String(value) : `'${value}'`;
-    await reader.command({ query: `SET ${name} = ${literal}` });
-  }
-  await reader.command({ query: 'SET readonly = 1' });
+  const openReader = async (preset: Record<string, string | number>): Promise<ClickHouseClient> => {
+    const client = createClient({ connection: connect() });
+    await client.command({ query: `USE ${config.database}` });
+    for (const [name, value] of Object.entries({ ...preset, ...readerSettings(limits) })) {
+      const literal = typeof value === 'number' ? String(value) : `'${value}'`;
+      await client.command({ query: `SET ${name} = ${literal}` });
+    }
+    await client.command({ query: 'SET readonly = 1' });
+    return client;
+  };
+  const reader = await openReader({});
+  const presetReaders = new Map<string, Promise<ClickHouseClient>>();
 
   return {
     mode: 'embedded',
@@ -121,7 +135,15 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     writer,
     reader,
     readerQuerySettings: {},
+    readerWith: (settings) => {
+      const key = JSON.stringify(Object.entries(settings).sort());
+      if (Object.keys(settings).length === 0) return Promise.resolve(reader);
+      let client = presetReaders.get(key);
+      if (!client) presetReaders.set(key, (client = openReader(settings)));
+      return client;
+    },
     close: async () => {
+      for (const client of presetReaders.values()) await (await client).close();
       await reader.close();
       await writer.close();
     },
