@@ -6,12 +6,13 @@
 // was wrong (and log it through the OTel diag logger), and `{ ok: true, ... }` once the event is handed to
 // the OTLP log pipeline. An app that wants exceptions can `if (!r.ok) throw new Error(r.error)`.
 
-import { context, diag, isSpanContextValid, propagation, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
+import { context, diag, isSpanContextValid, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
 import { logs, SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { randomUUID } from 'node:crypto';
 import { EVALUATION_EVENT_NAME, GEN_AI, OTHER_ATTRIBUTES, RAGSCOPE_ATTRIBUTES as R, USER_FEEDBACK_EVALUATION_NAME } from './attributes.js';
 import { runtimeConfig } from './config.js';
+import { getRequestContext, requestContextFromBaggage } from './request-context.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /**
@@ -48,7 +49,7 @@ export interface FeedbackInput extends EvaluationTarget {
   /** Free text. Default redaction (e-mails, phone and card numbers) applies. Truncated at 4000 chars. */
   comment?: string;
   tags?: string[];
-  /** Default: `user.id` from the current request context (baggage), if any. */
+  /** Default: `user.id` from the current request context (traceRag), if any. */
   userId?: string;
   /** Resubmitting the same id updates the feedback (latest wins). Default: a random UUID. */
   feedbackId?: string;
@@ -191,7 +192,7 @@ export function recordFeedback(input: FeedbackInput): RecordResult {
     };
     if (input.comment) attributes[R.FEEDBACK_COMMENT] = runtimeConfig().redactor.text(input.comment.slice(0, MAX_COMMENT), R.FEEDBACK_COMMENT);
     if (input.tags && input.tags.length > 0) attributes[R.FEEDBACK_TAGS] = input.tags.slice(0, MAX_TAGS).map((t) => t.slice(0, MAX_TAG));
-    const userId = input.userId ?? currentBaggageValue(OTHER_ATTRIBUTES.USER_ID);
+    const userId = input.userId ?? currentRequestContextValue(OTHER_ATTRIBUTES.USER_ID);
     if (userId) attributes[OTHER_ATTRIBUTES.USER_ID] = userId;
     cleanAttributes(input.attributes, attributes);
     emit(target, attributes, input.timestamp);
@@ -233,9 +234,11 @@ export function recordEvaluation(input: EvaluationInput): RecordResult {
   }
 }
 
-function currentBaggageValue(key: string): string | undefined {
+function currentRequestContextValue(key: string): string | undefined {
   try {
-    return propagation.getBaggage(context.active())?.getEntry(key)?.value || undefined;
+    const ctx = context.active();
+    const entries = getRequestContext(ctx) ?? (runtimeConfig().propagateBaggage ? requestContextFromBaggage(ctx) : undefined);
+    return entries?.find(([k]) => k === key)?.[1];
   } catch {
     return undefined;
   }

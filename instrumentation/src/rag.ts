@@ -4,7 +4,6 @@
 
 import {
   context,
-  propagation,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -17,6 +16,7 @@ import {
 import { GEN_AI, OTHER_ATTRIBUTES, RAGSCOPE_ATTRIBUTES as R, type RagStage } from './attributes.js';
 import { runtimeConfig } from './config.js';
 import { estimateTokens, fingerprintQuery } from './fingerprint.js';
+import { setRequestBaggage, setRequestContext } from './request-context.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const tracer = trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
@@ -118,7 +118,8 @@ function recordQueryOn(span: Span, query: string, textAttribute: string | undefi
 
 /**
  * Traces one RAG request: a root span `invoke_workflow {name}` (`gen_ai.operation.name = invoke_workflow`,
- * `ragscope.rag.stage = request`) around fn, with the request context put in baggage so that every span
+ * `ragscope.rag.stage = request`) around fn, with the request context in ragscope's own context key
+ * (in W3C baggage too only with `propagateBaggage`: baggage leaves the process) so that every span
  * started inside (stage helpers, auto-instrumented LLM calls, HTTP calls) carries `user.id`, `session.id`,
  * `gen_ai.conversation.id`, `ragscope.feature`, `ragscope.experiment`, `ragscope.variant` (copied by
  * RagscopeSpanProcessor). Returns what fn returns (a promise stays a promise); errors pass through unchanged.
@@ -127,20 +128,23 @@ export function traceRag<T>(name: string, ragContext: RagContext, fn: (request: 
   let ctx = context.active();
   let span: Span;
   try {
-    let baggage = propagation.getBaggage(ctx) ?? propagation.createBaggage();
     const attributes: Attributes = {
       [GEN_AI.OPERATION_NAME]: 'invoke_workflow',
       [R.RAG_STAGE]: 'request',
       ...ragContext?.attributes,
     };
+    const entries: [string, string][] = [];
     for (const [field, key] of CONTEXT_FIELDS) {
       const value = ragContext?.[field];
       if (typeof value === 'string' && value !== '') {
-        baggage = baggage.setEntry(key, { value });
+        entries.push([key, value]);
         attributes[key] = value;
       }
     }
-    ctx = propagation.setBaggage(ctx, baggage);
+    if (entries.length > 0) {
+      ctx = setRequestContext(ctx, Object.freeze(entries));
+      if (runtimeConfig().propagateBaggage) ctx = setRequestBaggage(ctx, entries);
+    }
     span = tracer.startSpan(`invoke_workflow ${name}`, { kind: SpanKind.INTERNAL, attributes }, ctx);
     if (typeof ragContext?.query === 'string') recordQueryOn(span, ragContext.query, GEN_AI.INPUT_MESSAGES);
     ctx = trace.setSpan(ctx, span).setValue(ROOT_SPAN_KEY, span);
