@@ -6,8 +6,7 @@
 // was wrong (and log it through the OTel diag logger), and `{ ok: true, ... }` once the event is handed to
 // the OTLP log pipeline. An app that wants exceptions can `if (!r.ok) throw new Error(r.error)`.
 
-import { context, diag, isSpanContextValid, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
-import { logs, SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
+import { context, diag, isSpanContextValid, trace, TraceFlags, type Attributes, type Context, logs, SeverityNumber } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { randomUUID } from 'node:crypto';
 import { EVALUATION_EVENT_NAME, GEN_AI, OTHER_ATTRIBUTES, RAGSCOPE_ATTRIBUTES as R, USER_FEEDBACK_EVALUATION_NAME } from './attributes.js';
@@ -129,7 +128,7 @@ function timestampOf(t: Date | number | undefined): number | Date | undefined {
   return t;
 }
 
-function emit(target: ResolvedTarget, attributes: LogAttributes, timestamp: Date | number | undefined): void {
+function emit(target: ResolvedTarget, attributes: Attributes, timestamp: Date | number | undefined): void {
   if (target.responseId !== undefined) attributes[GEN_AI.RESPONSE_ID] = target.responseId;
   attributes[OTHER_ATTRIBUTES.EVENT_NAME] = EVALUATION_EVENT_NAME;
   logger().emit({
@@ -142,9 +141,9 @@ function emit(target: ResolvedTarget, attributes: LogAttributes, timestamp: Date
   });
 }
 
-function cleanAttributes(extra: Attributes | undefined, into: LogAttributes): void {
+function cleanAttributes(extra: Attributes | undefined, into: Attributes): void {
   if (!extra || typeof extra !== 'object') return;
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined && into[k] === undefined) into[k] = v as LogAttributes[string];
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && into[k] === undefined) into[k] = v as Attributes[string];
 }
 
 /**
@@ -183,7 +182,7 @@ export function recordFeedback(input: FeedbackInput): RecordResult {
     if (input.feedbackId !== undefined && (typeof input.feedbackId !== 'string' || input.feedbackId === '')) return fail('recordFeedback: feedbackId must be a non-empty string');
 
     const feedbackId = input.feedbackId ?? randomUUID();
-    const attributes: LogAttributes = {
+    const attributes: Attributes = {
       [GEN_AI.EVALUATION_NAME]: USER_FEEDBACK_EVALUATION_NAME,
       [GEN_AI.EVALUATION_SCORE_VALUE]: value,
       [GEN_AI.EVALUATION_SCORE_LABEL]: label,
@@ -216,7 +215,7 @@ export function recordEvaluation(input: EvaluationInput): RecordResult {
     if (input.value === undefined && !input.label && input.predicted === undefined) return fail('recordEvaluation: give a value, a label, or predicted/actual');
     const target = resolveTarget(input, true);
     if (typeof target === 'string') return fail(`recordEvaluation: ${target}`);
-    const attributes: LogAttributes = { [GEN_AI.EVALUATION_NAME]: input.name };
+    const attributes: Attributes = { [GEN_AI.EVALUATION_NAME]: input.name };
     if (input.value !== undefined) attributes[GEN_AI.EVALUATION_SCORE_VALUE] = input.value;
     if (input.label) attributes[GEN_AI.EVALUATION_SCORE_LABEL] = input.label;
     if (typeof input.explanation === 'string' && input.explanation) attributes[GEN_AI.EVALUATION_EXPLANATION] = input.explanation.slice(0, MAX_COMMENT);

@@ -3,6 +3,7 @@
 
 export { register, getRegistered, ragscopeInstrumentations, applyEnvironmentDefaults } from './sdk.js';
 export type { RegisterOptions, RagscopeHandle, TelemetryStats } from './sdk.js';
+export type { ForeignApiCopy } from './api-copies.js';
 
 export { RagscopeSpanProcessor, applyContentPolicy, normalizeAnthropicSpan, ANTHROPIC_SDK_SCOPE } from './span-processor.js';
 export { RagscopeOpenAIInstrumentation, OPENAI_SUPPORTED_VERSIONS } from './openai.js';

@@ -38,8 +38,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-import { context, createNoopMeter, diag, SpanKind, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
-import { createNoopLogger, type Logger } from '@opentelemetry/api-logs';
+import { context, createNoopMeter, diag, SpanKind, trace, type Attributes, type Context, type Histogram, type Span, createNoopLogger, type Logger } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { OpenAIInstrumentation, type OpenAIInstrumentationConfig } from '@opentelemetry/instrumentation-openai';
 import { performance } from 'node:perf_hooks';

@@ -1,7 +1,6 @@
 // register(): one call that starts an OpenTelemetry NodeSDK wired for LLM/RAG apps.
 
-import { diag, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
+import { diag, trace, TraceFlags, type Attributes, type Context, type TracerProvider, logs } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -11,8 +10,10 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type ReadableSpan, type Sampler, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type Sampler, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequire, register as registerLoaderHook } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { appDirectory, checkApiCopies, type ForeignApiCopy } from './api-copies.js';
 import { configure, type ContentOptions } from './config.js';
 import { RagscopeLogRecordProcessor } from './feedback.js';
 import { RagscopeOpenAIInstrumentation } from './openai.js';
@@ -69,6 +70,12 @@ export interface TelemetryStats {
   logsDropped: number;
   /** Failed export calls (each may carry many spans or logs). */
   exportFailures: number;
+  /**
+   * Other copies of `@opentelemetry/api` (resolved by the app or by a self-tracing SDK) that could not see
+   * ragscope's tracer provider at registration; ragscope bridged them (`bridged`) so their spans are
+   * still traced. Empty when the app has one api copy. See docs/instrumentation.md.
+   */
+  foreignApiCopies: ForeignApiCopy[];
 }
 
 export interface RagscopeHandle {
@@ -77,6 +84,8 @@ export interface RagscopeHandle {
   /** Exports what is queued. Never rejects. */
   forceFlush(): Promise<void>;
   stats(): TelemetryStats;
+  /** Settles when registration has finished its asynchronous part (bridging ES-module api copies). Never rejects. */
+  readonly ready: Promise<void>;
   /**
    * Patches modules loaded without hooks (bundled apps; ESM imported before register). `anthropic` matters
    * only for @anthropic-ai/sdk < 0.134 (newer versions trace themselves).
@@ -101,7 +110,7 @@ export function getRegistered(): RagscopeHandle | undefined {
  *
  *   const sdk = new NodeSDK({
  *     instrumentations: [...ragscopeInstrumentations(), ...yours],
- *     spanProcessors: [new RagscopeSpanProcessor(), new BatchSpanProcessor(exporter)],
+ *     spanProcessors: [new RagscopeSpanProcessor(), new BatchSpanProcessor({ exporter })],
  *     logRecordProcessors: [new RagscopeLogRecordProcessor(), new BatchLogRecordProcessor({ exporter: logExporter })],
  *   });
  */
@@ -169,6 +178,7 @@ class Stats implements TelemetryStats {
   logsExported = 0;
   logsDropped = 0;
   exportFailures = 0;
+  foreignApiCopies: ForeignApiCopy[] = [];
   private lastWarn = 0;
   dropped(what: 'spans' | 'logs', n: number, reason: string): void {
     if (what === 'spans') this.spansDropped += n;
@@ -181,7 +191,8 @@ class Stats implements TelemetryStats {
   }
   snapshot(): TelemetryStats {
     const { spansExported, spansDropped, logsExported, logsDropped, exportFailures } = this;
-    return { spansExported, spansDropped, logsExported, logsDropped, exportFailures };
+    const foreignApiCopies = this.foreignApiCopies.map((c) => ({ ...c, resolvedBy: [...c.resolvedBy] }));
+    return { spansExported, spansDropped, logsExported, logsDropped, exportFailures, foreignApiCopies };
   }
 }
 
@@ -228,7 +239,7 @@ class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
     };
-    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: this.maxQueueSize });
+    this.inner = new BatchSpanProcessor({ exporter: counting, maxQueueSize: this.maxQueueSize });
   }
   onStart(span: Span, ctx: Context): void {
     this.inner.onStart(span, ctx);
@@ -348,17 +359,12 @@ function registerEsmLoaderHook(): void {
     // Resolve the hook through @opentelemetry/instrumentation so it is the import-in-the-middle copy that
     // InstrumentationBase registers its hooks with.
     const require = createRequire(import.meta.url);
-    const instrumentationDir = require.resolve('@opentelemetry/instrumentation/package.json').replace(/package\.json$/, '');
-    registerLoaderHook(`${pathToFileUrl(instrumentationDir)}hook.mjs`, import.meta.url, {
+    registerLoaderHook(pathToFileURL(require.resolve('@opentelemetry/instrumentation/hook.mjs')).href, import.meta.url, {
       data: { include: ['openai'] },
     });
   } catch (err) {
     diag.warn('@ragscope/instrumentation: could not register the ESM loader hook; ESM imports of openai are not traced unless imported after register', err);
   }
-}
-
-function pathToFileUrl(dir: string): string {
-  return new URL(`file://${dir.startsWith('/') ? '' : '/'}${dir.replace(/\\/g, '/')}`).href;
 }
 
 /**
@@ -413,6 +419,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       ...(process.env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     });
     sdk.start();
+    const apiCheck = checkForeignApiCopies(stats);
 
     const timeout = options.shutdownTimeoutMillis ?? 5000;
     let shutdownPromise: Promise<void> | undefined;
@@ -420,6 +427,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       sdk,
       instrumentations,
       stats: () => stats.snapshot(),
+      ready: apiCheck,
       forceFlush: () => {
         return withTimeout(Promise.all([safePromise(() => flushTraces()), safePromise(() => flushLogs())]), timeout);
       },
@@ -453,6 +461,21 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
   }
 }
 
+/** Finds api copies that cannot see ragscope's provider, bridges them and records them (see api-copies.ts). */
+function checkForeignApiCopies(stats: Stats): Promise<void> {
+  try {
+    const provider = (trace.getTracerProvider() as { getDelegate?: () => TracerProvider }).getDelegate?.();
+    if (provider === undefined) return Promise.resolve();
+    const own = createRequire(import.meta.url).resolve('@opentelemetry/api');
+    const check = checkApiCopies(provider, appDirectory(), own);
+    stats.foreignApiCopies = check.copies;
+    return check.done.catch(() => {});
+  } catch (err) {
+    diag.debug('@ragscope/instrumentation: api copy check failed', err);
+    return Promise.resolve();
+  }
+}
+
 function safePromise(f: () => Promise<unknown> | undefined): Promise<unknown> {
   try {
     return Promise.resolve(f());
@@ -479,6 +502,7 @@ function disabledHandle(stats: Stats): RagscopeHandle {
     sdk: new NodeSDK({ instrumentations: [] }),
     instrumentations: [],
     stats: () => stats.snapshot(),
+    ready: Promise.resolve(),
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
     instrumentModules: () => {},

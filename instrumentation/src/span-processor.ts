@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { CONTENT_ATTRIBUTES, GEN_AI } from './attributes.js';
 import { runtimeConfig } from './config.js';
 import { getRequestContext, requestContextFromBaggage } from './request-context.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 
 // Queue of 30 rows, flushed only after 1.5 s: a second request while the first waits must be refused
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 function payload(prefix: string, count: number): Uint8Array {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('backpressure');
   for (let i = 0; i < count; i++) tracer.startSpan(`${prefix}-${i}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai' } }).end();
   return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
