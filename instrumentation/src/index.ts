@@ -6,7 +6,8 @@ export type { RegisterOptions, RagscopeHandle, TelemetryStats } from './sdk.js';
 export type { ForeignApiCopy } from './api-copies.js';
 
 export { RagscopeSpanProcessor, applyContentPolicy, normalizeAnthropicSpan, ANTHROPIC_SDK_SCOPE } from './span-processor.js';
-export { RagscopeOpenAIInstrumentation, OPENAI_SUPPORTED_VERSIONS } from './openai.js';
+export { RagscopeOpenAIInstrumentation, OPENAI_SUPPORTED_VERSIONS, OPENAI_SCOPE } from './openai.js';
+export type { RagscopeOpenAIInstrumentationConfig } from './openai.js';
 export { AnthropicInstrumentation, ANTHROPIC_FALLBACK_VERSIONS } from './anthropic.js';
 
 export { configure, runtimeConfig, captureContentFromEnv } from './config.js';
