@@ -17,24 +17,10 @@ export type { RedactFn, RedactionContext } from './redaction.js';
 export { fingerprintQuery, normalizeQuery, estimateTokens } from './fingerprint.js';
 export type { QueryFingerprint } from './fingerprint.js';
 
-export {
-  traceRag,
-  traceEmbedding,
-  traceRetrieval,
-  traceRerank,
-  traceContextAssembly,
-  traceGeneration,
-  tracePostProcessing,
-  recordCitations,
-  analyzeCitations,
-  markResponseCacheHit,
-  recordQuery,
-  currentTraceId,
-  currentFeedbackTarget,
-} from './rag.js';
+export { traceRag, markResponseCacheHit, recordQuery, currentTraceId, currentFeedbackTarget } from './request.js';
+export type { RagContext, RagRequest } from './request.js';
+export { traceEmbedding, traceRetrieval, traceRerank, traceContextAssembly, traceGeneration, tracePostProcessing, recordCitations } from './stages.js';
 export type {
-  RagContext,
-  RagRequest,
   Stage,
   RetrievedDocument,
   EmbeddingOptions,
@@ -47,10 +33,9 @@ export type {
   GenerationOptions,
   GenerationStage,
   PostProcessingStage,
-  CitationSource,
-  CitationOptions,
-  CitationResult,
-} from './rag.js';
+} from './stages.js';
+export { analyzeCitations } from './citations.js';
+export type { CitationSource, CitationOptions, CitationResult } from './citations.js';
 
 export { recordFeedback, recordEvaluation, RagscopeLogRecordProcessor, PLACEHOLDER_SPAN_ID } from './feedback.js';
 export type { FeedbackInput, EvaluationInput, EvaluationTarget, RecordResult } from './feedback.js';

@@ -145,8 +145,19 @@ function numberFromEnv(name: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+/**
+ * The OTLP protocol ragscope's exporter uses. NodeSDK selects exporters from `OTEL_TRACES_EXPORTER` /
+ * `OTEL_EXPORTER_OTLP_*_PROTOCOL` only when it builds the span processors itself, and ragscope's processor
+ * must run before the exporting one, so ragscope selects here: http/protobuf or http/json; any other value
+ * (grpc) is named in a diag warning and http/protobuf is used.
+ */
 function protocolFor(signal: 'TRACES' | 'LOGS', option: RegisterOptions['protocol']): string {
-  return (option ?? process.env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  const specific = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+  const variable = option !== undefined ? 'the protocol option' : process.env[specific] !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const value = (option ?? process.env[specific] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  if (value === 'http/protobuf' || value === 'http/json') return value;
+  diag.warn(`@ragscope/instrumentation: ${variable}="${value}" is not supported (http/protobuf or http/json); using http/protobuf`);
+  return 'http/protobuf';
 }
 
 function otlpUrl(endpoint: string | undefined, path: string): string | undefined {
@@ -197,67 +208,78 @@ class Stats implements TelemetryStats {
 }
 
 /**
- * A batch processor whose queue bound is enforced and counted here: BatchSpanProcessor drops silently
- * (one diag line, no counter) when its queue is full. `pending` counts spans handed to the batch
- * processor and not yet reported back by the exporter.
+ * The export bookkeeping both batch processors share. BatchSpanProcessor / BatchLogRecordProcessor drop
+ * silently when their queue is full (one diag line, no counter), so the bound is enforced and counted
+ * here: `pending` counts items handed to the batch processor and not yet reported back by the exporter;
+ * what is still pending when shutdown gives up can be written off (`abandon`).
  */
-/** What the bounded processors share: pending items can be written off when shutdown times out. */
-interface Abandonable {
-  abandon(reason: string): void;
-}
-
-class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
+class CountedQueue<Item> {
   private pending = 0;
   private closed = false;
-  private readonly inner: BatchSpanProcessor;
   constructor(
-    exporter: SpanExporter,
+    private readonly what: 'spans' | 'logs',
     private readonly stats: Stats,
-    private readonly maxQueueSize = numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
-  ) {
-    const counting: SpanExporter = {
-      export: (spans: ReadableSpan[], done: (r: ExportResult) => void) => {
+    readonly maxQueueSize: number,
+  ) {}
+
+  /** Admits one item, or counts it as dropped (queue full, or after shutdown gave up). */
+  admit(): boolean {
+    if (this.closed || this.pending >= this.maxQueueSize) {
+      this.stats.dropped(this.what, 1, 'queue full');
+      return false;
+    }
+    this.pending++;
+    return true;
+  }
+
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending > 0) this.stats.dropped(this.what, this.pending, reason);
+    this.pending = 0;
+  }
+
+  /** The exporter, reporting each export's outcome to the counters (exactly once per export call). */
+  counting<E extends { export(items: Item[], done: (r: ExportResult) => void): void; shutdown(): Promise<void>; forceFlush?(): Promise<void> }>(exporter: E): E {
+    return {
+      export: (items: Item[], done: (r: ExportResult) => void) => {
         let reported = false;
         const report = (r: ExportResult) => {
           if (reported) return;
           reported = true;
           if (this.closed) return done(r);
-          this.pending = Math.max(0, this.pending - spans.length);
-          if (r.code === ExportResultCode.SUCCESS) this.stats.spansExported += spans.length;
-          else {
+          this.pending = Math.max(0, this.pending - items.length);
+          if (r.code === ExportResultCode.SUCCESS) {
+            if (this.what === 'spans') this.stats.spansExported += items.length;
+            else this.stats.logsExported += items.length;
+          } else {
             this.stats.exportFailures++;
-            this.stats.dropped('spans', spans.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
+            this.stats.dropped(this.what, items.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
           }
           done(r);
         };
         try {
-          exporter.export(spans, report);
+          exporter.export(items, report);
         } catch (err) {
           report({ code: ExportResultCode.FAILED, error: err as Error });
         }
       },
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
-    this.inner = new BatchSpanProcessor({ exporter: counting, maxQueueSize: this.maxQueueSize });
+    } as unknown as E;
   }
-  onStart(span: Span, ctx: Context): void {
-    this.inner.onStart(span, ctx);
+}
+
+class CountingBatchSpanProcessor implements SpanProcessor {
+  readonly queue: CountedQueue<ReadableSpan>;
+  private readonly inner: BatchSpanProcessor;
+  constructor(exporter: SpanExporter, stats: Stats) {
+    this.queue = new CountedQueue('spans', stats, numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048);
+    this.inner = new BatchSpanProcessor({ exporter: this.queue.counting(exporter), maxQueueSize: this.queue.maxQueueSize });
   }
-  abandon(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.pending > 0) this.stats.dropped('spans', this.pending, reason);
-    this.pending = 0;
-  }
+  onStart(): void {}
   onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.closed || this.pending >= this.maxQueueSize) {
-      this.stats.dropped('spans', 1, 'queue full');
-      return;
-    }
-    this.pending++;
-    this.inner.onEnd(span);
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0 && this.queue.admit()) this.inner.onEnd(span);
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();
@@ -267,60 +289,21 @@ class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
   }
 }
 
-class CountingBatchLogRecordProcessor implements LogRecordProcessor, Abandonable {
-  private pending = 0;
-  private closed = false;
+class CountingBatchLogRecordProcessor implements LogRecordProcessor {
+  readonly queue: CountedQueue<ReadableLogRecord>;
   private readonly inner: BatchLogRecordProcessor;
-  constructor(
-    exporter: LogRecordExporter,
-    private readonly stats: Stats,
-    private readonly maxQueueSize = numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048,
-  ) {
-    const counting: LogRecordExporter = {
-      export: (records: ReadableLogRecord[], done: (r: ExportResult) => void) => {
-        let reported = false;
-        const report = (r: ExportResult) => {
-          if (reported) return;
-          reported = true;
-          if (this.closed) return done(r);
-          this.pending = Math.max(0, this.pending - records.length);
-          if (r.code === ExportResultCode.SUCCESS) this.stats.logsExported += records.length;
-          else {
-            this.stats.exportFailures++;
-            this.stats.dropped('logs', records.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
-          }
-          done(r);
-        };
-        try {
-          exporter.export(records, report);
-        } catch (err) {
-          report({ code: ExportResultCode.FAILED, error: err as Error });
-        }
-      },
-      shutdown: () => exporter.shutdown(),
-      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
+  constructor(exporter: LogRecordExporter, stats: Stats) {
+    this.queue = new CountedQueue('logs', stats, numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048);
     this.inner = new BatchLogRecordProcessor({
-      exporter: counting,
-      maxQueueSize: this.maxQueueSize,
+      exporter: this.queue.counting(exporter),
+      maxQueueSize: this.queue.maxQueueSize,
       maxExportBatchSize: numberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
       scheduledDelayMillis: numberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
       exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
     });
   }
-  abandon(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.pending > 0) this.stats.dropped('logs', this.pending, reason);
-    this.pending = 0;
-  }
   onEmit(record: ReadWriteLogRecord): void {
-    if (this.closed || this.pending >= this.maxQueueSize) {
-      this.stats.dropped('logs', 1, 'queue full');
-      return;
-    }
-    this.pending++;
-    this.inner.onEmit(record);
+    if (this.queue.admit()) this.inner.onEmit(record);
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();
@@ -394,17 +377,17 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     ];
     const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
     const logsOff = process.env.OTEL_LOGS_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.logExporter;
-    const bounded: Abandonable[] = [];
+    const bounded: CountedQueue<unknown>[] = [];
     const spanProcessors: SpanProcessor[] = [new RagscopeSpanProcessor(), ...(options.spanProcessors ?? [])];
     if (!tracesOff) {
       const p = new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats);
-      bounded.push(p);
+      bounded.push(p.queue);
       spanProcessors.push(p);
     }
     const logRecordProcessors: LogRecordProcessor[] = [new RagscopeLogRecordProcessor()];
     if (!logsOff) {
       const p = new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats);
-      bounded.push(p);
+      bounded.push(p.queue);
       logRecordProcessors.push(p);
     }
 
