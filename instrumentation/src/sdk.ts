@@ -125,8 +125,8 @@ export function ragscopeInstrumentations(options: { openai?: boolean; anthropic?
  * Environment defaults ragscope sets before anything reads them (never overriding what the user set):
  * - `OTEL_SEMCONV_STABILITY_OPT_IN`: gen_ai_latest_experimental (appended when the variable is set but
  *   says nothing about gen_ai);
- * - `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`: the Anthropic SDK would otherwise send the trace context,
- *   including baggage (user.id, session.id...), to api.anthropic.com with every request;
+ * - `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`: the Anthropic SDK would otherwise send the trace context
+ *   and any baggage (the request context, when the app opted in to baggage) to api.anthropic.com;
  * - `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content` when content capture is on (it is then
  *   redacted by RagscopeSpanProcessor like every other span's content).
  */
