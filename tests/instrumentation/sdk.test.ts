@@ -1,7 +1,7 @@
 // register() in-process: environment defaults, idempotence, bounded and counted queues, a stuck exporter.
 import { trace } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyEnvironmentDefaults, getRegistered, register } from '../../instrumentation/src/index.js';
 

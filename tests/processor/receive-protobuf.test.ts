@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AttrValue } from '../../processor/src/model.js';
 import { OtlpDecodeError, decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
@@ -335,9 +335,9 @@ describe('protobuf decoding of valid but unusual wire data', () => {
 /** A real exporter payload: two spans with events, links, attributes and a status. */
 function realPayload(): Uint8Array {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'malformed-test' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('malformed', '1.0.0');
   const root = tracer.startSpan('rag.request', { kind: SpanKind.SERVER, attributes: { 'user.id': 'u-1', 'ragscope.query.chars': 120 } });
