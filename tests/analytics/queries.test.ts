@@ -589,6 +589,9 @@ describe('example queries', () => {
     const windowDays = Math.round((Date.parse(`${asOf}T00:00:00Z`) - Date.parse(`${windowStart}T00:00:00Z`)) / 86_400_000) + 1;
     const daysLeft = Math.round((Date.parse(`${monthEnd}T00:00:00Z`) - Date.parse(`${asOf}T00:00:00Z`)) / 86_400_000);
     const rate = unitsToUsd(win) / windowDays;
+    // An empty store would project 0 from 0: the figures checked below must come from data.
+    expect(win).toBeGreaterThan(0n);
+    expect(mtd).toBeGreaterThan(0n);
     const rows = await run('month_end_cost_projection');
     expect(rows.length).toBe(1);
     matchRows(
