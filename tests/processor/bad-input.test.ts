@@ -77,7 +77,8 @@ describe('bad OTLP input', () => {
     const started = performance.now();
     const res = await post(bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
     expect(res.status).toBe(413);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    // A guard against inflating all 256 MiB or hanging, not a speed measurement: generous for a loaded 2-core machine.
+    expect(performance.now() - started).toBeLessThan(30_000);
     await stillServing();
   });
 

@@ -409,7 +409,9 @@ describe('malformed protobuf', () => {
         expect(() => decodeTracesProtobufjs(payload)).toThrow(OtlpDecodeError);
       }
     }
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // A guard against reading or allocating the announced gigabytes, not a speed measurement (8000 decodes take
+    // well under a second here): generous for a loaded 2-core machine. The memory bound below is the sharper check.
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -479,6 +481,7 @@ describe('malformed protobuf', () => {
     }
     expect(decoded).toBeGreaterThan(0);
     expect(rejected).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    // "Never hangs": a guard against a decoder looping on corrupt input, generous for a loaded 2-core machine.
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 });
