@@ -13,6 +13,10 @@ import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
+import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
+import { SqlMetrics, SqlSlots } from './query/sql-slots.js';
+import { applyConnectionLimits, BodyLimitMetrics, bodySlots } from './http-limits.js';
+import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
 export interface Processor {
   readonly config: Config;
@@ -30,7 +34,13 @@ export interface Processor {
 /** Opens the store, applies migrations and builds the HTTP app; call listen() to serve. */
 export async function createProcessor(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Processor> {
   const priceBook = loadPriceBook(config.pricesFile);
-  const store = await openStore(config, { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows });
+  const store = await openStore(config, {
+    timeoutSeconds: config.sqlTimeoutSeconds,
+    maxRows: config.sqlMaxRows,
+    maxMemoryBytes: config.sqlMaxMemoryBytes,
+    maxResultBytes: config.sqlMaxResultBytes,
+  });
+  let brokenParts: BrokenPart[] = [];
   try {
     const migrations = await migrate(store.writer, {
       RAW_TTL_DAYS: config.rawTtlDays,
@@ -39,12 +49,26 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
     const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays });
     if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
+    brokenParts = await findBrokenParts(store.writer, config.database);
+    if (brokenParts.length > 0) logger.error({ brokenParts }, recoveryAdvice(config.database, brokenParts));
   } catch (err) {
     await store.close();
     throw err;
   }
 
   const metrics = new ProcessorMetrics();
+  const brokenReport = new BrokenPartsReport(metrics.registry);
+  brokenReport.set(brokenParts);
+  const poolSize = threadPoolSize();
+  const sqlConcurrency = sqlConcurrencyFor(config.sqlMaxConcurrent, poolSize);
+  if (sqlConcurrency < config.sqlMaxConcurrent) {
+    logger.warn(
+      { configured: config.sqlMaxConcurrent, threadPoolSize: poolSize, allowed: sqlConcurrency },
+      '/sql concurrency lowered to keep threads for ingestion: start with processor/dist/start.cjs or set UV_THREADPOOL_SIZE',
+    );
+  }
+  const sqlMetrics = new SqlMetrics(metrics.registry);
+  const sqlSlots = new SqlSlots(sqlConcurrency, sqlMetrics);
   const queue = new WriteQueue(
     (table: TableName, rows) => insertRows(store.writer, table, rows),
     { maxBatchRows: config.batchMaxRows, maxDelayMs: config.batchMaxDelayMs, maxQueuedRows: config.queueMaxRows },
@@ -66,6 +90,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  app.use('/v1', bodySlots(config.maxConcurrentBodies, config.retryAfterSeconds, new BodyLimitMetrics(metrics.registry)));
   const otlpDeps = { pipeline, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
@@ -79,7 +104,19 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
     }),
   );
-  app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
+  app.post(
+    '/sql',
+    sqlRoute({
+      store,
+      token: config.sqlToken,
+      maxQueryBytes: 1024 * 1024,
+      slots: sqlSlots,
+      maxResultBytes: config.sqlMaxResultBytes,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -89,7 +126,10 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       return;
     }
     const ping = await store.writer.ping();
-    if (ping.success) res.json({ status: 'ready', store: store.mode, queuedRows: queue.depth });
+    const broken = brokenReport.parts;
+    const brokenDetail =
+      broken.length > 0 ? { status: 'degraded', brokenParts: broken, recovery: recoveryAdvice(config.database, broken) } : { status: 'ready' };
+    if (ping.success) res.json({ ...brokenDetail, store: store.mode, queuedRows: queue.depth });
     else res.status(503).json({ status: 'store unreachable', error: String(ping.error) });
   });
   app.get('/metrics', async (_req, res) => {
@@ -120,6 +160,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
           processor.url = `http://${host}:${address.port}`;
           resolve(processor.url);
         });
+        applyConnectionLimits(server, config);
         server.once('error', reject);
       }),
     async stop() {

@@ -38,13 +38,19 @@ export interface StoreClients {
 export interface ReaderLimits {
   timeoutSeconds: number;
   maxRows: number;
+  /** max_memory_usage of each reader query: the engine runs in-process in embedded mode. */
+  maxMemoryBytes: number;
+  /** max_result_bytes of each reader query. */
+  maxResultBytes: number;
 }
 
 function readerSettings(limits: ReaderLimits): Record<string, string | number> {
   return {
     max_execution_time: limits.timeoutSeconds,
     max_result_rows: limits.maxRows,
+    max_result_bytes: limits.maxResultBytes,
     result_overflow_mode: 'throw',
+    max_memory_usage: limits.maxMemoryBytes,
   };
 }
 
@@ -69,7 +75,9 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     reader,
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
-    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    // cancel_http_readonly_queries_on_client_close: a /sql client that leaves aborts our request, and the
+    // server then stops the query instead of finishing it for nobody.
+    readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
