@@ -9,14 +9,18 @@ export class SqlError extends Error {
   }
 }
 
-export type SqlClient = <T = Record<string, unknown>>(query: string) => Promise<T[]>;
+/** ClickHouse query parameters: `{name:Type}` in the SQL, bound by the engine (no quoting by hand). */
+export type SqlParams = Record<string, string | number | boolean | null | (string | number)[]>;
+
+export type SqlClient = <T = Record<string, unknown>>(query: string, params?: SqlParams) => Promise<T[]>;
 
 /** A client for `${url}/sql` returning JSONEachRow rows; bearer token from RAGSCOPE_SQL_TOKEN if given. */
 export function sqlClient(url: string, token: string | undefined = process.env.RAGSCOPE_SQL_TOKEN): SqlClient {
-  return async <T>(query: string): Promise<T[]> => {
+  return async <T>(query: string, params: SqlParams = {}): Promise<T[]> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${url}/sql`, { method: 'POST', headers, body: JSON.stringify({ query, default_format: 'JSONEachRow' }) });
+    const body = JSON.stringify({ query, default_format: 'JSONEachRow', params });
+    const res = await fetch(`${url}/sql`, { method: 'POST', headers, body });
     const text = await res.text();
     if (!res.ok) {
       let message = text;
@@ -34,7 +38,7 @@ export function sqlClient(url: string, token: string | undefined = process.env.R
   };
 }
 
-/** A ClickHouse string literal. */
+/** A ClickHouse string literal (prefer query parameters: `sql('... {name:String}', { name })`). */
 export function quote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -15,7 +15,7 @@ import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
 import { SqlMetrics, SqlSlots } from './query/sql-slots.js';
-import { applyConnectionLimits, BodyLimitMetrics, bodySlots } from './http-limits.js';
+import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
 import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
 export interface Processor {
@@ -154,14 +154,14 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     url: '',
     listen: () =>
       new Promise((resolve, reject) => {
-        server = app.listen(config.port, config.host, () => {
+        server = createLimitedServer(app, config);
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
           const address = server!.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           processor.url = `http://${host}:${address.port}`;
           resolve(processor.url);
         });
-        applyConnectionLimits(server, config);
-        server.once('error', reject);
       }),
     async stop() {
       if (stopping) return;

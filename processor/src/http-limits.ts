@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -15,13 +15,24 @@ export interface ConnectionLimits {
  * headersTimeout (also when it never sends anything) and its whole request within requestTimeout; idle
  * keep-alive sockets close after keepAliveTimeout.
  */
-export function applyConnectionLimits(server: Server, limits: ConnectionLimits): void {
+export function createLimitedServer(app: RequestListener, limits: ConnectionLimits): Server {
+  const requestTimeout = limits.requestTimeoutSeconds * 1000;
+  const server = createServer(
+    {
+      requestTimeout,
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: Math.min(limits.headersTimeoutSeconds * 1000, requestTimeout),
+      keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+      // How often Node looks for sockets past those time-outs (default 30 s, longer than the time-outs).
+      connectionsCheckingInterval: CONNECTION_CHECK_MS,
+    },
+    app,
+  );
   server.maxConnections = limits.maxConnections;
-  server.requestTimeout = limits.requestTimeoutSeconds * 1000;
-  // Node requires headersTimeout <= requestTimeout.
-  server.headersTimeout = Math.min(limits.headersTimeoutSeconds, limits.requestTimeoutSeconds) * 1000;
-  server.keepAliveTimeout = limits.keepAliveTimeoutSeconds * 1000;
+  return server;
 }
+
+const CONNECTION_CHECK_MS = 1000;
 
 export class BodyLimitMetrics {
   readonly inFlight: Gauge;
