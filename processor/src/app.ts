@@ -14,7 +14,7 @@ import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
-import { SqlMetrics, SqlSlots } from './query/sql-slots.js';
+import { ReaderPool, SqlMetrics } from './query/sql-slots.js';
 import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
 import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
@@ -68,7 +68,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     );
   }
   const sqlMetrics = new SqlMetrics(metrics.registry);
-  const sqlSlots = new SqlSlots(sqlConcurrency, sqlMetrics);
+  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
   const queue = new WriteQueue(
     (table: TableName, rows) => insertRows(store.writer, table, rows),
     { maxBatchRows: config.batchMaxRows, maxDelayMs: config.batchMaxDelayMs, maxQueuedRows: config.queueMaxRows },
@@ -110,7 +110,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       store,
       token: config.sqlToken,
       maxQueryBytes: 1024 * 1024,
-      slots: sqlSlots,
+      readers: sqlReaders,
       maxResultBytes: config.sqlMaxResultBytes,
       retryAfterSeconds: config.retryAfterSeconds,
       metrics: sqlMetrics,

@@ -8,14 +8,14 @@ import type { Logger } from '../logger.js';
 import { isLoopback } from './loopback.js';
 import { checkParams, ParamError, paramsFromJson, paramsFromUrl, type QueryParams } from './sql-params.js';
 import { killTaggedQuery, tagQuery } from './sql-cancel.js';
-import type { SqlMetrics, SqlSlots } from './sql-slots.js';
+import type { ReaderLease, ReaderPool, SqlMetrics } from './sql-slots.js';
 
 export interface SqlRouteOptions {
   store: StoreClients;
   token: string | undefined;
   maxQueryBytes: number;
-  /** Queries running at once; a request past it gets 429 with Retry-After. */
-  slots: SqlSlots;
+  /** Queries running at once, each on its own reader; a request past the limit gets 429 with Retry-After. */
+  readers: ReaderPool;
   /** Bytes streamed back at most (server mode streams; the engine's max_result_bytes guards both modes). */
   maxResultBytes: number;
   retryAfterSeconds: number;
@@ -53,29 +53,31 @@ export function sqlRoute(options: SqlRouteOptions) {
       });
       return;
     }
-    const release = options.slots.tryAcquire();
-    if (!release) {
+    const lease = options.readers.tryAcquire();
+    if (!lease) {
       res
         .status(429)
         .set('Retry-After', String(options.retryAfterSeconds))
         .json({
-          error: `${options.slots.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
+          error: `${options.readers.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
         });
       return;
     }
+    let failed = true;
     try {
-      await runQuery(req, res, options);
+      failed = !(await runQuery(req, res, options, lease));
     } finally {
-      release();
+      await lease.release(failed);
     }
   };
 }
 
-async function runQuery(req: Request, res: Response, options: SqlRouteOptions): Promise<void> {
+/** Answers one query on its leased reader; false when the engine failed or stopped it. */
+async function runQuery(req: Request, res: Response, options: SqlRouteOptions, lease: ReaderLease): Promise<boolean> {
   const parsed = await readQuery(req, options.maxQueryBytes);
   if ('error' in parsed) {
     res.status(parsed.status).json({ error: parsed.error });
-    return;
+    return true;
   }
   const { store } = options;
   const id = randomUUID();
@@ -103,8 +105,9 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions): 
   };
   res.on('close', onClose);
   try {
-    if (req.socket.destroyed) return;
-    const result = await store.reader.exec({
+    if (req.socket.destroyed) return true;
+    const reader = await lease.client();
+    const result = await reader.exec({
       query: tagQuery(parsed.query, id),
       query_id: id,
       query_params: parsed.params,
@@ -115,23 +118,30 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions): 
     });
     if (cancelled) {
       result.stream.destroy();
-      return;
+      return false;
     }
     res.status(200).type('text/plain; charset=utf-8');
     try {
-      await pipeline(result.stream, byteCap(options.maxResultBytes, () => cancel('result byte cap')), res);
+      await pipeline(result.stream, byteCap(options.maxResultBytes, () => cancel('result byte cap')), res, { end: false });
+      // The reader is free before the client sees the end, so its next query finds a free slot.
+      await lease.release(false);
+      res.end();
     } catch (err) {
       // The client left or the cap was hit: the response cannot be completed; never end it as if whole.
       if (!res.destroyed) res.destroy(err as Error);
+      return false;
     }
+    return true;
   } catch (err) {
-    if (cancelled) return;
+    if (cancelled) return false;
     const code = (err as ClickHouseError).code;
     const message = (err as Error).message;
     const status = err instanceof ClickHouseError && /readonly/i.test(message) ? 403 : 400;
     const hint = code !== undefined ? LIMIT_HINTS[code] : undefined;
+    await lease.release(true);
     if (!res.headersSent) res.status(status).json({ error: message, code, ...(hint ? { limit: hint } : {}) });
     else res.destroy();
+    return false;
   } finally {
     running = false;
     if (rekill) clearInterval(rekill);

@@ -1,12 +1,31 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 
-/** A counter of /sql queries running; tryAcquire() refuses instead of queueing (the caller answers 429). */
-export class SqlSlots {
+export interface ReaderLease {
+  /** The reader this query has to itself until release. */
+  client(): Promise<ClickHouseClient>;
+  /** Gives the reader back; after a failed query an embedded reader is scrubbed first (see below). */
+  release(failed: boolean): Promise<void>;
+}
+
+/**
+ * The /sql concurrency limit and the readers behind it: at most `limit` queries run at once, each on a
+ * reader of its own; tryAcquire() refuses instead of queueing (the caller answers 429).
+ *
+ * Embedded mode needs one chdb session per running query: queries sharing a session mix their output. And a
+ * session whose query failed (a limit, a KILL) keeps that query's header in its output buffer and its entry
+ * in system.processes until it runs the next query, so a failed reader runs a throw-away query before it is
+ * handed out again.
+ */
+export class ReaderPool {
   private running = 0;
+  private readonly idle: ClickHouseClient[] = [];
 
   constructor(
     readonly limit: number,
+    private readonly openReader: () => Promise<ClickHouseClient>,
+    private readonly scrubAfterFailure: boolean,
     private readonly metrics?: SqlMetrics,
   ) {}
 
@@ -14,22 +33,37 @@ export class SqlSlots {
     return this.running;
   }
 
-  /** A release function, or undefined when `limit` queries are already running. */
-  tryAcquire(): (() => void) | undefined {
+  tryAcquire(): ReaderLease | undefined {
     if (this.running >= this.limit) {
       this.metrics?.refused.inc({ reason: 'concurrency' });
       return undefined;
     }
-    this.running++;
-    this.metrics?.running.set(this.running);
+    this.setRunning(this.running + 1);
+    let client: ClickHouseClient | undefined;
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.running--;
-      this.metrics?.running.set(this.running);
+    return {
+      client: async () => (client ??= this.idle.pop() ?? (await this.openReader())),
+      release: async (failed: boolean) => {
+        if (released) return;
+        released = true;
+        try {
+          if (client && failed && this.scrubAfterFailure) await scrub(client);
+          if (client) this.idle.push(client);
+        } finally {
+          this.setRunning(this.running - 1);
+        }
+      },
     };
   }
+
+  private setRunning(n: number): void {
+    this.running = n;
+    this.metrics?.running.set(n);
+  }
+}
+
+async function scrub(client: ClickHouseClient): Promise<void> {
+  await client.command({ query: 'SELECT 1' });
 }
 
 export class SqlMetrics {
@@ -38,7 +72,7 @@ export class SqlMetrics {
   readonly cancelled: Counter;
 
   constructor(registry: Registry) {
-    this.running = new Gauge({ name: 'ragscope_sql_queries_running', help: '/sql queries running in the engine', registers: [registry] });
+    this.running = new Gauge({ name: 'ragscope_sql_queries_running', help: '/sql queries holding a reader (running in the engine)', registers: [registry] });
     this.refused = new Counter({
       name: 'ragscope_sql_refused_total',
       help: '/sql queries refused before running, by reason (concurrency: 429)',

@@ -32,6 +32,12 @@ export interface StoreClients {
   reader: ClickHouseClient;
   /** Settings to pass with every reader query (server mode; embedded mode locks them on its session). */
   readerQuerySettings: Record<string, string | number>;
+  /**
+   * Another reader with the same read-only lock and limits. Embedded mode: a new session, because one chdb
+   * session runs one query at a time correctly (its output buffer is shared); server mode: `reader` itself.
+   * Closed with the store.
+   */
+  openReader(): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
@@ -78,6 +84,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     // cancel_http_readonly_queries_on_client_close: a /sql client that leaves aborts our request, and the
     // server then stops the query instead of finishing it for nobody.
     readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
+    openReader: async () => reader,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -98,13 +105,19 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
-  const reader = createClient({ connection: connect() });
-  await reader.command({ query: `USE ${config.database}` });
-  for (const [name, value] of Object.entries(readerSettings(limits))) {
-    const literal = typeof value === 'number' ? String(value) : `'${value}'`;
-    await reader.command({ query: `SET ${name} = ${literal}` });
-  }
-  await reader.command({ query: 'SET readonly = 1' });
+  const readers: ClickHouseClient[] = [];
+  const openReader = async (): Promise<ClickHouseClient> => {
+    const client = createClient({ connection: connect() });
+    readers.push(client);
+    await client.command({ query: `USE ${config.database}` });
+    for (const [name, value] of Object.entries(readerSettings(limits))) {
+      const literal = typeof value === 'number' ? String(value) : `'${value}'`;
+      await client.command({ query: `SET ${name} = ${literal}` });
+    }
+    await client.command({ query: 'SET readonly = 1' });
+    return client;
+  };
+  const reader = await openReader();
 
   return {
     mode: 'embedded',
@@ -112,8 +125,9 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     writer,
     reader,
     readerQuerySettings: {},
+    openReader,
     close: async () => {
-      await reader.close();
+      for (const client of readers) await client.close();
       await writer.close();
     },
   };
