@@ -28,7 +28,10 @@ export async function spawnProcessor(dataDir: string, env: Record<string, string
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`processor did not start in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`processor did not start in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();
       let nl: number;
