@@ -68,6 +68,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     );
   }
   const sqlMetrics = new SqlMetrics(metrics.registry);
+  const sqlQueries = new Set<(why: string) => void>();
   const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
   const queue = new WriteQueue(
     (table: TableName, rows) => insertRows(store.writer, table, rows),
@@ -115,6 +116,7 @@ export async function createProcessor(config: Config, logger: Logger = createLog
       retryAfterSeconds: config.retryAfterSeconds,
       metrics: sqlMetrics,
       logger,
+      active: sqlQueries,
     }),
   );
   app.get('/healthz', (_req, res) => {
@@ -166,6 +168,11 @@ export async function createProcessor(config: Config, logger: Logger = createLog
     async stop() {
       if (stopping) return;
       stopping = true;
+      // Running /sql queries would hold the shutdown until their time-out: stop them in the engine, and
+      // let them end before the rest closes.
+      for (const cancel of sqlQueries) cancel('shutting down');
+      const sqlDeadline = Date.now() + 10_000;
+      while (sqlQueries.size > 0 && Date.now() < sqlDeadline) await new Promise((r) => setTimeout(r, 50));
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       await queue.close();

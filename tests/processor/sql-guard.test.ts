@@ -95,3 +95,15 @@ describe('/sql concurrency and cancellation', () => {
     expect(await after.text()).toBe('1\n');
   });
 });
+
+describe('stopping with /sql queries running', () => {
+  it('cancels them in the engine and answers their clients 503 instead of waiting for their time-out', async () => {
+    const long = sql(LONG_QUERY);
+    await waitFor('the long query to run in the engine', async () => (await runningSqlQueries()) === 1, 30_000);
+    const stopped = await Promise.race([proc.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping after 60 s'), 60_000))]);
+    expect(stopped).toBe('stopped');
+    const res = await long;
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toMatch(/cancelled: shutting down/);
+  });
+});

@@ -21,6 +21,8 @@ export interface SqlRouteOptions {
   retryAfterSeconds: number;
   metrics?: SqlMetrics;
   logger?: Logger;
+  /** Cancel functions of the queries running now (the processor cancels them all when it stops). */
+  active?: Set<(why: string) => void>;
 }
 
 /** Format used when the query has no FORMAT clause. */
@@ -83,6 +85,7 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
   const id = randomUUID();
   const abort = new AbortController();
   let cancelled = false;
+  let cancelReason = '';
   let running = true;
   let rekill: NodeJS.Timeout | undefined;
   const kill = (): void => {
@@ -91,6 +94,7 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
   const cancel = (why: string): void => {
     if (cancelled) return;
     cancelled = true;
+    cancelReason = why;
     abort.abort();
     options.metrics?.cancelled.inc();
     options.logger?.info({ queryId: id, why }, '/sql query cancelled');
@@ -104,6 +108,7 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
     if (!res.writableFinished) cancel('client disconnected');
   };
   res.on('close', onClose);
+  options.active?.add(cancel);
   try {
     if (req.socket.destroyed) return true;
     const reader = await lease.client();
@@ -118,6 +123,8 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
     });
     if (cancelled) {
       result.stream.destroy();
+      await lease.release(true);
+      if (!res.destroyed) res.status(503).json({ error: `query cancelled: ${cancelReason}` });
       return false;
     }
     res.status(200).type('text/plain; charset=utf-8');
@@ -133,7 +140,13 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
     }
     return true;
   } catch (err) {
-    if (cancelled) return false;
+    if (cancelled) {
+      // The client may still be there (the processor is stopping): tell it, or cut the unfinished answer.
+      await lease.release(true);
+      if (!res.headersSent && !res.destroyed) res.status(503).json({ error: `query cancelled: ${cancelReason}` });
+      else res.destroy();
+      return false;
+    }
     const code = (err as ClickHouseError).code;
     const message = (err as Error).message;
     const status = err instanceof ClickHouseError && /readonly/i.test(message) ? 403 : 400;
@@ -144,6 +157,7 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
     return false;
   } finally {
     running = false;
+    options.active?.delete(cancel);
     if (rekill) clearInterval(rekill);
     res.off('close', onClose);
   }
