@@ -109,6 +109,22 @@ describe('npm run sql with --param_<name>', () => {
     expect(JSON.parse(stdout)).toEqual({ x: 'a b', y: 10 });
   });
 
+  it("runs the README's example (a parameter inside INTERVAL)", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        cli,
+        'SELECT count() AS calls, sum(CostUSD) AS cost FROM genai_spans WHERE RequestModel = {model:String} AND Timestamp >= now() - INTERVAL {days:UInt16} DAY',
+        '--param_model=gpt-4o',
+        '--param_days=7',
+        '--format',
+        'JSONEachRow',
+      ],
+      { env: { ...process.env, RAGSCOPE_URL: proc.url } },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ calls: '0' });
+  });
+
   it('reports the missing parameter and exits non-zero', async () => {
     const failed = await run(process.execPath, [cli, 'SELECT {x:String}'], { env: { ...process.env, RAGSCOPE_URL: proc.url } }).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { code: number }).code).toBe(1);
