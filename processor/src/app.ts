@@ -14,7 +14,7 @@ import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
-import { ReaderPool, SqlMetrics } from './query/sql-slots.js';
+import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
 import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
 import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 

@@ -83,7 +83,7 @@ export interface Config {
   sqlMaxMemoryBytes: number;
   /** Per-query result size limit of /sql (max_result_bytes, and a cap on the bytes streamed back). */
   sqlMaxResultBytes: number;
-  /** /sql queries running at once; more get 429. Kept below the libuv thread pool size (see query/sql-slots.ts). */
+  /** /sql queries running at once; more get 429. Kept below the libuv thread pool size (see thread-pool.ts). */
   sqlMaxConcurrent: number;
   /** Open HTTP connections; the server refuses sockets beyond it. */
   maxConnections: number;

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { isLoopback } from './loopback.js';
 import { checkParams, ParamError, paramsFromJson, paramsFromUrl, type QueryParams } from './sql-params.js';
 import { killTaggedQuery, tagQuery } from './sql-cancel.js';
-import type { ReaderLease, ReaderPool, SqlMetrics } from './sql-slots.js';
+import type { ReaderLease, ReaderPool, SqlMetrics } from './reader-pool.js';
 
 export interface SqlRouteOptions {
   store: StoreClients;
