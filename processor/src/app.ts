@@ -17,6 +17,10 @@ import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { uiRouter } from './ui/route.js';
+import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
+import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
+import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
+import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
 export interface Processor {
   readonly config: Config;
@@ -44,7 +48,13 @@ export async function createProcessor(
 ): Promise<Processor> {
   const now = options.now ?? systemClock;
   const priceBook = loadPriceBook(config.pricesFile);
-  const store = await openStore(config, { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows });
+  const store = await openStore(config, {
+    timeoutSeconds: config.sqlTimeoutSeconds,
+    maxRows: config.sqlMaxRows,
+    maxMemoryBytes: config.sqlMaxMemoryBytes,
+    maxResultBytes: config.sqlMaxResultBytes,
+  });
+  let brokenParts: BrokenPart[];
   try {
     const migrations = await migrate(store.writer, {
       RAW_TTL_DAYS: config.rawTtlDays,
@@ -53,12 +63,27 @@ export async function createProcessor(
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
     const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays });
     if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
+    brokenParts = await findBrokenParts(store.writer, config.database);
+    if (brokenParts.length > 0) logger.error({ brokenParts }, recoveryAdvice(config.database, brokenParts));
   } catch (err) {
     await store.close();
     throw err;
   }
 
   const metrics = new ProcessorMetrics();
+  const brokenReport = new BrokenPartsReport(metrics.registry);
+  brokenReport.set(brokenParts);
+  const poolSize = threadPoolSize();
+  const sqlConcurrency = sqlConcurrencyFor(config.sqlMaxConcurrent, poolSize);
+  if (sqlConcurrency < config.sqlMaxConcurrent) {
+    logger.warn(
+      { configured: config.sqlMaxConcurrent, threadPoolSize: poolSize, allowed: sqlConcurrency },
+      '/sql concurrency lowered to keep threads for ingestion: start with processor/dist/start.cjs or set UV_THREADPOOL_SIZE',
+    );
+  }
+  const sqlMetrics = new SqlMetrics(metrics.registry);
+  const sqlQueries = new Set<(why: string) => void>();
+  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
   let queue: WriteQueue;
   try {
     queue = await WriteQueue.open(
@@ -104,6 +129,9 @@ export async function createProcessor(
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
+  app.post('/v1/flush', flushRoute(queue));
+  app.use('/v1', bodySlots(config.maxConcurrentBodies, config.retryAfterSeconds, new BodyLimitMetrics(metrics.registry)));
   const otlpDeps = { pipeline, recent, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
@@ -118,8 +146,20 @@ export async function createProcessor(
       resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
     }),
   );
-  app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
-  app.post('/v1/flush', flushRoute(queue));
+  app.post(
+    '/sql',
+    sqlRoute({
+      store,
+      token: config.sqlToken,
+      maxQueryBytes: 1024 * 1024,
+      readers: sqlReaders,
+      maxResultBytes: config.sqlMaxResultBytes,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+      active: sqlQueries,
+    }),
+  );
   app.use(uiRouter({ store, token: config.sqlToken }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -130,7 +170,10 @@ export async function createProcessor(
       return;
     }
     const ping = await store.writer.ping();
-    if (ping.success) res.json({ status: 'ready', store: store.mode, spoolBytes: queue.depth, shipError: queue.shipError });
+    const broken = brokenReport.parts;
+    const brokenDetail =
+      broken.length > 0 ? { status: 'degraded', brokenParts: broken, recovery: recoveryAdvice(config.database, broken) } : { status: 'ready' };
+    if (ping.success) res.json({ ...brokenDetail, store: store.mode, spoolBytes: queue.depth, shipError: queue.shipError });
     else res.status(503).json({ status: 'store unreachable', error: String(ping.error) });
   });
   app.get('/metrics', async (_req, res) => {
@@ -155,17 +198,23 @@ export async function createProcessor(
     url: '',
     listen: () =>
       new Promise((resolve, reject) => {
-        server = app.listen(config.port, config.host, () => {
+        server = createLimitedServer(app, config);
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
           const address = server!.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           processor.url = `http://${host}:${address.port}`;
           resolve(processor.url);
         });
-        server.once('error', reject);
       }),
     async stop() {
       if (stopping) return;
       stopping = true;
+      // Running /sql queries would hold the shutdown until their time-out: stop them in the engine, and
+      // let them end before the rest closes.
+      for (const cancel of sqlQueries) cancel('shutting down');
+      const sqlDeadline = Date.now() + 10_000;
+      while (sqlQueries.size > 0 && Date.now() < sqlDeadline) await new Promise((r) => setTimeout(r, 50));
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       await queue.close();

@@ -54,6 +54,14 @@ const envSchema = z.object({
   RAGSCOPE_SQL_TOKEN: optionalString,
   RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
   RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
+  RAGSCOPE_SQL_MAX_MEMORY_BYTES: intFrom('RAGSCOPE_SQL_MAX_MEMORY_BYTES', 512 * MiB, 16 * MiB, 1024 * 1024 * MiB),
+  RAGSCOPE_SQL_MAX_RESULT_BYTES: intFrom('RAGSCOPE_SQL_MAX_RESULT_BYTES', 64 * MiB, 1024, 64 * 1024 * MiB),
+  RAGSCOPE_SQL_MAX_CONCURRENT: intFrom('RAGSCOPE_SQL_MAX_CONCURRENT', 2, 1, 256),
+  RAGSCOPE_MAX_CONNECTIONS: intFrom('RAGSCOPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  RAGSCOPE_MAX_CONCURRENT_BODIES: intFrom('RAGSCOPE_MAX_CONCURRENT_BODIES', 8, 1, 10_000),
+  RAGSCOPE_HEADERS_TIMEOUT_SECONDS: intFrom('RAGSCOPE_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+  RAGSCOPE_REQUEST_TIMEOUT_SECONDS: intFrom('RAGSCOPE_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
+  RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS: intFrom('RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -85,6 +93,19 @@ export interface Config {
   sqlToken: string | undefined;
   sqlTimeoutSeconds: number;
   sqlMaxRows: number;
+  /** Per-query engine memory limit of /sql (max_memory_usage). */
+  sqlMaxMemoryBytes: number;
+  /** Per-query result size limit of /sql (max_result_bytes, and a cap on the bytes streamed back). */
+  sqlMaxResultBytes: number;
+  /** /sql queries running at once; more get 429. Kept below the libuv thread pool size (see thread-pool.ts). */
+  sqlMaxConcurrent: number;
+  /** Open HTTP connections; the server refuses sockets beyond it. */
+  maxConnections: number;
+  /** OTLP request bodies being read and processed at once; more get 503 before their body is read. */
+  maxConcurrentBodies: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
   logLevel: string;
 }
 
@@ -126,6 +147,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlToken: e.RAGSCOPE_SQL_TOKEN,
     sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
     sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
+    sqlMaxMemoryBytes: e.RAGSCOPE_SQL_MAX_MEMORY_BYTES,
+    sqlMaxResultBytes: e.RAGSCOPE_SQL_MAX_RESULT_BYTES,
+    sqlMaxConcurrent: e.RAGSCOPE_SQL_MAX_CONCURRENT,
+    maxConnections: e.RAGSCOPE_MAX_CONNECTIONS,
+    maxConcurrentBodies: e.RAGSCOPE_MAX_CONCURRENT_BODIES,
+    headersTimeoutSeconds: e.RAGSCOPE_HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: e.RAGSCOPE_REQUEST_TIMEOUT_SECONDS,
+    keepAliveTimeoutSeconds: e.RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS,
     logLevel: e.RAGSCOPE_LOG_LEVEL,
   };
 }

@@ -57,19 +57,31 @@ export interface StoreClients {
    * Callers must pass only settings that change query semantics, never limits.
    */
   readerWith(settings: Record<string, string | number>): Promise<ClickHouseClient>;
+  /**
+   * Another reader with the same read-only lock and limits. Embedded mode: a new session, because one chdb
+   * session runs one query at a time correctly (its output buffer is shared); server mode: `reader` itself.
+   * Closed with the store.
+   */
+  openReader(): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
 export interface ReaderLimits {
   timeoutSeconds: number;
   maxRows: number;
+  /** max_memory_usage of each reader query: the engine runs in-process in embedded mode. */
+  maxMemoryBytes: number;
+  /** max_result_bytes of each reader query. */
+  maxResultBytes: number;
 }
 
 function readerSettings(limits: ReaderLimits): Record<string, string | number> {
   return {
     max_execution_time: limits.timeoutSeconds,
     max_result_rows: limits.maxRows,
+    max_result_bytes: limits.maxResultBytes,
     result_overflow_mode: 'throw',
+    max_memory_usage: limits.maxMemoryBytes,
   };
 }
 
@@ -94,8 +106,11 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     reader,
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
-    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    // cancel_http_readonly_queries_on_client_close: a /sql client that leaves aborts our request, and the
+    // server then stops the query instead of finishing it for nobody.
+    readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
     readerWith: async () => reader,
+    openReader: async () => reader,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -116,8 +131,10 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
-  const openReader = async (preset: Record<string, string | number>): Promise<ClickHouseClient> => {
+  const readers: ClickHouseClient[] = [];
+  const openReader = async (preset: Record<string, string | number> = {}): Promise<ClickHouseClient> => {
     const client = createClient({ connection: connect() });
+    readers.push(client);
     await client.command({ query: `USE ${config.database}` });
     for (const [name, value] of Object.entries({ ...preset, ...readerSettings(limits) })) {
       const literal = typeof value === 'number' ? String(value) : `'${value}'`;
@@ -126,7 +143,7 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     await client.command({ query: 'SET readonly = 1' });
     return client;
   };
-  const reader = await openReader({});
+  const reader = await openReader();
   const presetReaders = new Map<string, Promise<ClickHouseClient>>();
 
   return {
@@ -142,9 +159,9 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       if (!client) presetReaders.set(key, (client = openReader(settings)));
       return client;
     },
+    openReader: () => openReader(),
     close: async () => {
-      for (const client of presetReaders.values()) await (await client).close();
-      await reader.close();
+      for (const client of readers) await client.close();
       await writer.close();
     },
   };
