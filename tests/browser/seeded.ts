@@ -20,7 +20,7 @@ export interface Seeded {
 export async function startSeeded(opts: { seed: string; requests: number; days: number; env?: Record<string, string> }): Promise<Seeded> {
   const p = await startProcessor({ RAGSCOPE_RAW_TTL_DAYS: String(TTL_DAYS), RAGSCOPE_ROLLUP_TTL_DAYS: String(TTL_DAYS), ...opts.env });
   const ds = generateDataset({ seed: opts.seed, requests: opts.requests, days: opts.days, endMs: END_MS });
-  const stats = await loadDirect(p.processor.store.writer, ds, { rawTtlDays: TTL_DAYS });
+  const stats = await loadDirect(p.processor.store.writer, ds, { rawTtlDays: TTL_DAYS, now: () => END_MS });
   if (stats.rejectedSpans > 0) throw new Error(`${stats.rejectedSpans} synthetic spans were refused`);
   return { p, ds, stats };
 }
