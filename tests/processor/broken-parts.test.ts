@@ -32,6 +32,8 @@ describe('a part corrupted on disk while stopped', () => {
       const res = await fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatSpanRequest(i, start) });
       expect(res.status).toBe(200);
     }
+    // Acknowledged means in the write-ahead log: wait until ClickHouse has the rows (and their part).
+    expect((await fetch(`${proc.url}/v1/flush`, { method: 'POST' })).status).toBe(200);
     expect(await sql(proc.url, 'SELECT count() FROM genai_spans FORMAT TSV')).toBe('3\n');
     const healthy = (await (await fetch(`${proc.url}/readyz`)).json()) as { status: string };
     expect(healthy.status).toBe('ready');
