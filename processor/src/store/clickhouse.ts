@@ -69,6 +69,13 @@ export async function openStore(config: Config, limits: ReaderLimits): Promise<S
   return config.clickhouseUrl ? openServerStore(config, limits) : openEmbeddedStore(config, limits);
 }
 
+/**
+ * Cluster mode (RAGSCOPE_CLICKHOUSE_CLUSTER): synchronous inserts into the Distributed tables, and subqueries on
+ * Distributed tables inside distributed queries (the feedback views, the feedback joins) run once, globally,
+ * instead of being refused ('deny' is ClickHouse's default).
+ */
+export const CLUSTER_SETTINGS = { distributed_foreground_insert: 1, distributed_product_mode: 'global' } as const;
+
 async function openServerStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
   const auth = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword };
   const bootstrap = createClient(auth);
@@ -77,7 +84,15 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
   } finally {
     await bootstrap.close();
   }
-  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor', json: ROW_JSON });
+  const writer = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-processor',
+    json: ROW_JSON,
+    // On a cluster, an insert into a Distributed table is answered once every shard's block is in a replica of
+    // that shard, under the same deduplication token: a replay is dropped shard by shard (docs/scaling.md).
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
   const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
   return {
     mode: 'server',
@@ -86,7 +101,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     reader,
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
-    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    readerQuerySettings: { readonly: 2, ...readerSettings(limits), ...(config.clickhouseCluster ? CLUSTER_SETTINGS : {}) },
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
