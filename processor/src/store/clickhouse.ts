@@ -80,7 +80,9 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
   const auth = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword };
   const bootstrap = createClient(auth);
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    // On a cluster the database must exist on every node before the ON CLUSTER migrations.
+    const onCluster = config.clickhouseCluster ? ` ON CLUSTER '${config.clickhouseCluster}'` : '';
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}${onCluster}` });
   } finally {
     await bootstrap.close();
   }
