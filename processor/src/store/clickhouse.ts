@@ -95,7 +95,12 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     // that shard, under the same deduplication token: a replay is dropped shard by shard (docs/scaling.md).
     ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
   });
-  const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
+  const reader = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-sql',
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
   return {
     mode: 'server',
     database: config.database,
@@ -103,7 +108,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     reader,
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
-    readerQuerySettings: { readonly: 2, ...readerSettings(limits), ...(config.clickhouseCluster ? CLUSTER_SETTINGS : {}) },
+    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
