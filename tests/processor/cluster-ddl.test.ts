@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARDING_KEYS, createdObject, localName } from '../../processor/src/store/cluster-ddl.js';
+import { SHARDING_KEYS, clusterMigrationsTable, createdObject, localName } from '../../processor/src/store/cluster-ddl.js';
+import { modifyTtlStatement, ttlTemplates } from '../../processor/src/store/retention.js';
 import { stringifyRow } from '../../processor/src/store/clickhouse.js';
-import { DEFAULT_MIGRATIONS_DIR, MigrationError, compareNodes, expectedObjects, listMigrations, migrate, renderMigration, splitStatements, substituteVariables } from '../../processor/src/store/migrations.js';
+import { DEFAULT_MIGRATIONS_DIR, MigrationError, compareNodes, driftQueries, expectedObjects, listMigrations, migrate, renderMigration, splitStatements, substituteVariables } from '../../processor/src/store/migrations.js';
 import { ConfigError, loadConfig } from '../../processor/src/config.js';
 import { listNamedQueries, runNamedQuery } from '../../processor/src/query/named-queries.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
@@ -77,6 +78,35 @@ describe('cluster form of every migration', () => {
       const [r] = await rows<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: statement });
       expect(r!.f, statement.slice(0, 80)).toMatch(/ON CLUSTER ragscope_cluster/);
     }
+  });
+
+  it('ClickHouse parses the replicated schema_migrations, the drift queries and the retention ALTERs', async () => {
+    const statements = [
+      clusterMigrationsTable(TARGET, 'version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)'),
+      ...Object.values(driftQueries(TARGET)),
+      ...ttlTemplates().map((t) => modifyTtlStatement({ ...t, table: localName(t.table) }, VARS, TARGET)),
+    ];
+    expect(statements.length).toBeGreaterThan(15);
+    for (const q of statements) {
+      const [r] = await rows<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q });
+      expect(r!.f.length, q.slice(0, 80)).toBeGreaterThan(20);
+    }
+    expect(statements[0]).toContain("ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')");
+    expect(statements.at(-1)).toMatch(/^ALTER TABLE \w+_local ON CLUSTER 'ragscope_cluster' MODIFY TTL /);
+  });
+
+  it('retention changes the local tables\' TTL (run with ON CLUSTER removed)', async () => {
+    const templates = ttlTemplates().map((t) => ({ ...t, table: localName(t.table) }));
+    expect(templates.length).toBeGreaterThan(15);
+    await client.command({ query: 'USE cl' });
+    for (const t of templates) await client.command({ query: localize(modifyTtlStatement(t, { RAW_TTL_DAYS: 7, ROLLUP_TTL_DAYS: 90 }, TARGET)) });
+    const engines = await rows<{ name: string; engine_full: string }>("SELECT name, engine_full FROM system.tables WHERE database = 'cl' AND name LIKE '%\\_local'");
+    for (const t of templates) {
+      const e = engines.find((x) => x.name === t.table);
+      expect(e?.engine_full, t.table).toContain(`toIntervalDay(${t.variable === 'RAW_TTL_DAYS' ? 7 : 90})`);
+    }
+    // back to the schema's own values for the comparisons below
+    for (const t of templates) await client.command({ query: localize(modifyTtlStatement(t, VARS, TARGET)) });
   });
 
   it('leaves the single-node text as it is', () => {

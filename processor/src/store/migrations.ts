@@ -170,18 +170,23 @@ export function expectedObjects(migrations: Migration[], variables: Record<strin
   return [...new Set(['schema_migrations', ...names])].sort();
 }
 
-async function clusterDrift(client: ClickHouseClient, cluster: ClusterTarget, migrations: Migration[], variables: Record<string, string | number>): Promise<string[]> {
+/** The queries the drift report runs on a cluster (exported so tests can have ClickHouse parse them). */
+export function driftQueries(cluster: ClusterTarget): { hosts: string; objects: string; versions: string } {
   const c = `'${cluster.cluster}'`;
-  const db = `'${cluster.database}'`;
+  return {
+    hosts: `SELECT count() AS hosts FROM system.clusters WHERE cluster = ${c}`,
+    // Each replica answers for itself: hostName() is evaluated on the node that holds the rows.
+    objects: `SELECT hostName() AS host, groupArray(name) AS objects FROM clusterAllReplicas(${c}, system.tables) WHERE database = '${cluster.database}' GROUP BY host SETTINGS skip_unavailable_shards = 1`,
+    versions: `SELECT hostName() AS host, groupArray(version) AS versions FROM clusterAllReplicas(${c}, ${cluster.database}.schema_migrations) GROUP BY host SETTINGS skip_unavailable_shards = 1`,
+  };
+}
+
+async function clusterDrift(client: ClickHouseClient, cluster: ClusterTarget, migrations: Migration[], variables: Record<string, string | number>): Promise<string[]> {
   const rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
-  const [{ hosts }] = await rows<{ hosts: string }>(`SELECT count() AS hosts FROM system.clusters WHERE cluster = ${c}`);
-  // Each replica answers for itself: hostName() is evaluated on the node that holds the rows.
-  const objects = await rows<{ host: string; objects: string[] }>(
-    `SELECT hostName() AS host, groupArray(name) AS objects FROM clusterAllReplicas(${c}, system.tables) WHERE database = ${db} GROUP BY host SETTINGS skip_unavailable_shards = 1`,
-  );
-  const versions = await rows<{ host: string; versions: number[] }>(
-    `SELECT hostName() AS host, groupArray(version) AS versions FROM clusterAllReplicas(${c}, ${cluster.database}.schema_migrations) GROUP BY host SETTINGS skip_unavailable_shards = 1`,
-  );
+  const q = driftQueries(cluster);
+  const [{ hosts }] = await rows<{ hosts: string }>(q.hosts);
+  const objects = await rows<{ host: string; objects: string[] }>(q.objects);
+  const versions = await rows<{ host: string; versions: number[] }>(q.versions);
   const byHost = new Map(versions.map((v) => [v.host, v.versions]));
   const nodes = objects.map((o) => ({ host: o.host, objects: o.objects, versions: byHost.get(o.host) ?? [] }));
   return compareNodes(expectedObjects(migrations, variables, cluster), migrations.map((m) => m.version), nodes, Number(hosts));

@@ -33,6 +33,13 @@ export function ttlTemplates(dir: string = DEFAULT_MIGRATIONS_DIR): TtlTemplate[
   return [...out.values()];
 }
 
+/** ALTER TABLE … MODIFY TTL for a template (its table already the `_local` one on a cluster). */
+export function modifyTtlStatement(t: TtlTemplate, variables: Record<string, number>, cluster?: ClusterTarget): string {
+  const expression = t.expression.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => String(variables[name]));
+  const on = cluster ? ` ON CLUSTER '${cluster.cluster}'` : '';
+  return `ALTER TABLE ${t.table}${on} MODIFY TTL ${expression}`;
+}
+
 export interface RetentionChange {
   table: string;
   from: number | null;
@@ -70,9 +77,7 @@ export async function applyRetention(
     const current = /\bTTL\b.*?toIntervalDay\((\d+)\)/.exec(engine);
     const have = current ? Number(current[1]) : null;
     if (have === want) continue;
-    const expression = t.expression.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => String(variables[name]));
-    const on = cluster ? ` ON CLUSTER '${cluster.cluster}'` : '';
-    await client.command({ query: `ALTER TABLE ${t.table}${on} MODIFY TTL ${expression}` });
+    await client.command({ query: modifyTtlStatement(t, variables, cluster) });
     changes.push({ table: t.table, from: have, to: want });
   }
   return changes;
