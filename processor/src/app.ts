@@ -56,12 +56,14 @@ export async function createProcessor(
   });
   let brokenParts: BrokenPart[];
   try {
+    const cluster = config.clickhouseCluster ? { cluster: config.clickhouseCluster, database: config.database } : undefined;
     const migrations = await migrate(store.writer, {
       RAW_TTL_DAYS: config.rawTtlDays,
       ROLLUP_TTL_DAYS: config.rollupTtlDays,
-    });
+    }, undefined, { cluster });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
-    const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays });
+    if (migrations.drift.length > 0) logger.error({ drift: migrations.drift }, 'cluster nodes differ in schema (docs/scaling.md)');
+    const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays }, undefined, cluster);
     if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
     brokenParts = await findBrokenParts(store.writer, config.database);
     if (brokenParts.length > 0) logger.error({ brokenParts }, recoveryAdvice(config.database, brokenParts));

@@ -34,6 +34,10 @@ const envSchema = z.object({
     .optional()
     .default('ragscope')
     .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), 'RAGSCOPE_CLICKHOUSE_DATABASE must be a plain identifier'),
+  RAGSCOPE_CLICKHOUSE_CLUSTER: optionalString.refine(
+    (v) => v === undefined || /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v),
+    'RAGSCOPE_CLICKHOUSE_CLUSTER must be a cluster name from remote_servers (letters, digits, _ . -)',
+  ),
   RAGSCOPE_PRICES_FILE: optionalString,
   RAGSCOPE_TENANT: z.string().optional().default('default'),
   RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
@@ -74,6 +78,8 @@ export interface Config {
   clickhouseUser: string;
   clickhousePassword: string;
   database: string;
+  /** ClickHouse cluster (remote_servers name): migrations run ON CLUSTER with Replicated + Distributed tables. Server mode only. */
+  clickhouseCluster: string | undefined;
   pricesFile: string | undefined;
   tenant: string;
   maxBodyBytes: number;
@@ -121,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.RAGSCOPE_CLICKHOUSE_CLUSTER !== undefined && e.RAGSCOPE_CLICKHOUSE_URL === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  RAGSCOPE_CLICKHOUSE_CLUSTER: cluster mode needs a ClickHouse server (set RAGSCOPE_CLICKHOUSE_URL); the embedded store is one node',
+    );
+  }
   return {
     host: e.RAGSCOPE_HOST,
     port: e.RAGSCOPE_PORT,
@@ -129,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clickhouseUser: e.RAGSCOPE_CLICKHOUSE_USER,
     clickhousePassword: e.RAGSCOPE_CLICKHOUSE_PASSWORD,
     database: e.RAGSCOPE_CLICKHOUSE_DATABASE,
+    clickhouseCluster: e.RAGSCOPE_CLICKHOUSE_CLUSTER,
     pricesFile: e.RAGSCOPE_PRICES_FILE,
     tenant: e.RAGSCOPE_TENANT,
     maxBodyBytes: e.RAGSCOPE_MAX_BODY_BYTES,

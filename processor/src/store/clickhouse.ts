@@ -89,16 +89,38 @@ export async function openStore(config: Config, limits: ReaderLimits): Promise<S
   return config.clickhouseUrl ? openServerStore(config, limits) : openEmbeddedStore(config, limits);
 }
 
+/**
+ * Cluster mode (RAGSCOPE_CLICKHOUSE_CLUSTER): synchronous inserts into the Distributed tables, and subqueries on
+ * Distributed tables inside distributed queries (the feedback views, the feedback joins) run once, globally,
+ * instead of being refused ('deny' is ClickHouse's default).
+ */
+export const CLUSTER_SETTINGS = { distributed_foreground_insert: 1, distributed_product_mode: 'global' } as const;
+
 async function openServerStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
   const auth = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword };
   const bootstrap = createClient(auth);
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    // On a cluster the database must exist on every node before the ON CLUSTER migrations.
+    const onCluster = config.clickhouseCluster ? ` ON CLUSTER '${config.clickhouseCluster}'` : '';
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}${onCluster}` });
   } finally {
     await bootstrap.close();
   }
-  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor', json: ROW_JSON });
-  const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
+  const writer = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-processor',
+    json: ROW_JSON,
+    // On a cluster, an insert into a Distributed table is answered once every shard's block is in a replica of
+    // that shard, under the same deduplication token: a replay is dropped shard by shard (docs/scaling.md).
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
+  const reader = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-sql',
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
   return {
     mode: 'server',
     database: config.database,
