@@ -22,7 +22,8 @@ import { listNamedQueries, runNamedQuery } from '../../processor/src/query/named
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
 import { testNow } from '../helpers/clock.js';
 
-const VARS = { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 };
+// Long retention: the data sits at the suite's instant (testNow) and the engine's TTLs count from its real clock.
+const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
 const TARGET = { cluster: 'ragscope_cluster', database: 'cl' };
 const migrations = listMigrations();
 const rendered = migrations.map((m) => ({ file: m.file, statements: renderMigration(m, VARS, TARGET) }));

@@ -77,8 +77,9 @@ async function countedTokens(traceId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000 });
-  await migrate(store.writer, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
+  // Long retention: the spans sit at the suite's instant, the engine's TTLs count from its real clock.
+  await migrate(store.writer, { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 });
 }, 60_000);
 
 afterAll(async () => {
