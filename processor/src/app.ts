@@ -16,6 +16,9 @@ import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
+import { GrpcReceiver } from './receive/grpc-server.js';
+import { ApiKeys, presentedKey } from './auth/api-keys.js';
+import { watchApiKeys } from './auth/watch.js';
 
 export interface Processor {
   readonly config: Config;
@@ -25,6 +28,10 @@ export interface Processor {
   readonly logger: Logger;
   /** Base URL once listening, e.g. http://127.0.0.1:4318 */
   url: string;
+  /** Bound OTLP/gRPC port once listening; null when the gRPC receiver is off. */
+  grpcPort: number | null;
+  /** API keys → tenants; reload() after editing the keys file (also done on change and SIGHUP). */
+  readonly apiKeys: ApiKeys;
   listen(): Promise<string>;
   /** Graceful: stop accepting, flush what was accepted, close the store. */
   stop(): Promise<void>;
@@ -103,18 +110,23 @@ export async function createProcessor(
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
-  const otlpDeps = { pipeline, recent, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
+  const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
+    apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const grpc = config.grpcPort === null ? undefined : new GrpcReceiver(otlpDeps);
+  let unwatchKeys: (() => void) | undefined;
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
   app.post(
     '/v1/feedback',
     feedbackRoute({
       queue,
-      tenant: config.tenant,
+      tenantFor,
       logger,
       retryAfterSeconds: config.retryAfterSeconds,
       now,
-      resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
+      resolveTraceId: async (responseId, tenant) => pipeline.responsesFor(tenant).get(responseId) ?? traceIdForResponse(store.writer, tenant, responseId),
     }),
   );
   app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
@@ -150,9 +162,13 @@ export async function createProcessor(
     metrics,
     queue,
     logger,
+    apiKeys,
     url: '',
-    listen: () =>
-      new Promise((resolve, reject) => {
+    grpcPort: null,
+    listen: async () => {
+      if (grpc) processor.grpcPort = await grpc.listen(config.grpcHost, config.grpcPort!);
+      if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger);
+      return new Promise((resolve, reject) => {
         server = app.listen(config.port, config.host, () => {
           const address = server!.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -160,12 +176,16 @@ export async function createProcessor(
           resolve(processor.url);
         });
         server.once('error', reject);
-      }),
+      });
+    },
     async stop() {
       if (stopping) return;
       stopping = true;
+      unwatchKeys?.();
+      const grpcStopped = grpc?.stop(config.shutdownGraceMs);
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
+      await grpcStopped;
       await queue.close();
       await closed;
       await store.close();

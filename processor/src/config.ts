@@ -54,6 +54,22 @@ const envSchema = z.object({
   RAGSCOPE_SQL_TOKEN: optionalString,
   RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
   RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
+  // OTLP/gRPC receiver: a port (0 = ephemeral) or "off".
+  RAGSCOPE_GRPC_PORT: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = (raw ?? '').trim().toLowerCase();
+      if (v === '') return 4317;
+      if (v === 'off') return null;
+      const n = Number(v);
+      if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+      ctx.addIssue({ code: 'custom', message: `RAGSCOPE_GRPC_PORT must be a port 0-65535 or "off", got "${raw}"` });
+      return z.NEVER;
+    }),
+  RAGSCOPE_GRPC_HOST: optionalString,
+  RAGSCOPE_API_KEYS_FILE: optionalString,
+  RAGSCOPE_API_KEYS: optionalString,
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -86,6 +102,12 @@ export interface Config {
   sqlTimeoutSeconds: number;
   sqlMaxRows: number;
   logLevel: string;
+  /** OTLP/gRPC port; null = no gRPC receiver. */
+  grpcPort: number | null;
+  grpcHost: string;
+  /** API keys → tenants (auth/); neither set = every request is `tenant`. */
+  apiKeysFile: string | undefined;
+  apiKeys: string | undefined;
 }
 
 /** Every RAGSCOPE_* variable this processor reads (the compose-file test checks against this list). */
@@ -127,5 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
     sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
     logLevel: e.RAGSCOPE_LOG_LEVEL,
+    grpcPort: e.RAGSCOPE_GRPC_PORT,
+    grpcHost: e.RAGSCOPE_GRPC_HOST ?? e.RAGSCOPE_HOST,
+    apiKeysFile: e.RAGSCOPE_API_KEYS_FILE,
+    apiKeys: e.RAGSCOPE_API_KEYS,
   };
 }

@@ -43,6 +43,7 @@ export function invalidSpanReason(span: DecodedSpan): string | null {
 
 export interface PipelineDeps {
   priceBook: PriceBook;
+  /** The tenant of calls that name none (no API keys configured: RAGSCOPE_TENANT). */
   tenant: string;
   dedupeCacheSize: number;
   /** Spans starting before now − rawTtlDays would be dropped by the table TTL on insert: refuse them openly. */
@@ -51,19 +52,41 @@ export interface PipelineDeps {
   now?: Clock;
 }
 
-export class Pipeline {
-  private readonly dedupe: UsageDeduplicator;
+/** What the pipeline remembers across batches, kept per tenant: one tenant's spans never mark another's usage. */
+interface TenantMemory {
+  dedupe: UsageDeduplicator;
   /** Response id → trace id of recent GenAI spans: links response-only feedback at write time (feedback/). */
-  readonly responses = new ResponseTraceCache(100_000);
+  responses: ResponseTraceCache;
+}
 
+export class Pipeline {
+  private readonly memories = new Map<string, TenantMemory>();
   private readonly now: Clock;
 
   constructor(private readonly deps: PipelineDeps) {
-    this.dedupe = new UsageDeduplicator(deps.dedupeCacheSize);
     this.now = deps.now ?? systemClock;
   }
 
-  processSpans(spans: DecodedSpan[]): ProcessedBatch {
+  /** The default tenant's response → trace cache. */
+  get responses(): ResponseTraceCache {
+    return this.memory(this.deps.tenant).responses;
+  }
+
+  responsesFor(tenant: string): ResponseTraceCache {
+    return this.memory(tenant).responses;
+  }
+
+  private memory(tenant: string): TenantMemory {
+    let memory = this.memories.get(tenant);
+    if (!memory) {
+      memory = { dedupe: new UsageDeduplicator(this.deps.dedupeCacheSize), responses: new ResponseTraceCache(100_000) };
+      this.memories.set(tenant, memory);
+    }
+    return memory;
+  }
+
+  processSpans(spans: DecodedSpan[], tenant: string = this.deps.tenant): ProcessedBatch {
+    const memory = this.memory(tenant);
     // Span rows are written as JSONCompactEachRow lines (store/row-lines.ts): much cheaper than row objects.
     const traceRows: Row[] = [];
     // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
@@ -95,8 +118,8 @@ export class Pipeline {
       pairs.push({ span, record: normalizeSpan(span), index: i });
     }
 
-    const forget = this.dedupe.markBatch(pairs);
-    const { metrics, priceBook, tenant } = this.deps;
+    const forget = memory.dedupe.markBatch(pairs);
+    const { metrics, priceBook } = this.deps;
     const genaiRows: Row[] = [];
     for (const { span, record, index } of pairs) {
       if (record) {
@@ -108,7 +131,7 @@ export class Pipeline {
         }
         if (metrics) this.observe(metrics, record, cost.source);
         genaiRows.push(genAiRowLine(span, record, cost, tenant));
-        if (record.responseId !== '') this.responses.set(record.responseId, span.traceId);
+        if (record.responseId !== '') memory.responses.set(record.responseId, span.traceId);
       }
       traceRows.push(traceRowLine(span));
       keys.push(spanKey(span));
@@ -126,10 +149,11 @@ export class Pipeline {
     };
   }
 
-  processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
+  processLogs(logs: DecodedLogRecord[], tenant: string = this.deps.tenant): ProcessedBatch {
+    const { responses } = this.memory(tenant);
     return {
       // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
-      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant, (id) => this.responses.get(id), this.now()) },
+      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, tenant, (id) => responses.get(id), this.now()) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

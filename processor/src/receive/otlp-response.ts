@@ -127,3 +127,23 @@ class ProtoWriter {
     this.length += part.length;
   }
 }
+
+/**
+ * google.rpc.Status { code = 1, message = 2, details = 3 } for the grpc-status-details-bin trailer; with
+ * `retryAfterSeconds`, details hold one google.rpc.RetryInfo { retry_delay = 1: Duration { seconds = 1 } },
+ * the delay OTLP clients wait before retrying RESOURCE_EXHAUSTED / UNAVAILABLE.
+ */
+export function encodeStatusWithRetryInfo(code: number, message: string, retryAfterSeconds?: number): Uint8Array {
+  const writer = new ProtoWriter();
+  if (code !== 0) writer.varintField(1, BigInt(code));
+  if (message) writer.stringField(2, message);
+  if (retryAfterSeconds !== undefined) {
+    const duration = new ProtoWriter().varintField(1, BigInt(retryAfterSeconds)).finish();
+    const retryInfo = new ProtoWriter().bytesField(1, duration).finish();
+    const any = new ProtoWriter().stringField(1, RETRY_INFO_TYPE_URL).bytesField(2, retryInfo).finish();
+    writer.bytesField(3, any);
+  }
+  return writer.finish();
+}
+
+export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
