@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type ProcessedBatch } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
 import { insertLines, openStore, type StoreClients } from './store/clickhouse.js';
 import { RecentKeys } from './receive/recent-keys.js';
@@ -19,6 +19,7 @@ import { applyRetention } from './store/retention.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { ApiKeys, presentedKey } from './auth/api-keys.js';
 import { watchApiKeys } from './auth/watch.js';
+import { Forwarder } from './forward/forwarder.js';
 
 export interface Processor {
   readonly config: Config;
@@ -113,7 +114,10 @@ export async function createProcessor(
   const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
   const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
-  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const { endpoint: forwardEndpoint, ...forwardOptions } = config.forward;
+  const forwarder = forwardEndpoint ? new Forwarder({ endpoint: forwardEndpoint, ...forwardOptions }, metrics, logger) : undefined;
+  const onStored = forwarder && ((batch: ProcessedBatch, tenant: string) => (batch.spans ? forwarder.offerSpans(batch.spans, tenant) : forwarder.offerLogs(batch.logs ?? [])));
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   const grpc = config.grpcPort === null ? undefined : new GrpcReceiver(otlpDeps);
   let unwatchKeys: (() => void) | undefined;
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
@@ -188,6 +192,7 @@ export async function createProcessor(
       await grpcStopped;
       await queue.close();
       await closed;
+      await forwarder?.stop(Math.min(config.shutdownGraceMs, 2_000));
       await store.close();
     },
   };

@@ -70,6 +70,11 @@ const envSchema = z.object({
   RAGSCOPE_GRPC_HOST: optionalString,
   RAGSCOPE_API_KEYS_FILE: optionalString,
   RAGSCOPE_API_KEYS: optionalString,
+  RAGSCOPE_FORWARD_ENDPOINT: optionalString.pipe(z.url({ message: 'RAGSCOPE_FORWARD_ENDPOINT must be a URL such as http://tempo:4318 or http://collector:4317' }).optional()),
+  RAGSCOPE_FORWARD_PROTOCOL: z.enum(['http/protobuf', 'grpc']).optional().default('http/protobuf'),
+  RAGSCOPE_FORWARD_HEADERS: optionalString,
+  RAGSCOPE_FORWARD_TIMEOUT_MS: intFrom('RAGSCOPE_FORWARD_TIMEOUT_MS', 10_000, 100, 600_000),
+  RAGSCOPE_FORWARD_QUEUE_SIZE: intFrom('RAGSCOPE_FORWARD_QUEUE_SIZE', 100_000, 1, 100_000_000),
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -108,6 +113,8 @@ export interface Config {
   /** API keys → tenants (auth/); neither set = every request is `tenant`. */
   apiKeysFile: string | undefined;
   apiKeys: string | undefined;
+  /** Forwarding downstream (forward/); undefined endpoint = off. */
+  forward: { endpoint: string | undefined; protocol: 'http/protobuf' | 'grpc'; headers: Record<string, string>; timeoutMs: number; maxQueueItems: number };
 }
 
 /** Every RAGSCOPE_* variable this processor reads (the compose-file test checks against this list). */
@@ -153,5 +160,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grpcHost: e.RAGSCOPE_GRPC_HOST ?? e.RAGSCOPE_HOST,
     apiKeysFile: e.RAGSCOPE_API_KEYS_FILE,
     apiKeys: e.RAGSCOPE_API_KEYS,
+    forward: {
+      endpoint: e.RAGSCOPE_FORWARD_ENDPOINT,
+      protocol: e.RAGSCOPE_FORWARD_PROTOCOL,
+      headers: parseHeaders(e.RAGSCOPE_FORWARD_HEADERS),
+      timeoutMs: e.RAGSCOPE_FORWARD_TIMEOUT_MS,
+      maxQueueItems: e.RAGSCOPE_FORWARD_QUEUE_SIZE,
+    },
   };
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS syntax: `key=value,key2=value2`, values URL-decoded. */
+function parseHeaders(raw: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const part of (raw ?? '').split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`invalid configuration:\n  RAGSCOPE_FORWARD_HEADERS: want key=value pairs separated by commas, got "${part.trim()}"`);
+    headers[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return headers;
 }

@@ -1,5 +1,5 @@
 // receive → normalize → derive → store: turns decoded OTLP into rows for the write queue.
-import type { DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
+import type { CostResult, DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
 import { MODEL_CALL_OPERATIONS } from './model.js';
 import { normalizeSpan, UsageDeduplicator, type SpanRecordPair } from './normalize/index.js';
 import { computeCost, type PriceBook } from './derive/index.js';
@@ -32,6 +32,16 @@ export interface ProcessedBatch {
   keys: string[];
   /** Forgets what this batch taught the pipeline's memories: call it when the rows were not stored. */
   forget(): void;
+  /** The accepted spans with what was derived from them (GenAI spans only), for forwarding (forward/). */
+  spans?: DerivedSpan[];
+  /** The accepted log records, for forwarding. */
+  logs?: DecodedLogRecord[];
+}
+
+export interface DerivedSpan {
+  span: DecodedSpan;
+  record: GenAiRecord | null;
+  cost: CostResult | null;
 }
 
 export function invalidSpanReason(span: DecodedSpan): string | null {
@@ -121,9 +131,11 @@ export class Pipeline {
     const forget = memory.dedupe.markBatch(pairs);
     const { metrics, priceBook } = this.deps;
     const genaiRows: Row[] = [];
+    const derived: DerivedSpan[] = [];
     for (const { span, record, index } of pairs) {
+      let cost: CostResult | null = null;
       if (record) {
-        const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
+        cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
         const unstorable = unstorableReason(record, cost);
         if (unstorable) {
           reject(index, 'unstorable_value', unstorable);
@@ -135,6 +147,7 @@ export class Pipeline {
       }
       traceRows.push(traceRowLine(span));
       keys.push(spanKey(span));
+      derived.push({ span, record, cost });
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
@@ -146,6 +159,7 @@ export class Pipeline {
       rejectedByReason,
       keys,
       forget,
+      spans: derived,
     };
   }
 
@@ -160,6 +174,7 @@ export class Pipeline {
       rejectedByReason: {},
       keys: logs.map(logKey),
       forget: () => undefined,
+      logs,
     };
   }
 

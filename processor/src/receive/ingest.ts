@@ -2,7 +2,7 @@
 // log → settle. OTLP/HTTP (otlp-route.ts) and OTLP/gRPC (grpc-server.ts) both call it, so both transports
 // store, de-duplicate, refuse and count exactly alike; they differ only in how they read and answer.
 import type { DecodedLogRecord, DecodedSpan } from '../model.js';
-import type { Pipeline } from '../pipeline.js';
+import type { Pipeline, ProcessedBatch } from '../pipeline.js';
 import { BatchTooLargeError, QueueClosedError, QueueFullError, type WriteQueue } from '../store/write-queue.js';
 import type { ProcessorMetrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +21,8 @@ export interface IngestDeps {
   logger: Logger;
   /** The tenant whose keys are remembered unprefixed (the single tenant of a deployment without API keys). */
   defaultTenant: string;
+  /** Called once a batch is durable (acknowledged): forwarding (forward/) takes it from here, never before. */
+  onStored?: (batch: ProcessedBatch, tenant: string) => void;
 }
 
 export interface IngestResult {
@@ -55,6 +57,7 @@ export async function ingest(signal: Signal, decode: () => DecodedSpan[] | Decod
     throw err;
   }
   deps.recent.settle(claim, storedKeys);
+  deps.onStored?.(batch, tenant);
   const duplicates = items.length - fresh.length;
   if (duplicates > 0) deps.metrics.duplicates.inc({ signal }, duplicates);
   if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);

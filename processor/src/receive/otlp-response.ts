@@ -86,8 +86,8 @@ export function encodeStatus(httpStatus: number, message: string, format: OtlpFo
   return writer.finish();
 }
 
-/** Just enough protobuf writing for the small response messages. */
-class ProtoWriter {
+/** Just enough protobuf writing for the response messages and forwarded requests (forward/otlp-encode.ts). */
+export class ProtoWriter {
   private readonly parts: Uint8Array[] = [];
   private length = 0;
 
@@ -105,6 +105,30 @@ class ProtoWriter {
     this.varint(BigInt((field << 3) | 2));
     this.varint(BigInt(value.length));
     this.push(value);
+    return this;
+  }
+
+  fixed64Field(field: number, value: bigint): this {
+    this.varint(BigInt((field << 3) | 1));
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, value));
+    this.push(b);
+    return this;
+  }
+
+  fixed32Field(field: number, value: number): this {
+    this.varint(BigInt((field << 3) | 5));
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(value >>> 0);
+    this.push(b);
+    return this;
+  }
+
+  doubleField(field: number, value: number): this {
+    this.varint(BigInt((field << 3) | 1));
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleLE(value);
+    this.push(b);
     return this;
   }
 
