@@ -1,11 +1,16 @@
-// OTLP protobuf encoding of decoded spans and log records, for forwarding. Hand-written on the receive
-// side's ProtoWriter: the processor holds DecodedSpan objects, not SDK ReadableSpans, and protobufjs would
-// need a schema load and object conversion per span. Spans are grouped by resource and scope (the decoder
+// OTLP protobuf encoding of decoded spans and log records, for forwarding, with protobufjs's Writer (fork /
+// ldelim: one buffer, lengths patched in) rather than a schema: the processor holds DecodedSpan objects,
+// not SDK ReadableSpans or protobufjs messages. Spans are grouped by resource and scope (the decoder
 // shares one origin object per scope).
 // Fidelity: attribute values come back as decoded (AttrValue): integers within ±2^53 are sent as int,
 // other numbers as double; bytes values were decoded to strings and are sent as strings.
+import protobuf from 'protobufjs/minimal.js';
 import type { AttrValue, Attributes, DecodedLogRecord, DecodedSpan, InstrumentationScope, SpanOrigin } from '../model.js';
-import { ProtoWriter } from '../receive/otlp-response.js';
+
+type Writer = protobuf.Writer;
+
+// Tags: (field << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
+const tag = (field: number, wire: number) => (field << 3) | wire;
 
 export interface ForwardSpan {
   span: DecodedSpan;
@@ -14,31 +19,35 @@ export interface ForwardSpan {
 }
 
 export function encodeTracesRequest(items: readonly ForwardSpan[]): Uint8Array {
-  const request = new ProtoWriter();
+  const w = protobuf.Writer.create();
   for (const [resource, scopes] of groupByOrigin(items, (i) => i.span.origin)) {
-    const resourceSpans = new ProtoWriter().bytesField(1, encodeResource(resource));
+    w.uint32(tag(1, 2)).fork();
+    writeResource(w, resource);
     for (const [scope, spans] of scopes) {
-      const scopeSpans = new ProtoWriter().bytesField(1, encodeScope(scope));
-      for (const item of spans) scopeSpans.bytesField(2, encodeSpan(item));
-      resourceSpans.bytesField(2, scopeSpans.finish());
+      w.uint32(tag(2, 2)).fork();
+      writeScope(w, scope);
+      for (const item of spans) writeSpan(w.uint32(tag(2, 2)).fork(), item).ldelim();
+      w.ldelim();
     }
-    request.bytesField(1, resourceSpans.finish());
+    w.ldelim();
   }
-  return request.finish();
+  return w.finish();
 }
 
 export function encodeLogsRequest(logs: readonly DecodedLogRecord[]): Uint8Array {
-  const request = new ProtoWriter();
+  const w = protobuf.Writer.create();
   for (const [resource, scopes] of groupByOrigin(logs, (l) => l.origin)) {
-    const resourceLogs = new ProtoWriter().bytesField(1, encodeResource(resource));
+    w.uint32(tag(1, 2)).fork();
+    writeResource(w, resource);
     for (const [scope, records] of scopes) {
-      const scopeLogs = new ProtoWriter().bytesField(1, encodeScope(scope));
-      for (const log of records) scopeLogs.bytesField(2, encodeLog(log));
-      resourceLogs.bytesField(2, scopeLogs.finish());
+      w.uint32(tag(2, 2)).fork();
+      writeScope(w, scope);
+      for (const log of records) writeLog(w.uint32(tag(2, 2)).fork(), log).ldelim();
+      w.ldelim();
     }
-    request.bytesField(1, resourceLogs.finish());
+    w.ldelim();
   }
-  return request.finish();
+  return w.finish();
 }
 
 function groupByOrigin<T>(items: readonly T[], originOf: (item: T) => SpanOrigin): Map<Attributes, Map<InstrumentationScope, T[]>> {
@@ -54,90 +63,94 @@ function groupByOrigin<T>(items: readonly T[], originOf: (item: T) => SpanOrigin
   return byResource;
 }
 
-function encodeResource(attributes: Attributes): Uint8Array {
-  const w = new ProtoWriter();
+function writeResource(w: Writer, attributes: Attributes): void {
+  w.uint32(tag(1, 2)).fork();
   writeAttributes(w, 1, attributes);
-  return w.finish();
+  w.ldelim();
 }
 
-function encodeScope(scope: InstrumentationScope): Uint8Array {
-  const w = new ProtoWriter();
-  if (scope.name) w.stringField(1, scope.name);
-  if (scope.version) w.stringField(2, scope.version);
+function writeScope(w: Writer, scope: InstrumentationScope): void {
+  w.uint32(tag(1, 2)).fork();
+  if (scope.name) w.uint32(tag(1, 2)).string(scope.name);
+  if (scope.version) w.uint32(tag(2, 2)).string(scope.version);
   writeAttributes(w, 3, scope.attributes);
-  return w.finish();
+  w.ldelim();
 }
 
 const hexBytes = (hex: string) => Buffer.from(hex, 'hex');
 
-function encodeSpan({ span, extra }: ForwardSpan): Uint8Array {
-  const w = new ProtoWriter();
-  w.bytesField(1, hexBytes(span.traceId)).bytesField(2, hexBytes(span.spanId));
-  if (span.traceState) w.stringField(3, span.traceState);
-  if (span.parentSpanId) w.bytesField(4, hexBytes(span.parentSpanId));
-  w.stringField(5, span.name);
-  if (span.kind) w.varintField(6, BigInt(span.kind));
-  w.fixed64Field(7, span.startTimeUnixNano).fixed64Field(8, span.endTimeUnixNano);
+function fixed64(w: Writer, field: number, value: bigint): void {
+  w.uint32(tag(field, 1)).fixed32(Number(value & 0xffffffffn)).fixed32(Number((value >> 32n) & 0xffffffffn));
+}
+
+function writeSpan(w: Writer, { span, extra }: ForwardSpan): Writer {
+  w.uint32(tag(1, 2)).bytes(hexBytes(span.traceId)).uint32(tag(2, 2)).bytes(hexBytes(span.spanId));
+  if (span.traceState) w.uint32(tag(3, 2)).string(span.traceState);
+  if (span.parentSpanId) w.uint32(tag(4, 2)).bytes(hexBytes(span.parentSpanId));
+  w.uint32(tag(5, 2)).string(span.name);
+  if (span.kind) w.uint32(tag(6, 0)).int32(span.kind);
+  fixed64(w, 7, span.startTimeUnixNano);
+  fixed64(w, 8, span.endTimeUnixNano);
   writeAttributes(w, 9, span.attributes);
   writeAttributes(w, 9, extra);
   for (const event of span.events) {
-    const e = new ProtoWriter().fixed64Field(1, event.timeUnixNano).stringField(2, event.name);
-    writeAttributes(e, 3, event.attributes);
-    w.bytesField(11, e.finish());
+    w.uint32(tag(11, 2)).fork();
+    fixed64(w, 1, event.timeUnixNano);
+    w.uint32(tag(2, 2)).string(event.name);
+    writeAttributes(w, 3, event.attributes);
+    w.ldelim();
   }
   for (const link of span.links) {
-    const l = new ProtoWriter().bytesField(1, hexBytes(link.traceId)).bytesField(2, hexBytes(link.spanId));
-    if (link.traceState) l.stringField(3, link.traceState);
-    writeAttributes(l, 4, link.attributes);
-    w.bytesField(13, l.finish());
+    w.uint32(tag(13, 2)).fork().uint32(tag(1, 2)).bytes(hexBytes(link.traceId)).uint32(tag(2, 2)).bytes(hexBytes(link.spanId));
+    if (link.traceState) w.uint32(tag(3, 2)).string(link.traceState);
+    writeAttributes(w, 4, link.attributes);
+    w.ldelim();
   }
   if (span.statusCode || span.statusMessage) {
-    const status = new ProtoWriter();
-    if (span.statusMessage) status.stringField(2, span.statusMessage);
-    if (span.statusCode) status.varintField(3, BigInt(span.statusCode));
-    w.bytesField(15, status.finish());
+    w.uint32(tag(15, 2)).fork();
+    if (span.statusMessage) w.uint32(tag(2, 2)).string(span.statusMessage);
+    if (span.statusCode) w.uint32(tag(3, 0)).int32(span.statusCode);
+    w.ldelim();
   }
-  return w.finish();
+  return w;
 }
 
-function encodeLog(log: DecodedLogRecord): Uint8Array {
-  const w = new ProtoWriter();
-  if (log.timeUnixNano) w.fixed64Field(1, log.timeUnixNano);
-  if (log.severityNumber) w.varintField(2, BigInt(log.severityNumber));
-  if (log.severityText) w.stringField(3, log.severityText);
-  if (log.body !== null) w.bytesField(5, encodeAnyValue(log.body));
+function writeLog(w: Writer, log: DecodedLogRecord): Writer {
+  if (log.timeUnixNano) fixed64(w, 1, log.timeUnixNano);
+  if (log.severityNumber) w.uint32(tag(2, 0)).int32(log.severityNumber);
+  if (log.severityText) w.uint32(tag(3, 2)).string(log.severityText);
+  if (log.body !== null) writeAnyValue(w.uint32(tag(5, 2)).fork(), log.body).ldelim();
   writeAttributes(w, 6, log.attributes);
-  if (log.flags) w.fixed32Field(8, log.flags);
-  if (log.traceId) w.bytesField(9, hexBytes(log.traceId));
-  if (log.spanId) w.bytesField(10, hexBytes(log.spanId));
-  if (log.observedTimeUnixNano) w.fixed64Field(11, log.observedTimeUnixNano);
-  if (log.eventName) w.stringField(12, log.eventName);
-  return w.finish();
+  if (log.flags) w.uint32(tag(8, 5)).fixed32(log.flags);
+  if (log.traceId) w.uint32(tag(9, 2)).bytes(hexBytes(log.traceId));
+  if (log.spanId) w.uint32(tag(10, 2)).bytes(hexBytes(log.spanId));
+  if (log.observedTimeUnixNano) fixed64(w, 11, log.observedTimeUnixNano);
+  if (log.eventName) w.uint32(tag(12, 2)).string(log.eventName);
+  return w;
 }
 
-function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
+function writeAttributes(w: Writer, field: number, attributes: Attributes): void {
   for (const key in attributes) {
-    w.bytesField(field, new ProtoWriter().stringField(1, key).bytesField(2, encodeAnyValue(attributes[key])).finish());
+    w.uint32(tag(field, 2)).fork().uint32(tag(1, 2)).string(key).uint32(tag(2, 2)).fork();
+    writeAnyValue(w, attributes[key]).ldelim().ldelim();
   }
 }
 
-function encodeAnyValue(value: AttrValue): Uint8Array {
-  const w = new ProtoWriter();
-  if (typeof value === 'string') {
-    // An empty string is still a string value: write the field even when empty.
-    w.bytesField(1, Buffer.from(value, 'utf8'));
-  } else if (typeof value === 'boolean') w.varintField(2, value ? 1n : 0n);
+function writeAnyValue(w: Writer, value: AttrValue): Writer {
+  // An empty string is still a string value: the field is written even when empty.
+  if (typeof value === 'string') w.uint32(tag(1, 2)).string(value);
+  else if (typeof value === 'boolean') w.uint32(tag(2, 0)).bool(value);
   else if (typeof value === 'number') {
-    if (Number.isSafeInteger(value)) w.varintField(3, BigInt(value));
-    else w.doubleField(4, value);
+    if (Number.isSafeInteger(value)) w.uint32(tag(3, 0)).int64(value);
+    else w.uint32(tag(4, 1)).double(value);
   } else if (Array.isArray(value)) {
-    const array = new ProtoWriter();
-    for (const v of value) array.bytesField(1, encodeAnyValue(v));
-    w.bytesField(5, array.finish());
+    w.uint32(tag(5, 2)).fork();
+    for (const v of value) writeAnyValue(w.uint32(tag(1, 2)).fork(), v).ldelim();
+    w.ldelim();
   } else if (value !== null) {
-    const list = new ProtoWriter();
-    writeAttributes(list, 1, value);
-    w.bytesField(6, list.finish());
+    w.uint32(tag(6, 2)).fork();
+    writeAttributes(w, 1, value);
+    w.ldelim();
   }
-  return w.finish();
+  return w;
 }
