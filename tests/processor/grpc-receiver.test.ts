@@ -127,6 +127,9 @@ describe('OTLP/gRPC receiver', () => {
     expect(gz.error?.details).toMatch(/resource_logs\[0\]/);
     const after = await proc.query<{ n: string }>('SELECT count() AS n FROM otel_traces');
     expect(after).toEqual(before);
+    const metrics = await (await fetch(`${proc.url}/metrics`)).text();
+    expect(metrics).toMatch(/ragscope_http_requests_total\{route="grpc TraceService\/Export",status="INVALID_ARGUMENT"\} 1/);
+    expect(metrics).toMatch(/ragscope_http_requests_total\{route="grpc TraceService\/Export",status="OK"\} [1-9]/);
   });
 
   it('answers partial success in the Export response for spans refused on their own', async () => {

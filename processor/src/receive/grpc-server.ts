@@ -90,6 +90,7 @@ export class GrpcReceiver {
           const body = call.request;
           const result = await ingest(signal, () => decode(body), tenant, this.deps);
           callback(null, Buffer.from(encodeExportResponse(signal, 'protobuf', result.rejected, result.errorMessage)));
+          this.deps.metrics.requests.inc({ route: route(signal), status: 'OK' });
         } catch (err) {
           const stopping = (err as { grpcUnavailable?: boolean }).grpcUnavailable === true;
           const refusal = stopping
@@ -100,11 +101,15 @@ export class GrpcReceiver {
           const retryAfter = refusal.retryable ? this.deps.retryAfterSeconds : undefined;
           metadata.set('grpc-status-details-bin', Buffer.from(encodeStatusWithRetryInfo(code, refusal.message, retryAfter)));
           callback({ code, details: refusal.message, metadata });
+          this.deps.metrics.requests.inc({ route: route(signal), status: status[code] });
         }
       })();
     };
   }
 }
+
+/** The `route` label of ragscope_http_requests_total for gRPC calls (status: the gRPC code name). */
+const route = (signal: Signal) => (signal === 'traces' ? 'grpc TraceService/Export' : 'grpc LogsService/Export');
 
 /** gRPC metadata as the header map the auth resolver reads (first value of each key). */
 function metadataHeaders(metadata: Metadata): IncomingHttpHeaders {
