@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './clock.js';
 import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
-import { Pipeline, type ProcessedBatch } from './pipeline.js';
+import { Pipeline } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
 import { insertLines, openStore, type StoreClients } from './store/clickhouse.js';
 import { RecentKeys } from './receive/recent-keys.js';
@@ -116,8 +116,7 @@ export async function createProcessor(
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
   const { endpoint: forwardEndpoint, ...forwardOptions } = config.forward;
   const forwarder = forwardEndpoint ? new Forwarder({ endpoint: forwardEndpoint, ...forwardOptions }, metrics, logger) : undefined;
-  const onStored = forwarder && ((batch: ProcessedBatch, tenant: string) => (batch.spans ? forwarder.offerSpans(batch.spans, tenant) : forwarder.offerLogs(batch.logs ?? [])));
-  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored: forwarder?.offer, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
   const grpc = config.grpcPort === null ? undefined : new GrpcReceiver(otlpDeps);
   let unwatchKeys: (() => void) | undefined;
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));

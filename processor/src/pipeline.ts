@@ -34,8 +34,6 @@ export interface ProcessedBatch {
   forget(): void;
   /** The accepted spans with what was derived from them (GenAI spans only), for forwarding (forward/). */
   spans?: DerivedSpan[];
-  /** The accepted log records, for forwarding. */
-  logs?: DecodedLogRecord[];
 }
 
 export interface DerivedSpan {
@@ -174,7 +172,6 @@ export class Pipeline {
       rejectedByReason: {},
       keys: logs.map(logKey),
       forget: () => undefined,
-      logs,
     };
   }
 

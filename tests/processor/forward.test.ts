@@ -104,7 +104,7 @@ describe('forwarding over OTLP/gRPC', () => {
 });
 
 describe('forwarding to a dead downstream', () => {
-  it('ingestion is unaffected; the bounded queue drops the oldest and counts them (gRPC protocol)', async () => {
+  it('ingestion is unaffected; the bounded queue drops the oldest requests and counts their spans (gRPC protocol)', async () => {
     const dead = await startOtlpSink();
     const deadUrl = dead.grpcUrl;
     await dead.close();
@@ -115,7 +115,8 @@ describe('forwarding to a dead downstream', () => {
     }
     const stored = await proc.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE SpanName LIKE 'dead-%'");
     expect(Number(stored[0].n)).toBe(160);
-    expect(await metric(proc.url, /ragscope_forward_dropped_total\{signal="traces",reason="queue_full"\} (\d+)/)).toBe(110);
-    expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(50);
+    // Whole requests are dropped, oldest first (the one being retried included), until at most 50 wait.
+    expect(await metric(proc.url, /ragscope_forward_dropped_total\{signal="traces",reason="queue_full"\} (\d+)/)).toBe(120);
+    expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(40);
   });
 });

@@ -1,12 +1,16 @@
 // Forwarding: every stored span and log record goes on downstream over OTLP (http/protobuf or grpc),
 // spans enriched with what ragscope derived under ragscope.derived.*. It never holds up ingestion: offer()
-// only appends to a bounded in-memory queue (the oldest items are dropped and counted when it is full),
+// only appends to a bounded in-memory queue (the oldest requests are dropped and counted when it is full),
 // and one background loop sends batches, retrying with backoff while the downstream fails.
 // At-most-once: the queue is not persisted; items still queued at shutdown (after a short grace) are
 // dropped and counted. Items are offered only after their request was acknowledged (stored).
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Attributes, DecodedLogRecord } from '../model.js';
 import type { DerivedSpan } from '../pipeline.js';
+import type { RawRequest, StoredRequest } from '../receive/ingest.js';
+import { decodeLogs, decodeTraces } from '../receive/protobuf-decoder.js';
+import { decodeLogsJson, decodeTracesJson } from '../receive/json-decoder.js';
+import { logKey, spanKey } from '../receive/recent-keys.js';
 import type { Logger } from '../logger.js';
 import type { ProcessorMetrics } from '../metrics.js';
 import { LOGS_SERVICE, TRACE_SERVICE } from '../receive/grpc-server.js';
@@ -29,7 +33,22 @@ export interface ForwardOptions {
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
-type Item = { signal: 'traces'; span: ForwardSpan } | { signal: 'logs'; log: DecodedLogRecord };
+/**
+ * One stored request waiting to be forwarded. It keeps the request's bytes (one off-heap buffer) and the
+ * derived attributes of its GenAI spans, not the decoded spans: holding thousands of decoded objects while a
+ * downstream is slow or dead would make every garbage collection of the ingest path slower. The spans are
+ * decoded again when sent.
+ */
+interface Entry {
+  signal: 'traces' | 'logs';
+  raw: RawRequest;
+  /** Items to forward (the accepted ones). */
+  items: number;
+  /** Keys of the accepted items when the request also held refused or duplicate ones; null = all. */
+  acceptedKeys: Set<string> | null;
+  /** Derived attributes per accepted span, in request order (undefined for non-GenAI spans). */
+  derived: (Attributes | undefined)[] | null;
+}
 
 /** The ragscope.derived.* attributes of a span (GenAI spans only; others forward unchanged). */
 export function derivedAttributes({ record, cost }: DerivedSpan, tenant: string): Attributes {
@@ -50,8 +69,9 @@ export function derivedAttributes({ record, cost }: DerivedSpan, tenant: string)
 }
 
 export class Forwarder {
-  private queue: Item[] = [];
+  private queue: Entry[] = [];
   private head = 0;
+  private queuedItems = 0;
   private wake: (() => void) | undefined;
   private stopped = false;
   private readonly loop: Promise<void>;
@@ -65,81 +85,92 @@ export class Forwarder {
     this.loop = this.run();
   }
 
+  /** Spans + log records waiting. */
   get depth(): number {
-    return this.queue.length - this.head;
+    return this.queuedItems;
   }
 
-  offerSpans(spans: readonly DerivedSpan[], tenant: string): void {
-    for (const derived of spans) this.push({ signal: 'traces', span: { span: derived.span, extra: derivedAttributes(derived, tenant) } });
+  /** Takes a stored request (ingest.ts onStored): only appends to the queue, never waits. */
+  readonly offer = ({ signal, tenant, raw, batch, decoded }: StoredRequest): void => {
+    const entry: Entry = {
+      signal,
+      raw,
+      items: batch.accepted,
+      acceptedKeys: batch.accepted === decoded ? null : new Set(batch.keys),
+      derived: batch.spans ? batch.spans.map((d) => (d.record ? derivedAttributes(d, tenant) : undefined)) : null,
+    };
+    this.queue.push(entry);
+    this.queuedItems += entry.items;
+    // Drop the oldest requests (a batch being sent included) until the queue is within its bound.
+    while (this.queuedItems > this.options.maxQueueItems && this.head < this.queue.length) this.drop(this.queue[this.head++], 'queue_full');
+    this.compact();
+    this.metrics.forwardQueue.set(this.queuedItems);
     this.wake?.();
-  }
-
-  offerLogs(logs: readonly DecodedLogRecord[]): void {
-    for (const log of logs) this.push({ signal: 'logs', log });
-    this.wake?.();
-  }
+  };
 
   /** Stops after trying to send what is queued for up to `graceMs`; the rest is dropped and counted. */
   async stop(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
-    while (this.depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.queuedItems > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    for (let i = this.head; i < this.queue.length; i++) this.metrics.forwardDropped.inc({ signal: this.queue[i].signal, reason: 'shutdown' });
+    while (this.head < this.queue.length) this.drop(this.queue[this.head++], 'shutdown');
     this.queue = [];
     this.head = 0;
     this.metrics.forwardQueue.set(0);
     for (const client of Object.values(this.grpcClients)) client.close();
   }
 
-  private push(item: Item): void {
-    if (this.depth >= this.options.maxQueueItems) {
-      const dropped = this.queue[this.head++];
-      this.metrics.forwardDropped.inc({ signal: dropped.signal, reason: 'queue_full' });
-    }
-    this.queue.push(item);
-    this.compact();
-    this.metrics.forwardQueue.set(this.depth);
+  private drop(entry: Entry, reason: 'queue_full' | 'shutdown'): void {
+    this.queuedItems -= entry.items;
+    this.metrics.forwardDropped.inc({ signal: entry.signal, reason }, entry.items);
   }
 
   private compact(): void {
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
   }
 
-  /** The next batch: consecutive items of one signal from the head (left in the queue until sent). */
-  private peekBatch(): Item[] {
+  /** The next batch: consecutive requests of one signal from the head, up to batchSize items (at least one request). */
+  private peekBatch(): Entry[] {
     const size = this.options.batchSize ?? 512;
     const first = this.queue[this.head];
-    const batch: Item[] = [];
-    for (let i = this.head; i < this.queue.length && batch.length < size && this.queue[i].signal === first.signal; i++) batch.push(this.queue[i]);
+    const batch: Entry[] = [first];
+    let items = first.items;
+    for (let i = this.head + 1; i < this.queue.length && this.queue[i].signal === first.signal && items + this.queue[i].items <= size; i++) {
+      batch.push(this.queue[i]);
+      items += this.queue[i].items;
+    }
     return batch;
   }
 
   private async run(): Promise<void> {
     let backoff = MIN_BACKOFF_MS;
     while (!this.stopped) {
-      if (this.depth === 0) {
+      if (this.head >= this.queue.length) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
       const batch = this.peekBatch();
-      const startHead = this.head;
+      const signal = batch[0].signal;
       try {
-        await this.send(batch);
-        // Items dropped from the head while sending were part of this batch: only remove what is left of it.
-        const alreadyDropped = Math.max(0, this.head - startHead);
-        this.head += Math.max(0, batch.length - alreadyDropped);
-        this.metrics.forwarded.inc({ signal: batch[0].signal }, batch.length - alreadyDropped);
+        await this.send(signal, batch);
+        // Requests dropped from the head while sending were counted as dropped: remove only what is still queued.
+        for (const entry of batch) {
+          if (this.queue[this.head] !== entry) continue;
+          this.head++;
+          this.queuedItems -= entry.items;
+          this.metrics.forwarded.inc({ signal }, entry.items);
+        }
         this.compact();
-        this.metrics.forwardQueue.set(this.depth);
+        this.metrics.forwardQueue.set(this.queuedItems);
         backoff = MIN_BACKOFF_MS;
       } catch (err) {
-        this.metrics.forwardFailures.inc({ signal: batch[0].signal });
+        this.metrics.forwardFailures.inc({ signal });
         this.logger.warn({ err: (err as Error).message, endpoint: this.options.endpoint, retryInMs: backoff }, 'forwarding failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, backoff);
@@ -156,16 +187,11 @@ export class Forwarder {
     }
   }
 
-  private async send(batch: Item[]): Promise<void> {
-    const signal = batch[0].signal;
-    const body =
-      signal === 'traces'
-        ? encodeTracesRequest(batch.map((i) => (i as Extract<Item, { signal: 'traces' }>).span))
-        : encodeLogsRequest(batch.map((i) => (i as Extract<Item, { signal: 'logs' }>).log));
+  private async send(signal: 'traces' | 'logs', batch: Entry[]): Promise<void> {
+    const body = signal === 'traces' ? encodeTracesRequest(batch.flatMap(spansOf)) : encodeLogsRequest(batch.flatMap(logsOf));
     if (this.options.protocol === 'grpc') await this.sendGrpc(signal, body);
     else await this.sendHttp(signal, body);
   }
-
   private async sendHttp(signal: 'traces' | 'logs', body: Uint8Array): Promise<void> {
     const url = `${this.options.endpoint.replace(/\/+$/, '')}/v1/${signal}`;
     const res = await fetch(url, {
@@ -198,4 +224,22 @@ function newGrpcClient(signal: 'traces' | 'logs', endpoint: string): GrpcExportC
   const Client = makeGenericClientConstructor(signal === 'traces' ? TRACE_SERVICE : LOGS_SERVICE, 'Export');
   const creds = url.protocol === 'https:' ? credentials.createSsl() : credentials.createInsecure();
   return new Client(url.host, creds) as unknown as GrpcExportClient;
+}
+
+/** The accepted spans of a queued request, decoded again, each with its derived attributes. */
+function spansOf(entry: Entry): ForwardSpan[] {
+  const all = entry.raw.format === 'json' ? decodeTracesJson(entry.raw.body) : decodeTraces(entry.raw.body);
+  const accepted = entry.acceptedKeys ? firstOfEach(all, entry.acceptedKeys, spanKey) : all;
+  return accepted.map((span, i) => ({ span, extra: entry.derived?.[i] ?? {} }));
+}
+
+function logsOf(entry: Entry): DecodedLogRecord[] {
+  const all = entry.raw.format === 'json' ? decodeLogsJson(entry.raw.body) : decodeLogs(entry.raw.body);
+  return entry.acceptedKeys ? firstOfEach(all, entry.acceptedKeys, logKey) : all;
+}
+
+/** The items whose key was accepted, first occurrence only (as recent-keys.ts claimed them). */
+function firstOfEach<T>(items: T[], accepted: ReadonlySet<string>, keyOf: (item: T) => string): T[] {
+  const pending = new Set(accepted);
+  return items.filter((item) => pending.delete(keyOf(item)));
 }

@@ -88,7 +88,7 @@ export class GrpcReceiver {
           if (this.stopping) throw Object.assign(new Error('processor is shutting down'), { grpcUnavailable: true });
           const tenant = this.deps.tenantFor(metadataHeaders(call.metadata));
           const body = call.request;
-          const result = await ingest(signal, () => decode(body), tenant, this.deps);
+          const result = await ingest(signal, { format: 'protobuf', body }, () => decode(body), tenant, this.deps);
           callback(null, Buffer.from(encodeExportResponse(signal, 'protobuf', result.rejected, result.errorMessage)));
           this.deps.metrics.requests.inc({ route: route(signal), status: 'OK' });
         } catch (err) {

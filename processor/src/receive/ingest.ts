@@ -22,7 +22,22 @@ export interface IngestDeps {
   /** The tenant whose keys are remembered unprefixed (the single tenant of a deployment without API keys). */
   defaultTenant: string;
   /** Called once a batch is durable (acknowledged): forwarding (forward/) takes it from here, never before. */
-  onStored?: (batch: ProcessedBatch, tenant: string) => void;
+  onStored?: (stored: StoredRequest) => void;
+}
+
+/** The request as received (decompressed), for consumers that re-read it later (forward/). */
+export interface RawRequest {
+  format: 'protobuf' | 'json';
+  body: Buffer;
+}
+
+export interface StoredRequest {
+  signal: Signal;
+  tenant: string;
+  raw: RawRequest;
+  batch: ProcessedBatch;
+  /** Items in the request (the batch holds the accepted ones: fewer when some were refused or duplicates). */
+  decoded: number;
 }
 
 export interface IngestResult {
@@ -37,7 +52,7 @@ export interface IngestResult {
  * (acknowledge then); throws OtlpDecodeError / BatchTooLargeError / QueueFullError / QueueClosedError / a
  * store error otherwise, having stored nothing and forgotten what the batch taught the memories.
  */
-export async function ingest(signal: Signal, decode: () => DecodedSpan[] | DecodedLogRecord[], tenant: string, deps: IngestDeps): Promise<IngestResult> {
+export async function ingest(signal: Signal, raw: RawRequest, decode: () => DecodedSpan[] | DecodedLogRecord[], tenant: string, deps: IngestDeps): Promise<IngestResult> {
   const items = decode();
   const itemKey = signal === 'traces' ? (s: DecodedSpan) => spanKey(s) : (l: DecodedLogRecord) => logKey(l);
   if (signal === 'traces') deps.metrics.spansReceived.inc(items.length);
@@ -57,7 +72,7 @@ export async function ingest(signal: Signal, decode: () => DecodedSpan[] | Decod
     throw err;
   }
   deps.recent.settle(claim, storedKeys);
-  deps.onStored?.(batch, tenant);
+  if (deps.onStored && batch.accepted > 0) deps.onStored({ signal, tenant, raw, batch, decoded: items.length });
   const duplicates = items.length - fresh.length;
   if (duplicates > 0) deps.metrics.duplicates.inc({ signal }, duplicates);
   if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);

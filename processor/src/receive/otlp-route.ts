@@ -27,7 +27,7 @@ export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
         signal === 'traces'
           ? () => (format === 'json' ? decodeTracesJson(body) : decodeTracesProtobuf(body))
           : () => (format === 'json' ? decodeLogsJson(body) : decodeLogsProtobuf(body));
-      const result = await ingest(signal, decode, tenant, deps);
+      const result = await ingest(signal, { format, body }, decode, tenant, deps);
       send(res, 200, format, encodeExportResponse(signal, format, result.rejected, result.errorMessage));
     } catch (err) {
       const refusal = refusalFor(err, signal, deps);
