@@ -1,7 +1,7 @@
 import { context, trace, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 
 // Realistic GenAI/RAG OTLP payloads built by the real OpenTelemetry SDK and serializers, for decode and
 // ingest benchmarks. Deterministic apart from the SDK's random trace/span ids.
@@ -9,7 +9,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 export interface TracePayload {
   spanCount: number;
   /** ExportTraceServiceRequest, binary protobuf (what OTLP/HTTP protobuf exporters send). */
-  protobuf: Uint8Array;
+  protobuf: Uint8Array<ArrayBuffer>;
   /** The same request as OTLP/JSON. */
   json: Uint8Array;
 }
@@ -30,7 +30,7 @@ export function buildGenAiSpans(options: GenAiSpanOptions = {}): ReadableSpan[] 
   const spanCount = options.spanCount ?? 512;
   const startMs = options.startMs ?? Date.UTC(2026, 0, 15, 12, 0, 0);
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.name': options.serviceName ?? 'rag-api',
       'service.version': '1.8.2',
@@ -40,7 +40,7 @@ export function buildGenAiSpans(options: GenAiSpanOptions = {}): ReadableSpan[] 
       'telemetry.sdk.name': 'opentelemetry',
       'telemetry.sdk.version': '2.12.0',
     }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('@ragscope/instrumentation', '0.1.0');
 
@@ -180,5 +180,5 @@ export function buildGenAiTracePayload(options: GenAiSpanOptions = {}): TracePay
   const protobuf = ProtobufTraceSerializer.serializeRequest(spans);
   const json = JsonTraceSerializer.serializeRequest(spans);
   if (!protobuf || !json) throw new Error('OTLP serializer produced no payload');
-  return { spanCount: spans.length, protobuf, json };
+  return { spanCount: spans.length, protobuf: protobuf as Uint8Array<ArrayBuffer>, json };
 }

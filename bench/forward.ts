@@ -46,7 +46,7 @@ async function waitReady(url: string): Promise<void> {
 async function measure(payloads: Uint8Array[], forwardEnv: Record<string, string>): Promise<{ spansPerSecond: number; failures: number; metrics: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-fwd-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['processor/dist/main.js'], {
+  const child = spawn(process.execPath, ['processor/dist/start.cjs'], {
     env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'error', ...forwardEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

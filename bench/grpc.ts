@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-grpc-'));
   const [port, grpcPort] = [await freePort(), await freePort()];
   // Duplicate memory off: the same payloads are sent again in every round and must be stored again.
-  const child = spawn(process.execPath, ['processor/dist/main.js'], {
+  const child = spawn(process.execPath, ['processor/dist/start.cjs'], {
     env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: String(grpcPort), RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'warn', RAGSCOPE_RECENT_KEYS: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

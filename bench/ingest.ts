@@ -172,7 +172,7 @@ async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
 async function endToEndBench(payloads: TracePayload[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-e2e-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['processor/dist/main.js'], {
+  const child = spawn(process.execPath, ['processor/dist/start.cjs'], {
     env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -35,14 +35,14 @@ async function setup(): Promise<void> {
     flush = () => handle.forceFlush();
   } else if (mode === 'traceloop') {
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
-    const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
     const { OpenAIInstrumentation } = await import('@traceloop/instrumentation-openai');
     const { trace } = await import('@opentelemetry/api');
     new NodeSDK({
       serviceName: 'bench-traceloop',
       instrumentations: [new OpenAIInstrumentation()],
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
       logRecordProcessors: [],
       metricReaders: [],
     }).start();

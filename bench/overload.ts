@@ -82,7 +82,7 @@ function baselineTarget(rev: string): Target {
 
 const currentTarget: Target = {
   name: 'write-ahead log',
-  main: join(ROOT, 'processor/dist/main.js'),
+  main: join(ROOT, 'processor/dist/start.cjs'),
   async flush(url) {
     const res = await fetch(`${url}/v1/flush?timeout_ms=300000`, { method: 'POST' });
     if (!res.ok) throw new Error(`flush: ${res.status} ${await res.text()}`);

@@ -164,7 +164,7 @@ async function main(): Promise<number> {
   const p = await probe(o.url);
   if (p.state === 'other') throw new DemoError(`${p.detail}. Point the demo at a ragscope processor with --url (the docker compose one is http://localhost:4319; its /sql needs RAGSCOPE_SQL_TOKEN).`);
   if (p.state === 'ready' || p.state === 'starting') {
-    say(`ragscope demo: using the processor at ${o.url}${p.state === 'ready' && p.store ? ` (${p.store} store)` : ''}`);
+    say(`ragscope demo: using the processor at ${o.url}${p.state === 'ready' && p.store ? ` (${p.store} store)` : ''}; dashboards at ${o.url}/`);
     if (p.state === 'starting') {
       const deadline = Date.now() + 60_000;
       while ((await probe(o.url)).state !== 'ready') {
@@ -234,9 +234,11 @@ async function main(): Promise<number> {
     if (o.keep) {
       processor.child.unref();
       say(`\nThe processor keeps running at ${o.url} (pid ${processor.pid}); stop it with: kill ${processor.pid}`);
+      say(`Dashboards (the Grafana dashboards, built in): ${o.url}/`);
     } else {
       await processor.stop();
       say('\nStopped the processor the demo started (the data stays in the store: `npm start` serves it again; --keep leaves it running).');
+      say(`Dashboards: \`npm start\`, then open ${o.url}/ (or run the demo with --keep).`);
     }
   }
   say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);

@@ -52,14 +52,14 @@ function tail(file: string, lines = 15): string {
 }
 
 /**
- * Spawns `node processor/dist/main.js` for `url` (loopback only) on the embedded store in `dataDir`, in its
+ * Spawns `node processor/dist/start.cjs` (the processor entry) for `url` (loopback only) on the embedded store in `dataDir`, in its
  * own process group (Ctrl-C in the terminal reaches the demo, which then stops it in order), logging to a
  * file. Resolves once /readyz says ready.
  */
 export async function startProcessor(o: { url: string; root: string; dataDir: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<StartedProcessor> {
   const u = new URL(o.url);
   if (!LOOPBACK.has(u.hostname)) throw new Error(`no processor answers at ${o.url}, and the demo only starts one on this machine (127.0.0.1)`);
-  const main = join(o.root, 'processor/dist/main.js');
+  const main = join(o.root, 'processor/dist/start.cjs');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
   const host = u.hostname === 'localhost' ? '127.0.0.1' : u.hostname.replace(/^\[|\]$/g, '');

@@ -115,7 +115,8 @@ Edit the TypeScript and rebuild; a test fails when a committed file differs from
 
 ## How it is tested (no Grafana server runs in CI)
 
-- \`grafana/src/macros.ts\` reproduces what Grafana and the ClickHouse plugin do to a query: the
+- \`processor/src/ui/macros.ts\` reproduces what Grafana and the ClickHouse plugin do to a query (the
+  processor's built-in dashboard viewer runs it too, see docs/dashboards.md): the
   frontend's \`$__conditionalAll\` and template-variable interpolation (multi-value → \`'a','b'\`, All),
   then the backend macros (\`$__timeFilter\`, \`$__timeFilter_ms\`, \`$__dateFilter\`, \`$__dt\`,
   \`$__timeInterval\`, \`$__timeInterval_ms\`, \`$__interval_s\`, \`$__fromTime\`, \`$__toTime\`, ...) with the

@@ -6,12 +6,12 @@
 // was wrong (and log it through the OTel diag logger), and `{ ok: true, ... }` once the event is handed to
 // the OTLP log pipeline. An app that wants exceptions can `if (!r.ok) throw new Error(r.error)`.
 
-import { context, diag, isSpanContextValid, propagation, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
-import { logs, SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
+import { context, diag, isSpanContextValid, trace, TraceFlags, type Attributes, type Context, logs, SeverityNumber } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { randomUUID } from 'node:crypto';
 import { EVALUATION_EVENT_NAME, GEN_AI, OTHER_ATTRIBUTES, RAGSCOPE_ATTRIBUTES as R, USER_FEEDBACK_EVALUATION_NAME } from './attributes.js';
 import { runtimeConfig } from './config.js';
+import { getRequestContext, requestContextFromBaggage } from './request-context.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /**
@@ -48,7 +48,7 @@ export interface FeedbackInput extends EvaluationTarget {
   /** Free text. Default redaction (e-mails, phone and card numbers) applies. Truncated at 4000 chars. */
   comment?: string;
   tags?: string[];
-  /** Default: `user.id` from the current request context (baggage), if any. */
+  /** Default: `user.id` from the current request context (traceRag), if any. */
   userId?: string;
   /** Resubmitting the same id updates the feedback (latest wins). Default: a random UUID. */
   feedbackId?: string;
@@ -128,7 +128,7 @@ function timestampOf(t: Date | number | undefined): number | Date | undefined {
   return t;
 }
 
-function emit(target: ResolvedTarget, attributes: LogAttributes, timestamp: Date | number | undefined): void {
+function emit(target: ResolvedTarget, attributes: Attributes, timestamp: Date | number | undefined): void {
   if (target.responseId !== undefined) attributes[GEN_AI.RESPONSE_ID] = target.responseId;
   attributes[OTHER_ATTRIBUTES.EVENT_NAME] = EVALUATION_EVENT_NAME;
   logger().emit({
@@ -141,9 +141,9 @@ function emit(target: ResolvedTarget, attributes: LogAttributes, timestamp: Date
   });
 }
 
-function cleanAttributes(extra: Attributes | undefined, into: LogAttributes): void {
+function cleanAttributes(extra: Attributes | undefined, into: Attributes): void {
   if (!extra || typeof extra !== 'object') return;
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined && into[k] === undefined) into[k] = v as LogAttributes[string];
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && into[k] === undefined) into[k] = v as Attributes[string];
 }
 
 /**
@@ -182,7 +182,7 @@ export function recordFeedback(input: FeedbackInput): RecordResult {
     if (input.feedbackId !== undefined && (typeof input.feedbackId !== 'string' || input.feedbackId === '')) return fail('recordFeedback: feedbackId must be a non-empty string');
 
     const feedbackId = input.feedbackId ?? randomUUID();
-    const attributes: LogAttributes = {
+    const attributes: Attributes = {
       [GEN_AI.EVALUATION_NAME]: USER_FEEDBACK_EVALUATION_NAME,
       [GEN_AI.EVALUATION_SCORE_VALUE]: value,
       [GEN_AI.EVALUATION_SCORE_LABEL]: label,
@@ -191,7 +191,7 @@ export function recordFeedback(input: FeedbackInput): RecordResult {
     };
     if (input.comment) attributes[R.FEEDBACK_COMMENT] = runtimeConfig().redactor.text(input.comment.slice(0, MAX_COMMENT), R.FEEDBACK_COMMENT);
     if (input.tags && input.tags.length > 0) attributes[R.FEEDBACK_TAGS] = input.tags.slice(0, MAX_TAGS).map((t) => t.slice(0, MAX_TAG));
-    const userId = input.userId ?? currentBaggageValue(OTHER_ATTRIBUTES.USER_ID);
+    const userId = input.userId ?? currentRequestContextValue(OTHER_ATTRIBUTES.USER_ID);
     if (userId) attributes[OTHER_ATTRIBUTES.USER_ID] = userId;
     cleanAttributes(input.attributes, attributes);
     emit(target, attributes, input.timestamp);
@@ -215,7 +215,7 @@ export function recordEvaluation(input: EvaluationInput): RecordResult {
     if (input.value === undefined && !input.label && input.predicted === undefined) return fail('recordEvaluation: give a value, a label, or predicted/actual');
     const target = resolveTarget(input, true);
     if (typeof target === 'string') return fail(`recordEvaluation: ${target}`);
-    const attributes: LogAttributes = { [GEN_AI.EVALUATION_NAME]: input.name };
+    const attributes: Attributes = { [GEN_AI.EVALUATION_NAME]: input.name };
     if (input.value !== undefined) attributes[GEN_AI.EVALUATION_SCORE_VALUE] = input.value;
     if (input.label) attributes[GEN_AI.EVALUATION_SCORE_LABEL] = input.label;
     if (typeof input.explanation === 'string' && input.explanation) attributes[GEN_AI.EVALUATION_EXPLANATION] = input.explanation.slice(0, MAX_COMMENT);
@@ -233,9 +233,11 @@ export function recordEvaluation(input: EvaluationInput): RecordResult {
   }
 }
 
-function currentBaggageValue(key: string): string | undefined {
+function currentRequestContextValue(key: string): string | undefined {
   try {
-    return propagation.getBaggage(context.active())?.getEntry(key)?.value || undefined;
+    const ctx = context.active();
+    const entries = getRequestContext(ctx) ?? (runtimeConfig().propagateBaggage ? requestContextFromBaggage(ctx) : undefined);
+    return entries?.find(([k]) => k === key)?.[1];
   } catch {
     return undefined;
   }

@@ -3,9 +3,11 @@
 
 export { register, getRegistered, ragscopeInstrumentations, applyEnvironmentDefaults } from './sdk.js';
 export type { RegisterOptions, RagscopeHandle, TelemetryStats } from './sdk.js';
+export type { ForeignApiCopy } from './api-copies.js';
 
 export { RagscopeSpanProcessor, applyContentPolicy, normalizeAnthropicSpan, ANTHROPIC_SDK_SCOPE } from './span-processor.js';
-export { RagscopeOpenAIInstrumentation, OPENAI_SUPPORTED_VERSIONS } from './openai.js';
+export { RagscopeOpenAIInstrumentation, OPENAI_SUPPORTED_VERSIONS, OPENAI_SCOPE } from './openai.js';
+export type { RagscopeOpenAIInstrumentationConfig } from './openai.js';
 export { AnthropicInstrumentation, ANTHROPIC_FALLBACK_VERSIONS } from './anthropic.js';
 
 export { configure, runtimeConfig, captureContentFromEnv } from './config.js';
@@ -15,24 +17,10 @@ export type { RedactFn, RedactionContext } from './redaction.js';
 export { fingerprintQuery, normalizeQuery, estimateTokens } from './fingerprint.js';
 export type { QueryFingerprint } from './fingerprint.js';
 
-export {
-  traceRag,
-  traceEmbedding,
-  traceRetrieval,
-  traceRerank,
-  traceContextAssembly,
-  traceGeneration,
-  tracePostProcessing,
-  recordCitations,
-  analyzeCitations,
-  markResponseCacheHit,
-  recordQuery,
-  currentTraceId,
-  currentFeedbackTarget,
-} from './rag.js';
+export { traceRag, markResponseCacheHit, recordQuery, currentTraceId, currentFeedbackTarget } from './request.js';
+export type { RagContext, RagRequest } from './request.js';
+export { traceEmbedding, traceRetrieval, traceRerank, traceContextAssembly, traceGeneration, tracePostProcessing, recordCitations } from './stages.js';
 export type {
-  RagContext,
-  RagRequest,
   Stage,
   RetrievedDocument,
   EmbeddingOptions,
@@ -45,10 +33,9 @@ export type {
   GenerationOptions,
   GenerationStage,
   PostProcessingStage,
-  CitationSource,
-  CitationOptions,
-  CitationResult,
-} from './rag.js';
+} from './stages.js';
+export { analyzeCitations } from './citations.js';
+export type { CitationSource, CitationOptions, CitationResult } from './citations.js';
 
 export { recordFeedback, recordEvaluation, RagscopeLogRecordProcessor, PLACEHOLDER_SPAN_ID } from './feedback.js';
 export type { FeedbackInput, EvaluationInput, EvaluationTarget, RecordResult } from './feedback.js';

@@ -7,4 +7,4 @@ import { preloadProviders } from './preload.js';
 import { register } from './sdk.js';
 
 const handle = register();
-await preloadProviders(handle);
+await Promise.all([handle.ready, preloadProviders(handle)]);

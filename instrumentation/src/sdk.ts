@@ -1,7 +1,6 @@
 // register(): one call that starts an OpenTelemetry NodeSDK wired for LLM/RAG apps.
 
-import { diag, trace, TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
+import { diag, trace, TraceFlags, type Attributes, type TracerProvider, logs } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -11,8 +10,10 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type ReadableSpan, type Sampler, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequire, register as registerLoaderHook } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { appDirectory, checkApiCopies, type ForeignApiCopy } from './api-copies.js';
 import { configure, type ContentOptions } from './config.js';
 import { RagscopeLogRecordProcessor } from './feedback.js';
 import { RagscopeOpenAIInstrumentation } from './openai.js';
@@ -69,6 +70,12 @@ export interface TelemetryStats {
   logsDropped: number;
   /** Failed export calls (each may carry many spans or logs). */
   exportFailures: number;
+  /**
+   * Other copies of `@opentelemetry/api` (resolved by the app or by a self-tracing SDK) that could not see
+   * ragscope's tracer provider at registration; ragscope bridged them (`bridged`) so their spans are
+   * still traced. Empty when the app has one api copy. See docs/instrumentation.md.
+   */
+  foreignApiCopies: ForeignApiCopy[];
 }
 
 export interface RagscopeHandle {
@@ -77,6 +84,8 @@ export interface RagscopeHandle {
   /** Exports what is queued. Never rejects. */
   forceFlush(): Promise<void>;
   stats(): TelemetryStats;
+  /** Settles when registration has finished its asynchronous part (bridging ES-module api copies). Never rejects. */
+  readonly ready: Promise<void>;
   /**
    * Patches modules loaded without hooks (bundled apps; ESM imported before register). `anthropic` matters
    * only for @anthropic-ai/sdk < 0.134 (newer versions trace themselves).
@@ -101,7 +110,7 @@ export function getRegistered(): RagscopeHandle | undefined {
  *
  *   const sdk = new NodeSDK({
  *     instrumentations: [...ragscopeInstrumentations(), ...yours],
- *     spanProcessors: [new RagscopeSpanProcessor(), new BatchSpanProcessor(exporter)],
+ *     spanProcessors: [new RagscopeSpanProcessor(), new BatchSpanProcessor({ exporter })],
  *     logRecordProcessors: [new RagscopeLogRecordProcessor(), new BatchLogRecordProcessor({ exporter: logExporter })],
  *   });
  */
@@ -116,8 +125,8 @@ export function ragscopeInstrumentations(options: { openai?: boolean; anthropic?
  * Environment defaults ragscope sets before anything reads them (never overriding what the user set):
  * - `OTEL_SEMCONV_STABILITY_OPT_IN`: gen_ai_latest_experimental (appended when the variable is set but
  *   says nothing about gen_ai);
- * - `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`: the Anthropic SDK would otherwise send the trace context,
- *   including baggage (user.id, session.id...), to api.anthropic.com with every request;
+ * - `ANTHROPIC_OPEN_TELEMETRY_PROPAGATION=false`: the Anthropic SDK would otherwise send the trace context
+ *   and any baggage (the request context, when the app opted in to baggage) to api.anthropic.com;
  * - `ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content` when content capture is on (it is then
  *   redacted by RagscopeSpanProcessor like every other span's content).
  */
@@ -136,8 +145,19 @@ function numberFromEnv(name: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+/**
+ * The OTLP protocol ragscope's exporter uses. NodeSDK selects exporters from `OTEL_TRACES_EXPORTER` /
+ * `OTEL_EXPORTER_OTLP_*_PROTOCOL` only when it builds the span processors itself, and ragscope's processor
+ * must run before the exporting one, so ragscope selects here: http/protobuf or http/json; any other value
+ * (grpc) is named in a diag warning and http/protobuf is used.
+ */
 function protocolFor(signal: 'TRACES' | 'LOGS', option: RegisterOptions['protocol']): string {
-  return (option ?? process.env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  const specific = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+  const variable = option !== undefined ? 'the protocol option' : process.env[specific] !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const value = (option ?? process.env[specific] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  if (value === 'http/protobuf' || value === 'http/json') return value;
+  diag.warn(`@ragscope/instrumentation: ${variable}="${value}" is not supported (http/protobuf or http/json); using http/protobuf`);
+  return 'http/protobuf';
 }
 
 function otlpUrl(endpoint: string | undefined, path: string): string | undefined {
@@ -169,6 +189,7 @@ class Stats implements TelemetryStats {
   logsExported = 0;
   logsDropped = 0;
   exportFailures = 0;
+  foreignApiCopies: ForeignApiCopy[] = [];
   private lastWarn = 0;
   dropped(what: 'spans' | 'logs', n: number, reason: string): void {
     if (what === 'spans') this.spansDropped += n;
@@ -181,72 +202,84 @@ class Stats implements TelemetryStats {
   }
   snapshot(): TelemetryStats {
     const { spansExported, spansDropped, logsExported, logsDropped, exportFailures } = this;
-    return { spansExported, spansDropped, logsExported, logsDropped, exportFailures };
+    const foreignApiCopies = this.foreignApiCopies.map((c) => ({ ...c, resolvedBy: [...c.resolvedBy] }));
+    return { spansExported, spansDropped, logsExported, logsDropped, exportFailures, foreignApiCopies };
   }
 }
 
 /**
- * A batch processor whose queue bound is enforced and counted here: BatchSpanProcessor drops silently
- * (one diag line, no counter) when its queue is full. `pending` counts spans handed to the batch
- * processor and not yet reported back by the exporter.
+ * The export bookkeeping both batch processors share. BatchSpanProcessor / BatchLogRecordProcessor drop
+ * silently when their queue is full (one diag line, no counter), so the bound is enforced and counted
+ * here: `pending` counts items handed to the batch processor and not yet reported back by the exporter;
+ * what is still pending when shutdown gives up can be written off (`abandon`).
  */
-/** What the bounded processors share: pending items can be written off when shutdown times out. */
-interface Abandonable {
-  abandon(reason: string): void;
-}
-
-class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
+class CountedQueue<Item> {
   private pending = 0;
   private closed = false;
-  private readonly inner: BatchSpanProcessor;
   constructor(
-    exporter: SpanExporter,
+    private readonly what: 'spans' | 'logs',
     private readonly stats: Stats,
-    private readonly maxQueueSize = numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
-  ) {
-    const counting: SpanExporter = {
-      export: (spans: ReadableSpan[], done: (r: ExportResult) => void) => {
+    readonly maxQueueSize: number,
+  ) {}
+
+  /** Admits one item, or counts it as dropped (queue full, or after shutdown gave up). */
+  admit(): boolean {
+    if (this.closed || this.pending >= this.maxQueueSize) {
+      this.stats.dropped(this.what, 1, 'queue full');
+      return false;
+    }
+    this.pending++;
+    return true;
+  }
+
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending > 0) this.stats.dropped(this.what, this.pending, reason);
+    this.pending = 0;
+  }
+
+  /** The exporter, reporting each export's outcome to the counters (exactly once per export call). */
+  counting<E extends { export(items: Item[], done: (r: ExportResult) => void): void; shutdown(): Promise<void>; forceFlush?(): Promise<void> }>(exporter: E): E {
+    return {
+      export: (items: Item[], done: (r: ExportResult) => void) => {
         let reported = false;
         const report = (r: ExportResult) => {
           if (reported) return;
           reported = true;
           if (this.closed) return done(r);
-          this.pending = Math.max(0, this.pending - spans.length);
-          if (r.code === ExportResultCode.SUCCESS) this.stats.spansExported += spans.length;
-          else {
+          this.pending = Math.max(0, this.pending - items.length);
+          if (r.code === ExportResultCode.SUCCESS) {
+            if (this.what === 'spans') this.stats.spansExported += items.length;
+            else this.stats.logsExported += items.length;
+          } else {
             this.stats.exportFailures++;
-            this.stats.dropped('spans', spans.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
+            this.stats.dropped(this.what, items.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
           }
           done(r);
         };
         try {
-          exporter.export(spans, report);
+          exporter.export(items, report);
         } catch (err) {
           report({ code: ExportResultCode.FAILED, error: err as Error });
         }
       },
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
-    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: this.maxQueueSize });
+    } as unknown as E;
   }
-  onStart(span: Span, ctx: Context): void {
-    this.inner.onStart(span, ctx);
+}
+
+class CountingBatchSpanProcessor implements SpanProcessor {
+  readonly queue: CountedQueue<ReadableSpan>;
+  private readonly inner: BatchSpanProcessor;
+  constructor(exporter: SpanExporter, stats: Stats) {
+    this.queue = new CountedQueue('spans', stats, numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048);
+    this.inner = new BatchSpanProcessor({ exporter: this.queue.counting(exporter), maxQueueSize: this.queue.maxQueueSize });
   }
-  abandon(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.pending > 0) this.stats.dropped('spans', this.pending, reason);
-    this.pending = 0;
-  }
+  onStart(): void {}
   onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.closed || this.pending >= this.maxQueueSize) {
-      this.stats.dropped('spans', 1, 'queue full');
-      return;
-    }
-    this.pending++;
-    this.inner.onEnd(span);
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0 && this.queue.admit()) this.inner.onEnd(span);
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();
@@ -256,60 +289,21 @@ class CountingBatchSpanProcessor implements SpanProcessor, Abandonable {
   }
 }
 
-class CountingBatchLogRecordProcessor implements LogRecordProcessor, Abandonable {
-  private pending = 0;
-  private closed = false;
+class CountingBatchLogRecordProcessor implements LogRecordProcessor {
+  readonly queue: CountedQueue<ReadableLogRecord>;
   private readonly inner: BatchLogRecordProcessor;
-  constructor(
-    exporter: LogRecordExporter,
-    private readonly stats: Stats,
-    private readonly maxQueueSize = numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048,
-  ) {
-    const counting: LogRecordExporter = {
-      export: (records: ReadableLogRecord[], done: (r: ExportResult) => void) => {
-        let reported = false;
-        const report = (r: ExportResult) => {
-          if (reported) return;
-          reported = true;
-          if (this.closed) return done(r);
-          this.pending = Math.max(0, this.pending - records.length);
-          if (r.code === ExportResultCode.SUCCESS) this.stats.logsExported += records.length;
-          else {
-            this.stats.exportFailures++;
-            this.stats.dropped('logs', records.length, `export failed: ${r.error?.message ?? 'unknown error'}`);
-          }
-          done(r);
-        };
-        try {
-          exporter.export(records, report);
-        } catch (err) {
-          report({ code: ExportResultCode.FAILED, error: err as Error });
-        }
-      },
-      shutdown: () => exporter.shutdown(),
-      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
+  constructor(exporter: LogRecordExporter, stats: Stats) {
+    this.queue = new CountedQueue('logs', stats, numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048);
     this.inner = new BatchLogRecordProcessor({
-      exporter: counting,
-      maxQueueSize: this.maxQueueSize,
+      exporter: this.queue.counting(exporter),
+      maxQueueSize: this.queue.maxQueueSize,
       maxExportBatchSize: numberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
       scheduledDelayMillis: numberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
       exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
     });
   }
-  abandon(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.pending > 0) this.stats.dropped('logs', this.pending, reason);
-    this.pending = 0;
-  }
   onEmit(record: ReadWriteLogRecord): void {
-    if (this.closed || this.pending >= this.maxQueueSize) {
-      this.stats.dropped('logs', 1, 'queue full');
-      return;
-    }
-    this.pending++;
-    this.inner.onEmit(record);
+    if (this.queue.admit()) this.inner.onEmit(record);
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();
@@ -348,17 +342,12 @@ function registerEsmLoaderHook(): void {
     // Resolve the hook through @opentelemetry/instrumentation so it is the import-in-the-middle copy that
     // InstrumentationBase registers its hooks with.
     const require = createRequire(import.meta.url);
-    const instrumentationDir = require.resolve('@opentelemetry/instrumentation/package.json').replace(/package\.json$/, '');
-    registerLoaderHook(`${pathToFileUrl(instrumentationDir)}hook.mjs`, import.meta.url, {
+    registerLoaderHook(pathToFileURL(require.resolve('@opentelemetry/instrumentation/hook.mjs')).href, import.meta.url, {
       data: { include: ['openai'] },
     });
   } catch (err) {
     diag.warn('@ragscope/instrumentation: could not register the ESM loader hook; ESM imports of openai are not traced unless imported after register', err);
   }
-}
-
-function pathToFileUrl(dir: string): string {
-  return new URL(`file://${dir.startsWith('/') ? '' : '/'}${dir.replace(/\\/g, '/')}`).href;
 }
 
 /**
@@ -388,17 +377,17 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     ];
     const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
     const logsOff = process.env.OTEL_LOGS_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.logExporter;
-    const bounded: Abandonable[] = [];
+    const bounded: CountedQueue<unknown>[] = [];
     const spanProcessors: SpanProcessor[] = [new RagscopeSpanProcessor(), ...(options.spanProcessors ?? [])];
     if (!tracesOff) {
       const p = new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats);
-      bounded.push(p);
+      bounded.push(p.queue);
       spanProcessors.push(p);
     }
     const logRecordProcessors: LogRecordProcessor[] = [new RagscopeLogRecordProcessor()];
     if (!logsOff) {
       const p = new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats);
-      bounded.push(p);
+      bounded.push(p.queue);
       logRecordProcessors.push(p);
     }
 
@@ -413,6 +402,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       ...(process.env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     });
     sdk.start();
+    const apiCheck = checkForeignApiCopies(stats);
 
     const timeout = options.shutdownTimeoutMillis ?? 5000;
     let shutdownPromise: Promise<void> | undefined;
@@ -420,6 +410,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       sdk,
       instrumentations,
       stats: () => stats.snapshot(),
+      ready: apiCheck,
       forceFlush: () => {
         return withTimeout(Promise.all([safePromise(() => flushTraces()), safePromise(() => flushLogs())]), timeout);
       },
@@ -453,6 +444,21 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
   }
 }
 
+/** Finds api copies that cannot see ragscope's provider, bridges them and records them (see api-copies.ts). */
+function checkForeignApiCopies(stats: Stats): Promise<void> {
+  try {
+    const provider = (trace.getTracerProvider() as { getDelegate?: () => TracerProvider }).getDelegate?.();
+    if (provider === undefined) return Promise.resolve();
+    const own = createRequire(import.meta.url).resolve('@opentelemetry/api');
+    const check = checkApiCopies(provider, appDirectory(), own);
+    stats.foreignApiCopies = check.copies;
+    return check.done.catch(() => {});
+  } catch (err) {
+    diag.debug('@ragscope/instrumentation: api copy check failed', err);
+    return Promise.resolve();
+  }
+}
+
 function safePromise(f: () => Promise<unknown> | undefined): Promise<unknown> {
   try {
     return Promise.resolve(f());
@@ -479,6 +485,7 @@ function disabledHandle(stats: Stats): RagscopeHandle {
     sdk: new NodeSDK({ instrumentations: [] }),
     instrumentations: [],
     stats: () => stats.snapshot(),
+    ready: Promise.resolve(),
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
     instrumentModules: () => {},

@@ -1,7 +1,8 @@
-import { propagation, type Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { CONTENT_ATTRIBUTES, CONTEXT_BAGGAGE_KEYS, GEN_AI } from './attributes.js';
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { CONTENT_ATTRIBUTES, GEN_AI } from './attributes.js';
 import { runtimeConfig } from './config.js';
+import { getRequestContext, requestContextFromBaggage } from './request-context.js';
 
 /** The instrumentation scope of the Anthropic SDK's own spans (@anthropic-ai/sdk >= 0.134). */
 export const ANTHROPIC_SDK_SCOPE = 'com.anthropic.sdk.typescript';
@@ -12,9 +13,10 @@ type MutableAttributes = Record<string, unknown>;
  * ragscope's span processor. Add it to any tracer provider (register() does) before the exporting
  * processor:
  *
- * - onStart: copies the request context from baggage (`user.id`, `session.id`, `gen_ai.conversation.id`,
- *   `ragscope.feature`, `ragscope.experiment`, `ragscope.variant`: see traceRag) into attributes of every
- *   span, so auto-instrumented LLM and HTTP spans carry them too. An attribute the span already has wins.
+ * - onStart: stamps the request context of traceRag (`user.id`, `session.id`, `gen_ai.conversation.id`,
+ *   `ragscope.feature`, `ragscope.experiment`, `ragscope.variant`), kept in ragscope's own context key,
+ *   on every span, so auto-instrumented LLM and HTTP spans carry them too. An attribute the span already
+ *   has wins. With `propagateBaggage` on, the same keys are also read from incoming W3C baggage.
  * - onEnding (before any exporter sees the span): enforces the content policy on every span (content
  *   attributes are removed when capture is off, redacted when on) and normalizes the Anthropic SDK's
  *   own spans to the names ragscope emits (see normalizeAnthropicSpan).
@@ -22,14 +24,10 @@ type MutableAttributes = Record<string, unknown>;
 export class RagscopeSpanProcessor implements SpanProcessor {
   onStart(span: Span, parentContext: Context): void {
     try {
-      const baggage = propagation.getBaggage(parentContext);
-      if (baggage === undefined) return;
+      const entries = getRequestContext(parentContext) ?? (runtimeConfig().propagateBaggage ? requestContextFromBaggage(parentContext) : undefined);
+      if (entries === undefined) return;
       const attrs = span.attributes as MutableAttributes;
-      for (const key of CONTEXT_BAGGAGE_KEYS) {
-        if (attrs[key] !== undefined) continue;
-        const entry = baggage.getEntry(key);
-        if (entry !== undefined && entry.value !== '') span.setAttribute(key, entry.value);
-      }
+      for (const [key, value] of entries) if (attrs[key] === undefined) span.setAttribute(key, value);
     } catch {
       /* telemetry never throws into the app */
     }

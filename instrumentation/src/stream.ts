@@ -2,7 +2,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import { OTHER_ATTRIBUTES } from './attributes.js';
 
 /** `error.type` of a provider SDK error: its class name (RateLimitError, APIConnectionError...). */
@@ -33,6 +33,8 @@ export async function* observed(
   span: Span,
   observe: (item: any) => void,
   onDone: (() => void) | undefined,
+  /** Attributes gathered so far: set on the span when the stream fails or is abandoned (onDone sets them otherwise). */
+  gathered?: Attributes,
 ): AsyncGenerator<any> {
   let completed = false;
   let failed = false;
@@ -43,6 +45,7 @@ export async function* observed(
         r = await source.next();
       } catch (err) {
         failed = true;
+        if (gathered !== undefined) trySetAttributes(span, gathered);
         endWithError(span, err);
         throw err;
       }
@@ -69,10 +72,19 @@ export async function* observed(
         /* ignore */
       }
       try {
+        if (gathered !== undefined) trySetAttributes(span, gathered);
         if (span.isRecording()) span.end();
       } catch {
         /* ignore */
       }
     }
+  }
+}
+
+function trySetAttributes(span: Span, attributes: Attributes): void {
+  try {
+    if (span.isRecording()) span.setAttributes(attributes);
+  } catch {
+    /* ignore */
   }
 }

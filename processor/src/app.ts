@@ -20,6 +20,11 @@ import { GrpcReceiver } from './receive/grpc-server.js';
 import { ApiKeys, presentedKey } from './auth/api-keys.js';
 import { watchApiKeys } from './auth/watch.js';
 import { Forwarder } from './forward/forwarder.js';
+import { uiRouter } from './ui/route.js';
+import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
+import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
+import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
+import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
 export interface Processor {
   readonly config: Config;
@@ -51,21 +56,44 @@ export async function createProcessor(
 ): Promise<Processor> {
   const now = options.now ?? systemClock;
   const priceBook = loadPriceBook(config.pricesFile);
-  const store = await openStore(config, { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows });
+  const store = await openStore(config, {
+    timeoutSeconds: config.sqlTimeoutSeconds,
+    maxRows: config.sqlMaxRows,
+    maxMemoryBytes: config.sqlMaxMemoryBytes,
+    maxResultBytes: config.sqlMaxResultBytes,
+  });
+  let brokenParts: BrokenPart[];
   try {
+    const cluster = config.clickhouseCluster ? { cluster: config.clickhouseCluster, database: config.database } : undefined;
     const migrations = await migrate(store.writer, {
       RAW_TTL_DAYS: config.rawTtlDays,
       ROLLUP_TTL_DAYS: config.rollupTtlDays,
-    });
+    }, undefined, { cluster });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
-    const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays });
+    if (migrations.drift.length > 0) logger.error({ drift: migrations.drift }, 'cluster nodes differ in schema (docs/scaling.md)');
+    const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays }, undefined, cluster);
     if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
+    brokenParts = await findBrokenParts(store.writer, config.database);
+    if (brokenParts.length > 0) logger.error({ brokenParts }, recoveryAdvice(config.database, brokenParts));
   } catch (err) {
     await store.close();
     throw err;
   }
 
   const metrics = new ProcessorMetrics();
+  const brokenReport = new BrokenPartsReport(metrics.registry);
+  brokenReport.set(brokenParts);
+  const poolSize = threadPoolSize();
+  const sqlConcurrency = sqlConcurrencyFor(config.sqlMaxConcurrent, poolSize);
+  if (sqlConcurrency < config.sqlMaxConcurrent) {
+    logger.warn(
+      { configured: config.sqlMaxConcurrent, threadPoolSize: poolSize, allowed: sqlConcurrency },
+      '/sql concurrency lowered to keep threads for ingestion: start with processor/dist/start.cjs or set UV_THREADPOOL_SIZE',
+    );
+  }
+  const sqlMetrics = new SqlMetrics(metrics.registry);
+  const sqlQueries = new Set<(why: string) => void>();
+  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
   let queue: WriteQueue;
   try {
     queue = await WriteQueue.open(
@@ -111,6 +139,9 @@ export async function createProcessor(
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
+  app.post('/v1/flush', flushRoute(queue));
+  app.use('/v1', bodySlots(config.maxConcurrentBodies, config.retryAfterSeconds, new BodyLimitMetrics(metrics.registry)));
   const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
   const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
@@ -132,8 +163,21 @@ export async function createProcessor(
       resolveTraceId: async (responseId, tenant) => pipeline.responsesFor(tenant).get(responseId) ?? traceIdForResponse(store.writer, tenant, responseId),
     }),
   );
-  app.post('/sql', sqlRoute({ store, token: config.sqlToken, maxQueryBytes: 1024 * 1024 }));
-  app.post('/v1/flush', flushRoute(queue));
+  app.post(
+    '/sql',
+    sqlRoute({
+      store,
+      token: config.sqlToken,
+      maxQueryBytes: 1024 * 1024,
+      readers: sqlReaders,
+      maxResultBytes: config.sqlMaxResultBytes,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+      active: sqlQueries,
+    }),
+  );
+  app.use(uiRouter({ store, token: config.sqlToken }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -143,7 +187,10 @@ export async function createProcessor(
       return;
     }
     const ping = await store.writer.ping();
-    if (ping.success) res.json({ status: 'ready', store: store.mode, spoolBytes: queue.depth, shipError: queue.shipError });
+    const broken = brokenReport.parts;
+    const brokenDetail =
+      broken.length > 0 ? { status: 'degraded', brokenParts: broken, recovery: recoveryAdvice(config.database, broken) } : { status: 'ready' };
+    if (ping.success) res.json({ ...brokenDetail, store: store.mode, spoolBytes: queue.depth, shipError: queue.shipError });
     else res.status(503).json({ status: 'store unreachable', error: String(ping.error) });
   });
   app.get('/metrics', async (_req, res) => {
@@ -172,13 +219,14 @@ export async function createProcessor(
       if (grpc) processor.grpcPort = await grpc.listen(config.grpcHost, config.grpcPort!);
       if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger);
       return new Promise((resolve, reject) => {
-        server = app.listen(config.port, config.host, () => {
+        server = createLimitedServer(app, config);
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
           const address = server!.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           processor.url = `http://${host}:${address.port}`;
           resolve(processor.url);
         });
-        server.once('error', reject);
       });
     },
     async stop() {
@@ -186,6 +234,11 @@ export async function createProcessor(
       stopping = true;
       unwatchKeys?.();
       const grpcStopped = grpc?.stop(config.shutdownGraceMs);
+      // Running /sql queries would hold the shutdown until their time-out: stop them in the engine, and
+      // let them end before the rest closes.
+      for (const cancel of sqlQueries) cancel('shutting down');
+      const sqlDeadline = Date.now() + 10_000;
+      while (sqlQueries.size > 0 && Date.now() < sqlDeadline) await new Promise((r) => setTimeout(r, 50));
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       await grpcStopped;

@@ -34,6 +34,10 @@ const envSchema = z.object({
     .optional()
     .default('ragscope')
     .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), 'RAGSCOPE_CLICKHOUSE_DATABASE must be a plain identifier'),
+  RAGSCOPE_CLICKHOUSE_CLUSTER: optionalString.refine(
+    (v) => v === undefined || /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v),
+    'RAGSCOPE_CLICKHOUSE_CLUSTER must be a cluster name from remote_servers (letters, digits, _ . -)',
+  ),
   RAGSCOPE_PRICES_FILE: optionalString,
   RAGSCOPE_TENANT: z.string().optional().default('default'),
   RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
@@ -54,6 +58,14 @@ const envSchema = z.object({
   RAGSCOPE_SQL_TOKEN: optionalString,
   RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
   RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
+  RAGSCOPE_SQL_MAX_MEMORY_BYTES: intFrom('RAGSCOPE_SQL_MAX_MEMORY_BYTES', 512 * MiB, 16 * MiB, 1024 * 1024 * MiB),
+  RAGSCOPE_SQL_MAX_RESULT_BYTES: intFrom('RAGSCOPE_SQL_MAX_RESULT_BYTES', 64 * MiB, 1024, 64 * 1024 * MiB),
+  RAGSCOPE_SQL_MAX_CONCURRENT: intFrom('RAGSCOPE_SQL_MAX_CONCURRENT', 2, 1, 256),
+  RAGSCOPE_MAX_CONNECTIONS: intFrom('RAGSCOPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  RAGSCOPE_MAX_CONCURRENT_BODIES: intFrom('RAGSCOPE_MAX_CONCURRENT_BODIES', 8, 1, 10_000),
+  RAGSCOPE_HEADERS_TIMEOUT_SECONDS: intFrom('RAGSCOPE_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+  RAGSCOPE_REQUEST_TIMEOUT_SECONDS: intFrom('RAGSCOPE_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
+  RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS: intFrom('RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
   // OTLP/gRPC receiver: a port (0 = ephemeral) or "off".
   RAGSCOPE_GRPC_PORT: z
     .string()
@@ -87,6 +99,8 @@ export interface Config {
   clickhouseUser: string;
   clickhousePassword: string;
   database: string;
+  /** ClickHouse cluster (remote_servers name): migrations run ON CLUSTER with Replicated + Distributed tables. Server mode only. */
+  clickhouseCluster: string | undefined;
   pricesFile: string | undefined;
   tenant: string;
   maxBodyBytes: number;
@@ -106,6 +120,19 @@ export interface Config {
   sqlToken: string | undefined;
   sqlTimeoutSeconds: number;
   sqlMaxRows: number;
+  /** Per-query engine memory limit of /sql (max_memory_usage). */
+  sqlMaxMemoryBytes: number;
+  /** Per-query result size limit of /sql (max_result_bytes, and a cap on the bytes streamed back). */
+  sqlMaxResultBytes: number;
+  /** /sql queries running at once; more get 429. Kept below the libuv thread pool size (see thread-pool.ts). */
+  sqlMaxConcurrent: number;
+  /** Open HTTP connections; the server refuses sockets beyond it. */
+  maxConnections: number;
+  /** OTLP request bodies being read and processed at once; more get 503 before their body is read. */
+  maxConcurrentBodies: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
   logLevel: string;
   /** OTLP/gRPC port; null = no gRPC receiver. */
   grpcPort: number | null;
@@ -129,6 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.RAGSCOPE_CLICKHOUSE_CLUSTER !== undefined && e.RAGSCOPE_CLICKHOUSE_URL === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  RAGSCOPE_CLICKHOUSE_CLUSTER: cluster mode needs a ClickHouse server (set RAGSCOPE_CLICKHOUSE_URL); the embedded store is one node',
+    );
+  }
   return {
     host: e.RAGSCOPE_HOST,
     port: e.RAGSCOPE_PORT,
@@ -137,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clickhouseUser: e.RAGSCOPE_CLICKHOUSE_USER,
     clickhousePassword: e.RAGSCOPE_CLICKHOUSE_PASSWORD,
     database: e.RAGSCOPE_CLICKHOUSE_DATABASE,
+    clickhouseCluster: e.RAGSCOPE_CLICKHOUSE_CLUSTER,
     pricesFile: e.RAGSCOPE_PRICES_FILE,
     tenant: e.RAGSCOPE_TENANT,
     maxBodyBytes: e.RAGSCOPE_MAX_BODY_BYTES,
@@ -155,6 +188,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlToken: e.RAGSCOPE_SQL_TOKEN,
     sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
     sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
+    sqlMaxMemoryBytes: e.RAGSCOPE_SQL_MAX_MEMORY_BYTES,
+    sqlMaxResultBytes: e.RAGSCOPE_SQL_MAX_RESULT_BYTES,
+    sqlMaxConcurrent: e.RAGSCOPE_SQL_MAX_CONCURRENT,
+    maxConnections: e.RAGSCOPE_MAX_CONNECTIONS,
+    maxConcurrentBodies: e.RAGSCOPE_MAX_CONCURRENT_BODIES,
+    headersTimeoutSeconds: e.RAGSCOPE_HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: e.RAGSCOPE_REQUEST_TIMEOUT_SECONDS,
+    keepAliveTimeoutSeconds: e.RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS,
     logLevel: e.RAGSCOPE_LOG_LEVEL,
     grpcPort: e.RAGSCOPE_GRPC_PORT,
     grpcHost: e.RAGSCOPE_GRPC_HOST ?? e.RAGSCOPE_HOST,

@@ -149,6 +149,8 @@ export function expectClose(actual: unknown, expected: number, label: string, re
 export function expectSameKeys(actual: Iterable<string>, expected: Iterable<string>, label: string): void {
   const a = [...actual].sort();
   const e = [...expected].sort();
+  // Two empty key sets would agree: the expectation must hold something.
+  expect(e.length, `${label}: expected keys`).toBeGreaterThan(0);
   expect(a, `${label}: keys`).toEqual(e);
 }
 

@@ -1,7 +1,8 @@
 // Arrival order must not matter: children before their root, one request spread over many inserts and
 // interleaved with others, feedback before the spans it refers to, feedback versions out of order.
-// Every POST is awaited, and the processor answers only after the rows are written, so each POST below is
-// its own insert (its own partial rows in the rollups).
+// The processor acknowledges once rows are in its write-ahead log and batches them into inserts, so after each
+// POST the tests wait until it is in ClickHouse (queue.flushed()): each POST below is its own insert (its own
+// partial rows in the rollups).
 import { testNow } from '../helpers/clock.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,15 +44,18 @@ afterAll(async () => {
 const q = <T = Row>(sql: string) => proc.query<T>(sql);
 
 async function postSpans(items: SpanWithRequest[]): Promise<void> {
+  expect(items.length).toBeGreaterThan(0);
   const res = await fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeTraces(items) });
   expect(res.status).toBe(200);
   await res.arrayBuffer();
+  await proc.processor.queue.flushed();
 }
 
 async function postLogs(records: SynthLogRecord[]): Promise<void> {
   const res = await fetch(`${proc.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeLogs(records) });
   expect(res.status).toBe(200);
   await res.arrayBuffer();
+  await proc.processor.queue.flushed();
 }
 
 async function postFeedback(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -115,6 +115,8 @@ function matchValue(actual: unknown, e: unknown, label: string): void {
 }
 
 function matchRows(actual: Row[], expected: Row[], keyCols: string[], name: string, ordered = false): void {
+  // Two empty answers would agree: every query is checked against a non-empty expectation.
+  expect(expected.length, `${name}: expected rows`).toBeGreaterThan(0);
   const k = (r: Row) => keyCols.map((c) => String(r[c])).join('|');
   if (ordered) expect(actual.map(k), `${name}: row order`).toEqual(expected.map(k));
   else expect(actual.map(k).sort(), `${name}: rows`).toEqual(expected.map(k).sort());
@@ -587,6 +589,9 @@ describe('example queries', () => {
     const windowDays = Math.round((Date.parse(`${asOf}T00:00:00Z`) - Date.parse(`${windowStart}T00:00:00Z`)) / 86_400_000) + 1;
     const daysLeft = Math.round((Date.parse(`${monthEnd}T00:00:00Z`) - Date.parse(`${asOf}T00:00:00Z`)) / 86_400_000);
     const rate = unitsToUsd(win) / windowDays;
+    // An empty store would project 0 from 0: the figures checked below must come from data.
+    expect(win).toBeGreaterThan(0n);
+    expect(mtd).toBeGreaterThan(0n);
     const rows = await run('month_end_cost_projection');
     expect(rows.length).toBe(1);
     matchRows(

@@ -30,7 +30,9 @@ describe('synthetic traffic generator', () => {
   });
 
   it('never uses Math.random', () => {
-    for (const f of readdirSync('tools/synthetic').filter((f) => f.endsWith('.ts'))) {
+    const files = readdirSync('tools/synthetic').filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('prng.ts');
+    for (const f of files) {
       const code = readFileSync(`tools/synthetic/${f}`, 'utf8').replace(/\/\/.*$/gm, '');
       expect(code, f).not.toMatch(/Math\.random/);
     }
@@ -64,6 +66,7 @@ describe('synthetic traffic generator', () => {
     const direct = items.map(toDecodedSpan);
     const strip = (s: ReturnType<typeof toDecodedSpan>) => ({ ...s, origin: { resource: s.origin.resource, scope: { name: s.origin.scope.name, version: s.origin.scope.version } } });
     const byId = new Map(fromWire.map((s) => [s.spanId, s]));
+    expect(direct.length).toBeGreaterThan(100);
     expect(fromWire.length).toBe(direct.length);
     for (const d of direct) expect(json(strip(byId.get(d.spanId)!))).toBe(json(strip(d)));
     const book = PriceBook.fromData(JSON.parse(readFileSync('processor/pricebook/default-prices.json', 'utf8')), syntheticPriceBook());
@@ -74,6 +77,7 @@ describe('synthetic traffic generator', () => {
     expect(rows(fromWire)).toEqual(rows([...byId.keys()].map((id) => direct.find((d) => d.spanId === id)!)));
 
     const logs = logRecordsOf(ds);
+    expect(logs.length).toBeGreaterThan(0);
     const logsFromWire = decodeLogs(encodeLogs(logs));
     // The serializer groups records by resource and scope, so compare as sets.
     expect(logsFromWire.map((l) => json({ ...l, origin: null })).sort()).toEqual(logs.map(toDecodedLog).map((l) => json({ ...l, origin: null })).sort());

@@ -355,6 +355,12 @@ describe('npm run demo against a running processor', () => {
     expect(x.summary.feedback.thumbsDown).toBe(doc.app.thumbsDown);
     expect(x.summary.feedback.ratings).toBe(doc.app.ratings);
 
+    // The lists compared below must hold something: two empty lists would agree.
+    expect(x.summary.cost.byModel.length).toBeGreaterThan(1);
+    expect(x.summary.latency.map((l) => l.stage)).toEqual(expect.arrayContaining(['request', 'retrieval', 'generation']));
+    expect(x.summary.evaluations.length).toBeGreaterThan(0);
+    expect(x.summary.variants?.variants.length).toBe(2);
+    expect(x.features.size).toBeGreaterThan(0);
     expectClose(s.requests, x.summary.requests, 'requests');
     expectClose(s.cost.totalUsd, x.summary.cost.totalUsd, 'cost.totalUsd');
     expectClose(s.cost.perRequestUsd, x.summary.cost.perRequestUsd, 'cost.perRequestUsd');
@@ -388,6 +394,8 @@ describe('npm run demo against a running processor', () => {
   it('prints the figures it read back, and the commands to explore further', () => {
     const s = doc.summary;
     const out = run.stdout;
+    expect(s.cost.byModel.length).toBeGreaterThan(1);
+    expect(s.latency.length).toBeGreaterThan(2);
     expect(out).toContain('Summary read back from ClickHouse');
     expect(out).toContain(`Requests     ${s.requests.stored} stored (the app sent 12): ${s.requests.stored - s.requests.failed} answered, ${s.requests.failed} failed`);
     for (const m of s.cost.byModel) expect(out).toMatch(new RegExp(`\\n\\s+${m.model.replace(/[.-]/g, '\\$&')}\\s+${m.calls}\\s+${m.errors}\\s`));

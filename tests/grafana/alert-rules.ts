@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { parse } from 'yaml';
 import { durationSeconds, evaluateCondition, RuleState, type ConditionResult, type ReduceSettings, type Evaluator } from './alert-eval.js';
-import { expandAlertQuery } from '../../grafana/src/macros.js';
+import { expandAlertQuery } from '../../processor/src/ui/macros.js';
 import { runSql } from './harness.js';
 
 export const RULES_FILE = fileURLToPath(new URL('../../grafana/provisioning/alerting/rules.yaml', import.meta.url));

@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Dashboard, Panel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
-import { ALL_VALUE, calculateIntervalMs, expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
+import { ALL_VALUE, calculateIntervalMs, expandPanelQuery, type VariableState } from '../../processor/src/ui/macros.js';
 import { loadDirect, type DirectOptions, type DirectStats, type SynthDataset } from '../../tools/synthetic/index.js';
 import { startProcessor, type TestProcessor } from '../helpers/processor.js';
 import { testNow } from '../helpers/clock.js';

@@ -10,7 +10,7 @@ import {
   replaceTemplateVariables,
   roundInterval,
   type VariableState,
-} from '../../grafana/src/macros.js';
+} from '../../processor/src/ui/macros.js';
 
 // The plugin's own test fixture: 2014-11-12T11:45:26.371Z .. 2015-11-12T11:45:26.371Z
 const from = new Date('2014-11-12T11:45:26.371Z');

@@ -12,7 +12,7 @@ import { generateDataset, type SynthDataset } from '../../tools/synthetic/index.
 import { removeDir, type TestProcessor } from '../helpers/processor.js';
 import { testNow } from '../helpers/clock.js';
 import { queryPanels } from '../../grafana/src/dashboard.js';
-import { expandPanelQuery, type VariableState } from '../../grafana/src/macros.js';
+import { expandPanelQuery, type VariableState } from '../../processor/src/ui/macros.js';
 import { BREAKDOWNS } from '../../grafana/src/dashboards/tokens-cost.js';
 import { PERCENTILES } from '../../grafana/src/variables.js';
 import { expandForPanel, loadAtTestNow, panelQueries, resolveVariables, runSql, shapeProblems, startTestStore, type QueryResult, type TimeRange } from './harness.js';

@@ -6,7 +6,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { BasicTracerProvider, SimpleSpanProcessor, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, SimpleSpanProcessor, type IdGenerator, type SpanExporter } from '@opentelemetry/sdk-trace';
 import protobuf from 'protobufjs';
 import { LOGS_SERVICE, TRACE_SERVICE } from '../../processor/src/receive/grpc-server.js';
 
@@ -39,10 +39,10 @@ export function sequentialIds(seed: number): IdGenerator {
   };
 }
 
-export function tracerProviderWith(exporter: ConstructorParameters<typeof SimpleSpanProcessor>[0], idGenerator?: IdGenerator): BasicTracerProvider {
-  return new BasicTracerProvider({
+export function tracerProviderWith(exporter: SpanExporter, idGenerator?: IdGenerator): TracerProvider {
+  return new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'grpc-app', 'deployment.environment.name': 'test' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
     idGenerator,
   });
 }

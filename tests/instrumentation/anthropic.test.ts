@@ -2,10 +2,10 @@
 // - 1.12 (traces itself; ragscope normalizes its spans in RagscopeSpanProcessor and patches nothing),
 // - 0.133 (no native tracing; ragscope's fallback InstrumentationBase wraps Messages#create),
 // both must produce the same attributes, with OTel token semantics (input INCLUDES cache read + write).
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AnthropicInstrumentation, applyEnvironmentDefaults, configure } from '../../instrumentation/src/index.js';
+import { AnthropicInstrumentation, applyEnvironmentDefaults, configure, traceRag } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, ROOT, setupPipeline } from './helpers/otel.js';
 import { ANTHROPIC_USAGE, startAnthropicStub, type Stub } from '../../demo/src/provider-stub.js';
 
@@ -115,14 +115,13 @@ describe.each(MODES)('@anthropic-ai/sdk, $mode', ({ load, patched }) => {
     expect(span.attributes).toMatchObject({ 'error.type': 'rate_limit_error', 'http.response.status_code': 429 });
   });
 
-  it('child of the active span, request context from baggage, and no trace context sent to the API', async () => {
-    const parent = trace.getTracer('test').startSpan('parent');
-    const bag = propagation.createBaggage({ 'user.id': { value: 'u-7' }, 'session.id': { value: 's-9' } });
+  it('child of the active span, request context of traceRag, and no trace context sent to the API', async () => {
+    let parent!: Span;
     const before = stub.requests.length;
-    await context.with(propagation.setBaggage(trace.setSpan(context.active(), parent), bag), () =>
-      client().messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
-    );
-    parent.end();
+    await traceRag('answer', { userId: 'u-7', sessionId: 's-9' }, (request) => {
+      parent = request.span;
+      return client().messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
+    });
     const span = pipeline.spans().find((s) => s.name === `chat ${MODEL}`)!;
     expect(parentId(span)).toBe(parent.spanContext().spanId);
     expect(span.attributes).toMatchObject({ 'user.id': 'u-7', 'session.id': 's-9' });

@@ -1,6 +1,6 @@
 // recordFeedback / recordEvaluation: gen_ai.evaluation.result log events, linked to the trace or response,
 // and clear errors (returned, never thrown) for bad input.
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { configure, currentTraceId, recordEvaluation, recordFeedback, traceRag } from '../../instrumentation/src/index.js';
 import { setupPipeline } from './helpers/otel.js';

@@ -1,10 +1,10 @@
 // The real `openai` SDK, v5, v6 and v7, against a local stub of the OpenAI API, traced by ragscope's
 // OpenAI instrumentation loaded through the require hook (as in a CommonJS app).
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RagscopeOpenAIInstrumentation, configure } from '../../instrumentation/src/index.js';
+import { RagscopeOpenAIInstrumentation, configure, traceRag } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, setupPipeline } from './helpers/otel.js';
 import { OPENAI_CHAT_USAGE, OPENAI_RESPONSES_USAGE, startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
 
@@ -179,13 +179,12 @@ describe.each(VERSIONS)('openai $tag', ({ tag, source, major }) => {
     expect(span.attributes).toMatchObject({ 'error.type': 'RateLimitError', 'http.response.status_code': 429, 'http.request.resend_count': 1 });
   });
 
-  it('is a child of the active span and carries the request context from baggage', async () => {
-    const tracer = trace.getTracer('test');
-    const parent = tracer.startSpan('parent');
-    const bag = propagation.createBaggage({ 'user.id': { value: 'u-42' }, 'ragscope.feature': { value: 'support-chat' } });
-    const ctx = propagation.setBaggage(trace.setSpan(context.active(), parent), bag);
-    await context.with(ctx, () => client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
-    parent.end();
+  it('is a child of the active span and carries the request context of traceRag', async () => {
+    let parent!: Span;
+    await traceRag('answer', { userId: 'u-42', feature: 'support-chat' }, (request) => {
+      parent = request.span;
+      return client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    });
     const span = onlySpan('chat gpt-4o-mini');
     expect(span.spanContext().traceId).toBe(parent.spanContext().traceId);
     expect(parentId(span)).toBe(parent.spanContext().spanId);

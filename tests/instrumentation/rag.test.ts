@@ -1,4 +1,4 @@
-// RAG helpers: the request root, baggage propagation onto every child (including an auto-instrumented
+// RAG helpers: the request root, request context stamped on every child (including an auto-instrumented
 // OpenAI span), stage spans, citations, response cache, query fingerprint, and the content policy
 // (off by default; on with default + custom redaction).
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -117,7 +117,7 @@ describe('traceRag and stage helpers', () => {
 
     for (const s of spans) {
       expect(s.spanContext().traceId).toBe(root.spanContext().traceId);
-      // Baggage → attributes on every span, the auto-instrumented OpenAI spans included.
+      // Request context → attributes on every span, the auto-instrumented OpenAI spans included.
       expect(s.attributes, s.name).toMatchObject(CONTEXT_ATTRS);
     }
     const [stageEmb, callEmb] = spans

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 import { testNow } from '../helpers/clock.js';
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 function makeSpans(names: string[]): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('bad-input');
   // At the suite's instant, which the processor takes as now: "fresh" is fresh on any day.
   for (const name of names) tracer.startSpan(name, { startTime: testNow() - 1000, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.provider.name': 'openai', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 } }).end(testNow());
@@ -77,7 +77,8 @@ describe('bad OTLP input', () => {
     const started = performance.now();
     const res = await post(bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
     expect(res.status).toBe(413);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    // A guard against inflating all 256 MiB or hanging, not a speed measurement: generous for a loaded 2-core machine.
+    expect(performance.now() - started).toBeLessThan(30_000);
     await stillServing();
   });
 

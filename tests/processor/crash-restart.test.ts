@@ -1,4 +1,4 @@
-// kill -9 under load, several times: the processor runs as its own process (node processor/dist/main.js) on
+// kill -9 under load, several times: the processor runs as its own process (node processor/dist/start.cjs, as npm start) on
 // one data directory, Collector-style clients retry every request until it is acknowledged (on refused
 // connections, resets, time-outs and 503), and at the end every span is stored exactly once and every rollup
 // equals the raw rows. Reads go through the processor's own /sql (the engine allows one process per store).
@@ -13,7 +13,7 @@ import { testNow } from '../helpers/clock.js';
 import { chatAttributes, spanIdOf, traceIdOf, tracesRequest, type JsonSpan } from '../helpers/otlp-json.js';
 import { TOTALS_SQL, expectConsistent, parseTotals } from '../helpers/consistency.js';
 
-const MAIN = join(import.meta.dirname, '../../processor/dist/main.js');
+const MAIN = join(import.meta.dirname, '../../processor/dist/start.cjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-crash-'));
 let child: ChildProcess | undefined;
 

@@ -113,6 +113,7 @@ describe.each(['protobuf', 'json'] as const)('OTLP/HTTP %s export from the real 
 
 describe('processor telemetry', () => {
   it('counts received and stored spans on /metrics', async () => {
+    await proc.processor.queue.flushed();
     const text = await (await fetch(`${proc.url}/metrics`)).text();
     const received = Number(/^ragscope_spans_received_total (\d+)/m.exec(text)?.[1]);
     const stored = Number(/^ragscope_spans_stored_total (\d+)/m.exec(text)?.[1]);

@@ -57,7 +57,7 @@ describe('a retried request is stored once', () => {
     expect(concurrent.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     const after = await totals();
     expect(after).toEqual(once);
-    expect(await metric('ragscope_duplicates_dropped_total{signal="traces"}')).toContain(' 240');
+    expect(await metric('ragscope_duplicates_dropped_total{signal="traces"}')).toBe('ragscope_duplicates_dropped_total{signal="traces"} 240');
   });
 
   it('a retry that overlaps a stored request stores only the new spans', async () => {
@@ -119,7 +119,7 @@ describe('poison values', () => {
     expect(body.partialSuccess.errorMessage).toMatch(/"retrieve absurd".*reported cost \(gen_ai\.usage\.cost\) = 1e\+30 USD cannot be stored/);
     const names = await proc.query<{ SpanName: string }>(`SELECT SpanName FROM otel_traces WHERE SpanName IN ('retrieve absurd', 'chat neighbour')`);
     expect(names.map((r) => r.SpanName)).toEqual(['chat neighbour']);
-    expect(await metric('ragscope_spans_rejected_total{reason="unstorable_value"}')).toContain(' 1');
+    expect(await metric('ragscope_spans_rejected_total{reason="unstorable_value"}')).toBe('ragscope_spans_rejected_total{reason="unstorable_value"} 1');
   });
 
   it('rows ClickHouse refuses anyway are set aside one by one; the rest of their batch is stored', async () => {
@@ -132,6 +132,6 @@ describe('poison values', () => {
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0].table).toBe('feedback');
     expect(JSON.parse(deadLetters[0].row).FeedbackId).toBe('dl-bad');
-    expect(await metric('ragscope_dead_letter_rows_total{table="feedback"}')).toContain(' 1');
+    expect(await metric('ragscope_dead_letter_rows_total{table="feedback"}')).toBe('ragscope_dead_letter_rows_total{table="feedback"} 1');
   });
 });

@@ -2,7 +2,7 @@
 // values, read by our decoder and by protobufjs with the OTLP .proto files (the independent reference).
 import { describe, expect, it } from 'vitest';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';

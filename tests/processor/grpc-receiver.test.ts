@@ -3,10 +3,10 @@
 // with RetryInfo while the spool is full (then the same export succeeds once it drained, stored once).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 import { testNow } from '../helpers/clock.js';
 import { grpcLoggerProvider, grpcTraceExporter, rawExport, sequentialIds, statusDetails, tracerProviderWith } from '../helpers/otel-grpc.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, createTraceState, trace, type HrTime } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import {
   JsonLogsSerializer,
   JsonTraceSerializer,
@@ -8,7 +8,7 @@ import {
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { AttrValue, DecodedLogRecord, DecodedSpan } from '../../processor/src/model.js';
 import { decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
@@ -55,9 +55,9 @@ function complexAttributes(): Record<string, unknown> {
 
 function buildTraceFixture(): TraceFixture {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'receive-test', 'service.instance.id': 'i-1', 'host.cpu.count': 8 }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('@ragscope/receive-test', '2.0.1');
   const toolTracer = provider.getTracer('tools');
@@ -280,7 +280,7 @@ describe('trace decoders on real SDK payloads', () => {
 
 function tracerSpans(count: number): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('batch');
   for (let i = 0; i < count; i++) {
     tracer

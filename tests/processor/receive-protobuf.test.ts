@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AttrValue } from '../../processor/src/model.js';
 import { OtlpDecodeError, decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
@@ -335,9 +335,9 @@ describe('protobuf decoding of valid but unusual wire data', () => {
 /** A real exporter payload: two spans with events, links, attributes and a status. */
 function realPayload(): Uint8Array {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'malformed-test' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('malformed', '1.0.0');
   const root = tracer.startSpan('rag.request', { kind: SpanKind.SERVER, attributes: { 'user.id': 'u-1', 'ragscope.query.chars': 120 } });
@@ -409,7 +409,9 @@ describe('malformed protobuf', () => {
         expect(() => decodeTracesProtobufjs(payload)).toThrow(OtlpDecodeError);
       }
     }
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // A guard against reading or allocating the announced gigabytes, not a speed measurement (8000 decodes take
+    // well under a second here): generous for a loaded 2-core machine. The memory bound below is the sharper check.
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -479,6 +481,7 @@ describe('malformed protobuf', () => {
     }
     expect(decoded).toBeGreaterThan(0);
     expect(rejected).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    // "Never hangs": a guard against a decoder looping on corrupt input, generous for a loaded 2-core machine.
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 });

@@ -51,5 +51,8 @@ describe('retention', () => {
     const metrics = await (await fetch(`${proc.url}/metrics`)).text();
     expect(metrics).toMatch(/ragscope_spans_rejected_total\{reason="expired"\} 1/);
     expect(metrics).toMatch(/ragscope_spans_received_total 2/);
+    // The fresh span of the same request is stored, the ancient one is not.
+    const stored = await proc.query<{ SpanName: string }>("SELECT SpanName FROM genai_spans WHERE SpanName IN ('fresh', 'ancient')");
+    expect(stored).toEqual([{ SpanName: 'fresh' }]);
   });
 });

@@ -88,6 +88,7 @@ function awkwardAttributes(): Attributes {
 describe('row lines', () => {
   it('the bench payload: every span, both tables', () => {
     const spans = decodeTraces(buildGenAiTracePayload({ spanCount: 64 }).protobuf);
+    expect(spans).toHaveLength(64);
     for (const s of spans) expectSameRows(s);
   });
 
@@ -174,6 +175,7 @@ describe('row lines in the store', () => {
       genaiObjects.push(toGenAiRow(s, record, cost, 'default'));
       genaiLines.push(genAiRowLine(s, record, cost, 'default'));
     }
+    expect(genaiLines.length).toBeGreaterThan(0);
     for (const table of ['otel_traces', 'genai_spans']) {
       await writer.command({ query: `CREATE TABLE ${table}_objects AS ${table}` });
     }

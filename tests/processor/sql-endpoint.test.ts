@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 import { isLoopback } from '../../processor/src/query/loopback.js';
+import { testNow } from '../helpers/clock.js';
+import { chatAttributes, postTraces, spanIdOf, traceIdOf, tracesRequest } from '../helpers/otlp-json.js';
 
 let proc: TestProcessor;
 
@@ -34,10 +36,14 @@ describe('POST /sql', () => {
     expect(await res.text()).toBe('"two"\n2\n');
   });
 
-  it('sees the ragscope database by default', async () => {
-    const res = await sql('SELECT count() FROM genai_spans FORMAT TSV');
+  it('sees the ragscope database by default, with what was sent once it is flushed', async () => {
+    const span = { traceId: traceIdOf(42), spanId: spanIdOf(42), name: 'chat via sql', startMs: testNow() - 1000, attributes: chatAttributes(10, 5) };
+    expect((await postTraces(proc.url, tracesRequest([span]))).status).toBe(200);
+    // Acknowledged means "in the write-ahead log": read-your-writes over /sql needs the flush first.
+    expect((await fetch(`${proc.url}/v1/flush`, { method: 'POST' })).status).toBe(200);
+    const res = await sql("SELECT count() FROM genai_spans WHERE SpanName = 'chat via sql' FORMAT TSV");
     expect(res.status).toBe(200);
-    expect((await res.text()).trim()).toBe('0');
+    expect((await res.text()).trim()).toBe('1');
   });
 
   it('is read-only: writes, DDL and setting changes are refused', async () => {
@@ -48,6 +54,8 @@ describe('POST /sql', () => {
     }
     const still = await proc.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'genai_spans'");
     expect(Number(still[0].n)).toBe(1);
+    const rows = await proc.query<{ n: string; x: string }>("SELECT count() AS n, countIf(TenantId = 'x') AS x FROM genai_spans");
+    expect(rows.map((r) => [Number(r.n), Number(r.x)])).toEqual([[1, 0]]);
   });
 
   it('enforces the row limit with a clear error', async () => {

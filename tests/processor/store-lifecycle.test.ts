@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate, DEFAULT_MIGRATIONS_DIR, MigrationError, splitStatements, listMigrations } from '../../processor/src/store/migrations.js';
 import { startProcessor, removeDir } from '../helpers/processor.js';
 import { tracerProviderFor } from '../helpers/otel.js';
+import { testNow } from '../helpers/clock.js';
 
 describe('migrations', () => {
   it('lists numbered files in order and splits statements at line-ending semicolons', () => {
@@ -26,7 +27,8 @@ describe('migrations', () => {
       expect(again.skipped.length).toBe(listMigrations().length);
 
       const provider = tracerProviderFor(first.url, 'protobuf');
-      provider.getTracer('t').startSpan('survivor', { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.provider.name': 'openai' } }).end();
+      // At the suite's instant, which the processor takes as now (not the wall clock).
+      provider.getTracer('t').startSpan('survivor', { startTime: testNow() - 1000, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.provider.name': 'openai' } }).end(testNow());
       await provider.shutdown();
     } finally {
       await first.stop();

@@ -49,19 +49,39 @@ export interface StoreClients {
   reader: ClickHouseClient;
   /** Settings to pass with every reader query (server mode; embedded mode locks them on its session). */
   readerQuerySettings: Record<string, string | number>;
+  /**
+   * A read-only client for queries that fix a setting in their own SETTINGS clause (the dashboards'
+   * `SETTINGS join_use_nulls = 1`). Server mode: the reader (readonly=2 lets a query set it). Embedded
+   * mode: a read-only session with the same limits and these settings preset, one per distinct set,
+   * because readonly=1 accepts a SETTINGS clause only when it leaves the session's value unchanged.
+   * Callers must pass only settings that change query semantics, never limits.
+   */
+  readerWith(settings: Record<string, string | number>): Promise<ClickHouseClient>;
+  /**
+   * Another reader with the same read-only lock and limits. Embedded mode: a new session, because one chdb
+   * session runs one query at a time correctly (its output buffer is shared); server mode: `reader` itself.
+   * Closed with the store.
+   */
+  openReader(): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
 export interface ReaderLimits {
   timeoutSeconds: number;
   maxRows: number;
+  /** max_memory_usage of each reader query: the engine runs in-process in embedded mode. */
+  maxMemoryBytes: number;
+  /** max_result_bytes of each reader query. */
+  maxResultBytes: number;
 }
 
 function readerSettings(limits: ReaderLimits): Record<string, string | number> {
   return {
     max_execution_time: limits.timeoutSeconds,
     max_result_rows: limits.maxRows,
+    max_result_bytes: limits.maxResultBytes,
     result_overflow_mode: 'throw',
+    max_memory_usage: limits.maxMemoryBytes,
   };
 }
 
@@ -69,16 +89,38 @@ export async function openStore(config: Config, limits: ReaderLimits): Promise<S
   return config.clickhouseUrl ? openServerStore(config, limits) : openEmbeddedStore(config, limits);
 }
 
+/**
+ * Cluster mode (RAGSCOPE_CLICKHOUSE_CLUSTER): synchronous inserts into the Distributed tables, and subqueries on
+ * Distributed tables inside distributed queries (the feedback views, the feedback joins) run once, globally,
+ * instead of being refused ('deny' is ClickHouse's default).
+ */
+export const CLUSTER_SETTINGS = { distributed_foreground_insert: 1, distributed_product_mode: 'global' } as const;
+
 async function openServerStore(config: Config, limits: ReaderLimits): Promise<StoreClients> {
   const auth = { url: config.clickhouseUrl, username: config.clickhouseUser, password: config.clickhousePassword };
   const bootstrap = createClient(auth);
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    // On a cluster the database must exist on every node before the ON CLUSTER migrations.
+    const onCluster = config.clickhouseCluster ? ` ON CLUSTER '${config.clickhouseCluster}'` : '';
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}${onCluster}` });
   } finally {
     await bootstrap.close();
   }
-  const writer = createClient({ ...auth, database: config.database, application: 'ragscope-processor', json: ROW_JSON });
-  const reader = createClient({ ...auth, database: config.database, application: 'ragscope-sql' });
+  const writer = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-processor',
+    json: ROW_JSON,
+    // On a cluster, an insert into a Distributed table is answered once every shard's block is in a replica of
+    // that shard, under the same deduplication token: a replay is dropped shard by shard (docs/scaling.md).
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
+  const reader = createClient({
+    ...auth,
+    database: config.database,
+    application: 'ragscope-sql',
+    ...(config.clickhouseCluster ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
+  });
   return {
     mode: 'server',
     database: config.database,
@@ -86,7 +128,11 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     reader,
     // Over HTTP, settings travel with each request. readonly=2 forbids writes but lets the limits
     // below ride along in the same request (readonly=1 would reject them).
-    readerQuerySettings: { readonly: 2, ...readerSettings(limits) },
+    // cancel_http_readonly_queries_on_client_close: a /sql client that leaves aborts our request, and the
+    // server then stops the query instead of finishing it for nobody.
+    readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
+    readerWith: async () => reader,
+    openReader: async () => reader,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -107,13 +153,20 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
-  const reader = createClient({ connection: connect() });
-  await reader.command({ query: `USE ${config.database}` });
-  for (const [name, value] of Object.entries(readerSettings(limits))) {
-    const literal = typeof value === 'number' ? String(value) : `'${value}'`;
-    await reader.command({ query: `SET ${name} = ${literal}` });
-  }
-  await reader.command({ query: 'SET readonly = 1' });
+  const readers: ClickHouseClient[] = [];
+  const openReader = async (preset: Record<string, string | number> = {}): Promise<ClickHouseClient> => {
+    const client = createClient({ connection: connect() });
+    readers.push(client);
+    await client.command({ query: `USE ${config.database}` });
+    for (const [name, value] of Object.entries({ ...preset, ...readerSettings(limits) })) {
+      const literal = typeof value === 'number' ? String(value) : `'${value}'`;
+      await client.command({ query: `SET ${name} = ${literal}` });
+    }
+    await client.command({ query: 'SET readonly = 1' });
+    return client;
+  };
+  const reader = await openReader();
+  const presetReaders = new Map<string, Promise<ClickHouseClient>>();
 
   return {
     mode: 'embedded',
@@ -121,8 +174,16 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     writer,
     reader,
     readerQuerySettings: {},
+    readerWith: (settings) => {
+      const key = JSON.stringify(Object.entries(settings).sort());
+      if (Object.keys(settings).length === 0) return Promise.resolve(reader);
+      let client = presetReaders.get(key);
+      if (!client) presetReaders.set(key, (client = openReader(settings)));
+      return client;
+    },
+    openReader: () => openReader(),
     close: async () => {
-      await reader.close();
+      for (const client of readers) await client.close();
       await writer.close();
     },
   };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { ClusterDdlError, clusterMigrationsTable, createdObject, renderClusterStatement, type ClusterTarget } from './cluster-ddl.js';
 
 /** clickhouse/migrations at the repository root (same relative depth from src/ and dist/). */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/migrations/', import.meta.url));
@@ -19,6 +20,13 @@ export interface Migration {
 export interface MigrationResult {
   applied: string[];
   skipped: string[];
+  /** Cluster mode: what differs between the nodes (a host missing a table or a recorded migration); empty = consistent. */
+  drift: string[];
+}
+
+export interface MigrateOptions {
+  /** Server mode on a ClickHouse cluster (RAGSCOPE_CLICKHOUSE_CLUSTER): statements rendered by cluster-ddl.ts. */
+  cluster?: ClusterTarget;
 }
 
 export class MigrationError extends Error {}
@@ -54,28 +62,52 @@ export function substituteVariables(sql: string, variables: Record<string, strin
   });
 }
 
+const MIGRATIONS_COLUMNS = `
+      version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)
+    `;
+
+/**
+ * The statements a migration runs: its own text (variables substituted) on one node, the cluster form
+ * (cluster-ddl.ts) on a cluster. The checksum always covers the file, the single source of both.
+ */
+export function renderMigration(migration: Migration, variables: Record<string, string | number>, cluster?: ClusterTarget): string[] {
+  const statements = splitStatements(substituteVariables(migration.sql, variables, migration.file));
+  if (!cluster) return statements;
+  try {
+    return statements.flatMap((statement) => renderClusterStatement(statement, cluster, migration.file));
+  } catch (err) {
+    if (err instanceof ClusterDdlError) throw new MigrationError(err.message);
+    throw err;
+  }
+}
+
 /**
  * Applies pending migrations in version order and records each in `schema_migrations`.
  * Statements are written to be idempotent (IF NOT EXISTS), so a run interrupted half-way is
  * simply re-applied. An applied migration whose file changed is an error: add a new one instead.
+ * On a cluster every statement runs ON CLUSTER, schema_migrations is replicated to every node, and the
+ * nodes are compared afterwards (`drift`).
  */
 export async function migrate(
   client: ClickHouseClient,
   variables: Record<string, string | number>,
   dir: string = DEFAULT_MIGRATIONS_DIR,
+  options: MigrateOptions = {},
 ): Promise<MigrationResult> {
+  const { cluster } = options;
   await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (
-      version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)
-    ) ENGINE = MergeTree ORDER BY version`,
+    query: cluster
+      ? clusterMigrationsTable(cluster, MIGRATIONS_COLUMNS)
+      : `CREATE TABLE IF NOT EXISTS schema_migrations (${MIGRATIONS_COLUMNS}) ENGINE = MergeTree ORDER BY version`,
   });
   const appliedRows = await (
     await client.query({ query: 'SELECT version, checksum FROM schema_migrations', format: 'JSONEachRow' })
   ).json<{ version: number; checksum: string }>();
   const applied = new Map(appliedRows.map((r) => [Number(r.version), r.checksum]));
 
-  const result: MigrationResult = { applied: [], skipped: [] };
-  for (const migration of listMigrations(dir)) {
+  const result: MigrationResult = { applied: [], skipped: [], drift: [] };
+  const migrations = listMigrations(dir);
+  for (const migration of migrations) {
     const previous = applied.get(migration.version);
     if (previous !== undefined) {
       if (previous !== migration.checksum) {
@@ -86,8 +118,7 @@ export async function migrate(
       result.skipped.push(migration.file);
       continue;
     }
-    const sql = substituteVariables(migration.sql, variables, migration.file);
-    for (const statement of splitStatements(sql)) {
+    for (const statement of renderMigration(migration, variables, cluster)) {
       try {
         await client.command({ query: statement });
       } catch (err) {
@@ -98,8 +129,65 @@ export async function migrate(
       table: 'schema_migrations',
       values: [{ version: migration.version, name: migration.name, checksum: migration.checksum }],
       format: 'JSONEachRow',
+      // Two processors starting together on a cluster both apply (idempotently) and both record: the token
+      // makes the second record a duplicate block that the replicated table drops.
+      ...(cluster ? { clickhouse_settings: { insert_deduplication_token: `migration:${migration.version}:${migration.checksum}` } } : {}),
     });
     result.applied.push(migration.file);
   }
+  if (cluster) result.drift = await clusterDrift(client, cluster, migrations, variables);
   return result;
+}
+
+/** What one node holds: the ragscope database's tables and views, and the migrations its schema_migrations lists. */
+export interface NodeSchema {
+  host: string;
+  objects: string[];
+  versions: number[];
+}
+
+/**
+ * Compares every node with what the migrations create. A node missing an object or a migration record
+ * (a node that was down or added later, an ON CLUSTER statement that failed on it) is named with what it lacks.
+ */
+export function compareNodes(expectedObjects: string[], expectedVersions: number[], nodes: NodeSchema[], hostCount: number): string[] {
+  const problems: string[] = [];
+  if (nodes.length < hostCount) problems.push(`${hostCount - nodes.length} of ${hostCount} hosts did not answer`);
+  for (const node of [...nodes].sort((a, b) => a.host.localeCompare(b.host))) {
+    const objects = new Set(node.objects);
+    const versions = new Set(node.versions.map(Number));
+    const missingObjects = expectedObjects.filter((o) => !objects.has(o));
+    const missingVersions = expectedVersions.filter((v) => !versions.has(v));
+    if (missingObjects.length > 0) problems.push(`${node.host}: missing ${missingObjects.join(', ')}`);
+    if (missingVersions.length > 0) problems.push(`${node.host}: schema_migrations lacks ${missingVersions.join(', ')}`);
+  }
+  return problems;
+}
+
+/** The objects a list of migrations creates in the given mode (schema_migrations included). */
+export function expectedObjects(migrations: Migration[], variables: Record<string, string | number>, cluster?: ClusterTarget): string[] {
+  const names = migrations.flatMap((m) => renderMigration(m, variables, cluster).map(createdObject)).filter((n): n is string => n !== undefined);
+  return [...new Set(['schema_migrations', ...names])].sort();
+}
+
+/** The queries the drift report runs on a cluster (exported so tests can have ClickHouse parse them). */
+export function driftQueries(cluster: ClusterTarget): { hosts: string; objects: string; versions: string } {
+  const c = `'${cluster.cluster}'`;
+  return {
+    hosts: `SELECT count() AS hosts FROM system.clusters WHERE cluster = ${c}`,
+    // Each replica answers for itself: hostName() is evaluated on the node that holds the rows.
+    objects: `SELECT hostName() AS host, groupArray(name) AS objects FROM clusterAllReplicas(${c}, system.tables) WHERE database = '${cluster.database}' GROUP BY host SETTINGS skip_unavailable_shards = 1`,
+    versions: `SELECT hostName() AS host, groupArray(version) AS versions FROM clusterAllReplicas(${c}, ${cluster.database}.schema_migrations) GROUP BY host SETTINGS skip_unavailable_shards = 1`,
+  };
+}
+
+async function clusterDrift(client: ClickHouseClient, cluster: ClusterTarget, migrations: Migration[], variables: Record<string, string | number>): Promise<string[]> {
+  const rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+  const q = driftQueries(cluster);
+  const [{ hosts }] = await rows<{ hosts: string }>(q.hosts);
+  const objects = await rows<{ host: string; objects: string[] }>(q.objects);
+  const versions = await rows<{ host: string; versions: number[] }>(q.versions);
+  const byHost = new Map(versions.map((v) => [v.host, v.versions]));
+  const nodes = objects.map((o) => ({ host: o.host, objects: o.objects, versions: byHost.get(o.host) ?? [] }));
+  return compareNodes(expectedObjects(migrations, variables, cluster), migrations.map((m) => m.version), nodes, Number(hosts));
 }

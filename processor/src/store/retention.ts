@@ -3,6 +3,7 @@
 // table's TTL in line with ALTER TABLE ... MODIFY TTL. The TTL expression of each table is read from the
 // migration that created it, so tables added by future migrations are covered without a list here.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { localName, type ClusterTarget } from './cluster-ddl.js';
 import { DEFAULT_MIGRATIONS_DIR, listMigrations, splitStatements } from './migrations.js';
 
 export interface TtlTemplate {
@@ -32,6 +33,13 @@ export function ttlTemplates(dir: string = DEFAULT_MIGRATIONS_DIR): TtlTemplate[
   return [...out.values()];
 }
 
+/** ALTER TABLE … MODIFY TTL for a template (its table already the `_local` one on a cluster). */
+export function modifyTtlStatement(t: TtlTemplate, variables: Record<string, number>, cluster?: ClusterTarget): string {
+  const expression = t.expression.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => String(variables[name]));
+  const on = cluster ? ` ON CLUSTER '${cluster.cluster}'` : '';
+  return `ALTER TABLE ${t.table}${on} MODIFY TTL ${expression}`;
+}
+
 export interface RetentionChange {
   table: string;
   from: number | null;
@@ -40,14 +48,18 @@ export interface RetentionChange {
 
 /**
  * For each table with a configured TTL: compares the day count in system.tables with the configuration and
- * runs ALTER TABLE ... MODIFY TTL where they differ. Returns the changes made.
+ * runs ALTER TABLE ... MODIFY TTL where they differ. Returns the changes made. On a cluster the data (and the
+ * TTL) lives in the `<table>_local` tables on every node (cluster-ddl.ts).
  */
 export async function applyRetention(
   client: ClickHouseClient,
   variables: Record<string, number>,
   dir: string = DEFAULT_MIGRATIONS_DIR,
+  cluster?: ClusterTarget,
 ): Promise<RetentionChange[]> {
-  const templates = ttlTemplates(dir).filter((t) => t.variable in variables);
+  const templates = ttlTemplates(dir)
+    .filter((t) => t.variable in variables)
+    .map((t) => (cluster ? { ...t, table: localName(t.table) } : t));
   if (templates.length === 0) return [];
   const rows = await (
     await client.query({
@@ -65,8 +77,7 @@ export async function applyRetention(
     const current = /\bTTL\b.*?toIntervalDay\((\d+)\)/.exec(engine);
     const have = current ? Number(current[1]) : null;
     if (have === want) continue;
-    const expression = t.expression.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => String(variables[name]));
-    await client.command({ query: `ALTER TABLE ${t.table} MODIFY TTL ${expression}` });
+    await client.command({ query: modifyTtlStatement(t, variables, cluster) });
     changes.push({ table: t.table, from: have, to: want });
   }
   return changes;

@@ -1,10 +1,12 @@
 // In-memory OpenTelemetry pipeline for in-process tests: a real SDK tracer provider (AsyncLocalStorage
 // context, W3C trace-context + baggage propagators) with ragscope's span processor before an in-memory
 // exporter, and a logger provider with ragscope's log processor before an in-memory log exporter.
-import { logs } from '@opentelemetry/api-logs';
+import { context, logs, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, TracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createRequire } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,7 +18,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export interface Pipeline {
   spanExporter: InMemorySpanExporter;
   logExporter: InMemoryLogRecordExporter;
-  tracerProvider: NodeTracerProvider;
+  tracerProvider: TracerProvider;
   loggerProvider: LoggerProvider;
   spans(): ReadableSpan[];
   logs(): ReadableLogRecord[];
@@ -25,10 +27,14 @@ export interface Pipeline {
 
 export function setupPipeline(instrumentations: Instrumentation[] = []): Pipeline {
   const spanExporter = new InMemorySpanExporter();
-  const tracerProvider = new NodeTracerProvider({
-    spanProcessors: [new RagscopeSpanProcessor(), new SimpleSpanProcessor(spanExporter)],
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [new RagscopeSpanProcessor(), new SimpleSpanProcessor({ exporter: spanExporter })],
   });
-  tracerProvider.register();
+  // What NodeTracerProvider#register() did in the 2.x SDK (sdk-trace 3.x has no register()): the global
+  // provider, AsyncLocalStorage context and the default propagators (trace context + baggage).
+  trace.setGlobalTracerProvider(tracerProvider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   const logExporter = new InMemoryLogRecordExporter();
   const loggerProvider = new LoggerProvider({
     processors: [new RagscopeLogRecordProcessor(), new SimpleLogRecordProcessor({ exporter: logExporter })],

@@ -1,6 +1,7 @@
 /**
  * What Grafana does to a ClickHouse panel or alert query before ClickHouse sees it, reproduced so the
- * tests can run every provisioned query against a real (embedded) ClickHouse.
+ * built-in dashboard viewer (processor/src/ui) sends ClickHouse exactly what Grafana would, and the tests
+ * can run every provisioned query against a real (embedded) ClickHouse.
  *
  * Three stages, in Grafana's order:
  *  1. frontend, `applyConditionalAll` (grafana-clickhouse-datasource src/data/CHDatasource.ts):

@@ -1,0 +1,109 @@
+// Dashboard variables resolved as Grafana does on load: query variables run their
+// own (expanded) SQL, custom variables take their fixed options, and a selection that is not among the
+// options falls back to the first option (single-value) as Grafana does.
+import type { DashboardJson, VariableJson } from './dashboards.js';
+import { ALL_VALUE, expandPanelQuery, type VariableState } from './macros.js';
+
+export type Selection = Record<string, string | string[]>;
+
+export interface ResolvedVariable {
+  name: string;
+  label: string;
+  type: string;
+  multi: boolean;
+  includeAll: boolean;
+  hidden: boolean;
+  options: Array<{ text: string; value: string }>;
+  current: string | string[];
+  /** The SQL sent for a query variable. */
+  sql?: string;
+}
+
+export type RunQuery = (sql: string) => Promise<{ rows: unknown[][] }>;
+
+const first = (v: string | string[] | undefined): string => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? ''));
+
+function variableSql(v: VariableJson): string {
+  return typeof v.query === 'string' ? v.query : String(v.query?.rawSql ?? '');
+}
+
+export function toVariableStates(resolved: readonly ResolvedVariable[]): VariableState[] {
+  return resolved.map((r) => ({
+    name: r.name,
+    multi: r.multi,
+    includeAll: r.includeAll,
+    current: r.current,
+    options: r.options.map((o) => o.value),
+  }));
+}
+
+/** Whether `sql` refers to variable `name` ($name, ${name}, ${name:format}, [[name]]). */
+function references(sql: string, name: string): boolean {
+  return new RegExp(`\\$${name}\\b|\\$\\{${name}[:}.]|\\[\\[${name}[:\\]]`).test(sql);
+}
+
+/**
+ * Every variable of the dashboard, as Grafana resolves them: a variable waits only for the variables its
+ * query refers to (so tenant first, then the others side by side), and the result keeps declaration order.
+ */
+export async function resolveVariables(
+  d: DashboardJson,
+  range: { from: Date; to: Date },
+  selection: Selection,
+  run: RunQuery,
+): Promise<ResolvedVariable[]> {
+  const list = d.templating?.list ?? [];
+  const pending = new Map<string, Promise<ResolvedVariable>>();
+  for (const v of list) {
+    const sql = variableSql(v);
+    const deps = [...pending.entries()].filter(([name]) => references(sql, name)).map(([, p]) => p);
+    pending.set(v.name, Promise.all(deps).then((resolved) => resolveOne(v, resolved, range, selection, run)));
+  }
+  return Promise.all(list.map((v) => pending.get(v.name)!));
+}
+
+async function resolveOne(
+  v: VariableJson,
+  earlier: ResolvedVariable[],
+  range: { from: Date; to: Date },
+  selection: Selection,
+  run: RunQuery,
+): Promise<ResolvedVariable> {
+  let options: Array<{ text: string; value: string }>;
+  let sql: string | undefined;
+  if (v.type === 'query') {
+    sql = expandPanelQuery(variableSql(v), { from: range.from, to: range.to, variables: toVariableStates(earlier), maxDataPoints: 1000 });
+    const res = await run(sql);
+    options = res.rows.map((r) => ({ text: String(r[0]), value: String(r[0]) }));
+  } else if (v.type === 'custom') {
+    options = (v.options ?? []).map((o) => ({ text: first(o.text), value: first(o.value) }));
+  } else if (v.type === 'constant' || v.type === 'textbox') {
+    const value = variableSql(v);
+    options = [{ text: value, value }];
+  } else {
+    throw new Error(`variable ${v.name}: type "${v.type}" is not supported by the built-in viewer`);
+  }
+  const values = options.map((o) => o.value);
+  const saved = v.current?.value;
+  let current: string | string[] = selection[v.name] ?? (Array.isArray(saved) ? saved.map(String) : String(saved ?? ''));
+  if (v.multi) {
+    const list = Array.isArray(current) ? current : [current];
+    const kept = list.filter((c) => c === ALL_VALUE || values.includes(c) || v.type === 'query');
+    current = kept.length ? kept : v.includeAll ? [ALL_VALUE] : values.slice(0, 1);
+  } else {
+    current = Array.isArray(current) ? String(current[0] ?? '') : current;
+    const allowed = current === ALL_VALUE ? v.includeAll : values.includes(current);
+    if (!allowed && values.length) current = values[0]!;
+  }
+  return {
+    name: v.name,
+    label: v.label ?? v.name,
+    type: v.type,
+    multi: Boolean(v.multi),
+    includeAll: Boolean(v.includeAll),
+    hidden: (v.hide ?? 0) === 2,
+    options,
+    current,
+    sql,
+  };
+}

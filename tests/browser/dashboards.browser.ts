@@ -1,0 +1,257 @@
+/**
+ * The built-in dashboard viewer in a real browser (headless Chromium): every generated dashboard loads
+ * against seeded synthetic data and every panel shows data; key figures equal independent answers; the
+ * time range and a variable change the SQL sent and the figures; links keep range and variables; a
+ * trace link opens the waterfall. Screenshots of every dashboard go to tests/browser/artifacts/.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { removeDir } from '../helpers/processor.js';
+import { artifactPath, launchChromium, type Browser } from './chromium.js';
+import { panels, panelSql, renders, stat, waitForRender } from './page.js';
+import { DAY_MS, END_MS, startSeeded, type Seeded } from './seeded.js';
+
+const DASHBOARDS = readdirSync('grafana/dashboards')
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(`grafana/dashboards/${f}`, 'utf8')) as { uid: string; title: string; panels: Array<{ id: number; type: string }> });
+const WEEK = { from: END_MS - 7 * DAY_MS, to: END_MS };
+const DAY = { from: END_MS - DAY_MS, to: END_MS };
+
+let s: Seeded;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  s = await startSeeded({ seed: 'browser-dashboards', requests: 8000, days: 8 });
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await s?.p.stop();
+  if (s) removeDir(s.p.dataDir);
+});
+
+async function open(path: string): Promise<void> {
+  await page.goto(s.p.url + path);
+  await waitForRender(page, 0);
+}
+
+function requestsIn(range: { from: number; to: number }, service?: string): number {
+  const lo = BigInt(range.from) * 1_000_000n;
+  const hi = BigInt(range.to) * 1_000_000n;
+  return s.ds.requests.filter((r) => r.startNs >= lo && r.startNs < hi && (service === undefined || r.service === service)).length;
+}
+
+/**
+ * A figure as displayed ("8.12 K", "$12.34", "4.2%", "1.52 s") back to a number in the field's base
+ * unit, with the rounding the display allows (half a unit of its last shown digit).
+ */
+function displayed(text: string): { value: number; tolerance: number } {
+  const m = /(-?\d+(?:\.(\d+))?)\s*(K|Mil|Bil|%|ms|s|min)?/.exec(text.replace(/[$,+]/g, ''));
+  if (!m) throw new Error(`no number in "${text}"`);
+  const scale: Record<string, number> = { K: 1e3, Mil: 1e6, Bil: 1e9, '%': 0.01, ms: 1, s: 1000, min: 60_000 };
+  const k = m[3] ? scale[m[3]]! : 1;
+  return { value: Number(m[1]) * k, tolerance: 0.5 * 10 ** -(m[2]?.length ?? 0) * k * 1.000001 };
+}
+
+async function sqlFirstRow(sql: string): Promise<unknown[]> {
+  const rs = await s.p.processor.store.writer.query({ query: sql, format: 'JSONCompact' });
+  const body = (await rs.json()) as unknown as { data: unknown[][] };
+  expect(body.data.length).toBe(1);
+  return body.data[0]!;
+}
+
+describe('every dashboard over 7 days of synthetic traffic', () => {
+  it('the data set is loaded', () => {
+    expect(s.stats.spans).toBeGreaterThan(40_000);
+    expect(requestsIn(WEEK)).toBeGreaterThan(6000);
+  });
+
+  for (const d of DASHBOARDS) {
+    it(`${d.title}: every panel renders data, no errors`, async () => {
+      await open(`/d/${d.uid}?from=${WEEK.from}&to=${WEEK.to}`);
+      const shown = await panels(page);
+      const expected = d.panels.filter((p) => p.type !== 'row');
+      expect(shown.map((p) => p.id).sort((a, b) => a - b)).toEqual(expected.map((p) => p.id).sort((a, b) => a - b));
+      expect(shown.length).toBeGreaterThan(0);
+      for (const p of shown) {
+        expect({ title: p.title, state: p.state, error: p.state === 'error' ? p.text : '' }).toEqual({ title: p.title, state: 'data', error: '' });
+        expect(p.text).not.toContain('No data');
+        if (p.type !== 'text') expect(p.sql, p.title).toMatch(/SELECT/i);
+        // no macro or variable left unexpanded in what was sent
+        expect(p.sql, p.title).not.toMatch(/\$__|\$\{|\$[a-z]/);
+      }
+      await page.screenshot({ path: artifactPath(`${d.uid}.png`), fullPage: true });
+    });
+  }
+});
+
+describe('Overview figures', () => {
+  it('every stat shows what its SQL answers, and Requests and Cost equal independent counts', async () => {
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    const stats = (await panels(page)).filter((p) => p.type === 'stat');
+    expect(stats.length).toBe(7);
+    for (const p of stats) {
+      const row = await sqlFirstRow(p.sql);
+      const values = await stat(page, p.id);
+      expect(values.length).toBe(row.length);
+      values.forEach((v, i) => {
+        if (row[i] === null) expect(v.value).toBe('');
+        else {
+          const expected = Number(row[i]);
+          expect(Number(v.value)).toBeCloseTo(expected, 9);
+          // the text shows the same figure, rounded for display
+          const shown = displayed(v.text);
+          expect(Math.abs(shown.value - expected), `${p.title}: "${v.text}" for ${expected}`).toBeLessThanOrEqual(shown.tolerance);
+        }
+      });
+    }
+    const requests = await stat(page, 1);
+    expect(Number(requests[0]!.value)).toBe(requestsIn(WEEK));
+    const [cost] = await s.p.query<{ c: number }>(
+      `SELECT toFloat64(sum(CostUSD)) AS c FROM genai_spans WHERE Timestamp >= fromUnixTimestamp64Milli(${WEEK.from}) AND Timestamp < fromUnixTimestamp64Milli(${WEEK.to})`,
+    );
+    expect(cost!.c).toBeGreaterThan(0);
+    expect(Number((await stat(page, 3))[0]!.value)).toBeCloseTo(cost!.c, 6);
+  });
+
+  it('variables are filled from their own queries', async () => {
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    const services = await page.$$eval('select[name="var-service"] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const expected = [...new Set(s.ds.requests.map((r) => r.service))].sort();
+    expect(expected.length).toBeGreaterThan(1);
+    expect(services).toEqual(['$__all', ...expected]);
+  });
+
+  it('changing the time range changes the SQL sent, the figures and the URL', async () => {
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    const before = { sql: await panelSql(page, 1), value: Number((await stat(page, 1))[0]!.value) };
+    expect(before.sql).toContain(`toDateTime(${WEEK.from / 1000})`);
+    const n = await renders(page);
+    await page.fill('input[name="from"]', new Date(DAY.from).toISOString().slice(0, 16));
+    await page.fill('input[name="to"]', new Date(DAY.to).toISOString().slice(0, 16));
+    await page.click('button[name="apply-range"]');
+    await waitForRender(page, n);
+    const after = { sql: await panelSql(page, 1), value: Number((await stat(page, 1))[0]!.value) };
+    expect(after.sql).toContain(`toDateTime(${DAY.from / 1000})`);
+    expect(after.sql).not.toContain(`toDateTime(${WEEK.from / 1000})`);
+    expect(after.value).toBe(requestsIn(DAY));
+    expect(after.value).toBeLessThan(before.value);
+    expect(page.url()).toContain(`from=${DAY.from}`);
+    // the URL alone reproduces the view
+    await open(new URL(page.url()).pathname + new URL(page.url()).search);
+    expect(Number((await stat(page, 1))[0]!.value)).toBe(requestsIn(DAY));
+    // a preset is relative to the browser's clock: the URL keeps the expression, the SQL gets its instant
+    const m = await renders(page);
+    const clicked = Date.now();
+    await page.selectOption('select[name="range"]', 'now-7d');
+    await waitForRender(page, m);
+    expect(page.url()).toContain('from=now-7d&to=now');
+    const from = Number(/Hour >= toDateTime\((\d+)\)/.exec(await panelSql(page, 1))![1]) * 1000;
+    expect(Math.abs(from - (clicked - 7 * DAY_MS))).toBeLessThan(120_000);
+  });
+
+  it('custom variables (percentile, break-down) change the SQL and the titles', async () => {
+    await open(`/d/ragscope-latency?from=${WEEK.from}&to=${WEEK.to}`);
+    const title = async (id: number) => (await panels(page)).find((p) => p.id === id)!.title;
+    expect(await title(9)).toBe('Latency per stage (p95)');
+    expect(await panelSql(page, 9)).toContain('(DurationQuantiles)[3]');
+    const n = await renders(page);
+    await page.selectOption('select[name="var-percentile"]', '4');
+    await waitForRender(page, n);
+    expect(await title(9)).toBe('Latency per stage (p99)');
+    expect(await panelSql(page, 9)).toContain('(DurationQuantiles)[4]');
+    expect((await panels(page)).find((p) => p.id === 9)!.state).toBe('data');
+
+    await open(`/d/ragscope-tokens-cost?from=${WEEK.from}&to=${WEEK.to}&var-breakdown=Provider`);
+    const pie = (await panels(page)).find((p) => p.type === 'piechart')!;
+    expect(pie.title).toBe('Cost share by Provider');
+    expect(pie.sql).toContain("if(Provider = '', '(none)', Provider)");
+    expect(pie.state).toBe('data');
+  });
+
+  it('the weekday × hour heatmap colours every cell by its value', async () => {
+    await open(`/d/ragscope-usage?from=${WEEK.from}&to=${WEEK.to}`);
+    const cells = await page.$$eval('section.panel[data-panel-id="3"] td.num', (tds) => tds.map((td) => ({ bg: (td as HTMLElement).style.background, v: Number((td as HTMLElement).dataset.value) })));
+    expect(cells.length).toBe(7 * 24);
+    expect(cells.every((c) => c.bg.startsWith('rgb'))).toBe(true);
+    // the busiest cell is red, the quietest blue (continuous-BlYlRd)
+    const max = cells.reduce((a, b) => (b.v > a.v ? b : a));
+    const min = cells.reduce((a, b) => (b.v < a.v ? b : a));
+    expect(max.bg).toBe('rgb(165, 0, 38)');
+    expect(min.bg).toBe('rgb(49, 54, 149)');
+  });
+
+  it('changing a variable changes the SQL sent and the figures', async () => {
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    const service = [...new Set(s.ds.requests.map((r) => r.service))].sort()[0]!;
+    const n = await renders(page);
+    await page.selectOption('select[name="var-service"]', [service]);
+    await waitForRender(page, n);
+    const sql = await panelSql(page, 1);
+    expect(sql).toContain(`ServiceName IN ('${service}')`);
+    const value = Number((await stat(page, 1))[0]!.value);
+    expect(value).toBe(requestsIn(WEEK, service));
+    expect(value).toBeLessThan(requestsIn(WEEK));
+    expect(decodeURIComponent(page.url())).toContain(`var-service=${service}`);
+  });
+
+  it('links to other dashboards keep the time range and the variables', async () => {
+    const service = [...new Set(s.ds.requests.map((r) => r.service))].sort()[0]!;
+    await open(`/d/ragscope-overview?from=${DAY.from}&to=${DAY.to}&var-service=${service}`);
+    await page.click('.dash-nav a[data-uid="ragscope-latency"]');
+    await page.waitForURL(/\/d\/ragscope-latency/);
+    await waitForRender(page, 0);
+    const url = decodeURIComponent(page.url());
+    expect(url).toContain(`from=${DAY.from}`);
+    expect(url).toContain(`var-service=${service}`);
+    const latency = await panels(page);
+    expect(latency.length).toBeGreaterThan(0);
+    expect(latency.find((p) => p.type === 'timeseries')!.sql).toContain(`ServiceName IN ('${service}')`);
+    // a panel link (Requests → Usage patterns) carries range and variables too
+    await open(`/d/ragscope-overview?from=${DAY.from}&to=${DAY.to}&var-service=${service}`);
+    const href = await page.getAttribute('section.panel[data-panel-id="1"] a.panel-link', 'href');
+    expect(decodeURIComponent(href!)).toBe(`/d/ragscope-usage?from=${DAY.from}&to=${DAY.to}&var-tenant=default&var-service=${service}&var-environment=$__all&var-provider=$__all&var-model=$__all&var-experiment=$__all`);
+  });
+
+  it('auto-refresh runs the panels again', async () => {
+    await open(`/d/ragscope-overview?from=${DAY.from}&to=${DAY.to}&refresh=5s`);
+    const n = await renders(page);
+    await waitForRender(page, n, 30_000);
+    expect(await renders(page)).toBeGreaterThan(n);
+  });
+});
+
+describe('trace page', () => {
+  it('a slowest-requests link opens the trace as a waterfall with GenAI attributes', async () => {
+    await open(`/d/ragscope-latency?from=${WEEK.from}&to=${WEEK.to}`);
+    const links = await page.$$eval('a.trace-link', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(l).toMatch(/^\/trace\/[0-9a-f]{32}\?/);
+    await page.click('a.trace-link');
+    await page.waitForURL(/\/trace\//);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    const traceId = /\/trace\/([0-9a-f]{32})/.exec(page.url())![1]!;
+    const request = s.ds.requests.find((r) => r.traceId === traceId);
+    expect(request).toBeDefined();
+    const rows = await page.$$eval('.span-row', (els) => els.map((e) => (e as HTMLElement).dataset.spanId));
+    expect(rows.length).toBe(request!.spans.length);
+    const labels = await page.$$eval('.span-attrs dt', (els) => els.map((e) => e.textContent));
+    expect(labels).toContain('model');
+    expect(labels).toContain('input tokens');
+    expect(labels).toContain('cost');
+    await page.screenshot({ path: artifactPath('trace.png'), fullPage: true });
+  });
+
+  it('low-rated requests link to trace pages too', async () => {
+    await open(`/d/ragscope-feedback?from=${WEEK.from}&to=${WEEK.to}`);
+    const links = await page.$$eval('section.panel[data-panel-id="11"] a.trace-link', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(l).toMatch(/^\/trace\/[0-9a-f]{32}\?/);
+  });
+});
