@@ -173,7 +173,7 @@ async function endToEndBench(payloads: TracePayload[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-e2e-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['processor/dist/start.cjs'], {
-    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -112,7 +112,7 @@ async function run(target: Target, clients: number, payloads: Uint8Array<ArrayBu
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [target.main], {
-    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'error' },
+    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

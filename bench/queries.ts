@@ -324,7 +324,7 @@ async function main(): Promise<void> {
   const dataDir = args['data-dir'] ?? mkdtempSync(join(tmpdir(), 'ragscope-bench-queries-'));
   const priceFile = join(dataDir, '..', `bench-prices-${process.pid}.json`);
   writeFileSync(priceFile, JSON.stringify(syntheticPriceBook()));
-  const config = loadConfig({ RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_PRICES_FILE: priceFile, RAGSCOPE_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_PRICES_FILE: priceFile, RAGSCOPE_LOG_LEVEL: 'silent' });
   const store = await openStore(config, { timeoutSeconds: 3600, maxRows: 1e9 });
   const started = performance.now();
   const load: Record<string, number> = {};

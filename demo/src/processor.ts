@@ -72,6 +72,8 @@ export async function startProcessor(o: { url: string; root: string; dataDir: st
       ...o.env,
       RAGSCOPE_HOST: host,
       RAGSCOPE_PORT: port,
+      // The demo sends OTLP/HTTP; no gRPC listener on the shared 4317 unless asked for.
+      RAGSCOPE_GRPC_PORT: o.env.RAGSCOPE_GRPC_PORT ?? 'off',
       RAGSCOPE_DATA_DIR: o.dataDir,
       RAGSCOPE_LOG_LEVEL: o.env.RAGSCOPE_LOG_LEVEL ?? 'info',
     },

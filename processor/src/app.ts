@@ -16,6 +16,10 @@ import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
+import { GrpcReceiver } from './receive/grpc-server.js';
+import { ApiKeys, presentedKey } from './auth/api-keys.js';
+import { watchApiKeys } from './auth/watch.js';
+import { Forwarder } from './forward/forwarder.js';
 import { uiRouter } from './ui/route.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
 import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
@@ -30,6 +34,10 @@ export interface Processor {
   readonly logger: Logger;
   /** Base URL once listening, e.g. http://127.0.0.1:4318 */
   url: string;
+  /** Bound OTLP/gRPC port once listening; null when the gRPC receiver is off. */
+  grpcPort: number | null;
+  /** API keys → tenants; reload() after editing the keys file (also done on change and SIGHUP). */
+  readonly apiKeys: ApiKeys;
   listen(): Promise<string>;
   /** Graceful: stop accepting, flush what was accepted, close the store. */
   stop(): Promise<void>;
@@ -134,18 +142,25 @@ export async function createProcessor(
   // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
   app.post('/v1/flush', flushRoute(queue));
   app.use('/v1', bodySlots(config.maxConcurrentBodies, config.retryAfterSeconds, new BodyLimitMetrics(metrics.registry)));
-  const otlpDeps = { pipeline, recent, queue, metrics, logger, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
+  const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
+    apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
+  const { endpoint: forwardEndpoint, ...forwardOptions } = config.forward;
+  const forwarder = forwardEndpoint ? new Forwarder({ endpoint: forwardEndpoint, ...forwardOptions }, metrics, logger) : undefined;
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored: forwarder?.offer, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const grpc = config.grpcPort === null ? undefined : new GrpcReceiver(otlpDeps);
+  let unwatchKeys: (() => void) | undefined;
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));
   app.post('/v1/logs', otlpRoute('logs', otlpDeps));
   app.post(
     '/v1/feedback',
     feedbackRoute({
       queue,
-      tenant: config.tenant,
+      tenantFor,
       logger,
       retryAfterSeconds: config.retryAfterSeconds,
       now,
-      resolveTraceId: async (responseId) => pipeline.responses.get(responseId) ?? traceIdForResponse(store.writer, config.tenant, responseId),
+      resolveTraceId: async (responseId, tenant) => pipeline.responsesFor(tenant).get(responseId) ?? traceIdForResponse(store.writer, tenant, responseId),
     }),
   );
   app.post(
@@ -197,9 +212,13 @@ export async function createProcessor(
     metrics,
     queue,
     logger,
+    apiKeys,
     url: '',
-    listen: () =>
-      new Promise((resolve, reject) => {
+    grpcPort: null,
+    listen: async () => {
+      if (grpc) processor.grpcPort = await grpc.listen(config.grpcHost, config.grpcPort!);
+      if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger);
+      return new Promise((resolve, reject) => {
         server = createLimitedServer(app, config);
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -208,10 +227,13 @@ export async function createProcessor(
           processor.url = `http://${host}:${address.port}`;
           resolve(processor.url);
         });
-      }),
+      });
+    },
     async stop() {
       if (stopping) return;
       stopping = true;
+      unwatchKeys?.();
+      const grpcStopped = grpc?.stop(config.shutdownGraceMs);
       // Running /sql queries would hold the shutdown until their time-out: stop them in the engine, and
       // let them end before the rest closes.
       for (const cancel of sqlQueries) cancel('shutting down');
@@ -219,8 +241,10 @@ export async function createProcessor(
       while (sqlQueries.size > 0 && Date.now() < sqlDeadline) await new Promise((r) => setTimeout(r, 50));
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
+      await grpcStopped;
       await queue.close();
       await closed;
+      await forwarder?.stop(Math.min(config.shutdownGraceMs, 2_000));
       await store.close();
     },
   };

@@ -66,6 +66,27 @@ const envSchema = z.object({
   RAGSCOPE_HEADERS_TIMEOUT_SECONDS: intFrom('RAGSCOPE_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
   RAGSCOPE_REQUEST_TIMEOUT_SECONDS: intFrom('RAGSCOPE_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
   RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS: intFrom('RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
+  // OTLP/gRPC receiver: a port (0 = ephemeral) or "off".
+  RAGSCOPE_GRPC_PORT: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = (raw ?? '').trim().toLowerCase();
+      if (v === '') return 4317;
+      if (v === 'off') return null;
+      const n = Number(v);
+      if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+      ctx.addIssue({ code: 'custom', message: `RAGSCOPE_GRPC_PORT must be a port 0-65535 or "off", got "${raw}"` });
+      return z.NEVER;
+    }),
+  RAGSCOPE_GRPC_HOST: optionalString,
+  RAGSCOPE_API_KEYS_FILE: optionalString,
+  RAGSCOPE_API_KEYS: optionalString,
+  RAGSCOPE_FORWARD_ENDPOINT: optionalString.pipe(z.url({ message: 'RAGSCOPE_FORWARD_ENDPOINT must be a URL such as http://tempo:4318 or http://collector:4317' }).optional()),
+  RAGSCOPE_FORWARD_PROTOCOL: z.enum(['http/protobuf', 'grpc']).optional().default('http/protobuf'),
+  RAGSCOPE_FORWARD_HEADERS: optionalString,
+  RAGSCOPE_FORWARD_TIMEOUT_MS: intFrom('RAGSCOPE_FORWARD_TIMEOUT_MS', 10_000, 100, 600_000),
+  RAGSCOPE_FORWARD_QUEUE_SIZE: intFrom('RAGSCOPE_FORWARD_QUEUE_SIZE', 100_000, 1, 100_000_000),
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -113,6 +134,14 @@ export interface Config {
   requestTimeoutSeconds: number;
   keepAliveTimeoutSeconds: number;
   logLevel: string;
+  /** OTLP/gRPC port; null = no gRPC receiver. */
+  grpcPort: number | null;
+  grpcHost: string;
+  /** API keys → tenants (auth/); neither set = every request is `tenant`. */
+  apiKeysFile: string | undefined;
+  apiKeys: string | undefined;
+  /** Forwarding downstream (forward/); undefined endpoint = off. */
+  forward: { endpoint: string | undefined; protocol: 'http/protobuf' | 'grpc'; headers: Record<string, string>; timeoutMs: number; maxQueueItems: number };
 }
 
 /** Every RAGSCOPE_* variable this processor reads (the compose-file test checks against this list). */
@@ -168,5 +197,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutSeconds: e.RAGSCOPE_REQUEST_TIMEOUT_SECONDS,
     keepAliveTimeoutSeconds: e.RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS,
     logLevel: e.RAGSCOPE_LOG_LEVEL,
+    grpcPort: e.RAGSCOPE_GRPC_PORT,
+    grpcHost: e.RAGSCOPE_GRPC_HOST ?? e.RAGSCOPE_HOST,
+    apiKeysFile: e.RAGSCOPE_API_KEYS_FILE,
+    apiKeys: e.RAGSCOPE_API_KEYS,
+    forward: {
+      endpoint: e.RAGSCOPE_FORWARD_ENDPOINT,
+      protocol: e.RAGSCOPE_FORWARD_PROTOCOL,
+      headers: parseHeaders(e.RAGSCOPE_FORWARD_HEADERS),
+      timeoutMs: e.RAGSCOPE_FORWARD_TIMEOUT_MS,
+      maxQueueItems: e.RAGSCOPE_FORWARD_QUEUE_SIZE,
+    },
   };
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS syntax: `key=value,key2=value2`, values URL-decoded. */
+function parseHeaders(raw: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const part of (raw ?? '').split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`invalid configuration:\n  RAGSCOPE_FORWARD_HEADERS: want key=value pairs separated by commas, got "${part.trim()}"`);
+    headers[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return headers;
 }

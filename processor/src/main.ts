@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const processor = await createProcessor(config, logger);
   const url = await processor.listen();
   logger.info(
-    { url, store: processor.store.mode, database: config.database, dataDir: config.clickhouseUrl ? undefined : config.dataDir },
-    `ragscope processor listening: OTLP/HTTP ${url}/v1/traces and ${url}/v1/logs, SQL ${url}/sql`,
+    { url, grpcPort: processor.grpcPort, tenancy: processor.apiKeys.required ? 'API keys' : config.tenant, store: processor.store.mode, database: config.database, dataDir: config.clickhouseUrl ? undefined : config.dataDir },
+    `ragscope processor listening: OTLP/HTTP ${url}/v1/traces and ${url}/v1/logs, OTLP/gRPC ${processor.grpcPort === null ? 'off' : `${config.grpcHost}:${processor.grpcPort}`}, SQL ${url}/sql`,
   );
   // printed plainly (not only in the JSON log line) so people starting with `npm start` see where to look
   console.log(`ragscope dashboards: ${url}/${config.sqlToken ? ` (sign in once: ${url}/login?token=<RAGSCOPE_SQL_TOKEN>)` : ''}`);

@@ -10,6 +10,29 @@ export class ProcessorMetrics {
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
+  readonly forwarded = new Counter({
+    name: 'ragscope_forwarded_total',
+    help: 'Spans and log records forwarded downstream (RAGSCOPE_FORWARD_ENDPOINT), by signal',
+    labelNames: ['signal'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardDropped = new Counter({
+    name: 'ragscope_forward_dropped_total',
+    help: 'Spans and log records not forwarded: queue_full (oldest dropped) or shutdown, by signal',
+    labelNames: ['signal', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardFailures = new Counter({
+    name: 'ragscope_forward_failures_total',
+    help: 'Forwarding export attempts that failed (retried with backoff), by signal',
+    labelNames: ['signal'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardQueue = new Gauge({
+    name: 'ragscope_forward_queue_items',
+    help: 'Spans and log records waiting to be forwarded',
+    registers: [this.registry],
+  });
   readonly spansReceived = new Counter({
     name: 'ragscope_spans_received_total',
     help: 'Spans decoded from OTLP requests',

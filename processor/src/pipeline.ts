@@ -1,5 +1,5 @@
 // receive → normalize → derive → store: turns decoded OTLP into rows for the write queue.
-import type { DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
+import type { CostResult, DecodedLogRecord, DecodedSpan, GenAiRecord } from './model.js';
 import { MODEL_CALL_OPERATIONS } from './model.js';
 import { normalizeSpan, UsageDeduplicator, type SpanRecordPair } from './normalize/index.js';
 import { computeCost, type PriceBook } from './derive/index.js';
@@ -32,6 +32,14 @@ export interface ProcessedBatch {
   keys: string[];
   /** Forgets what this batch taught the pipeline's memories: call it when the rows were not stored. */
   forget(): void;
+  /** The accepted spans with what was derived from them (GenAI spans only), for forwarding (forward/). */
+  spans?: DerivedSpan[];
+}
+
+export interface DerivedSpan {
+  span: DecodedSpan;
+  record: GenAiRecord | null;
+  cost: CostResult | null;
 }
 
 export function invalidSpanReason(span: DecodedSpan): string | null {
@@ -43,6 +51,7 @@ export function invalidSpanReason(span: DecodedSpan): string | null {
 
 export interface PipelineDeps {
   priceBook: PriceBook;
+  /** The tenant of calls that name none (no API keys configured: RAGSCOPE_TENANT). */
   tenant: string;
   dedupeCacheSize: number;
   /** Spans starting before now − rawTtlDays would be dropped by the table TTL on insert: refuse them openly. */
@@ -51,19 +60,41 @@ export interface PipelineDeps {
   now?: Clock;
 }
 
-export class Pipeline {
-  private readonly dedupe: UsageDeduplicator;
+/** What the pipeline remembers across batches, kept per tenant: one tenant's spans never mark another's usage. */
+interface TenantMemory {
+  dedupe: UsageDeduplicator;
   /** Response id → trace id of recent GenAI spans: links response-only feedback at write time (feedback/). */
-  readonly responses = new ResponseTraceCache(100_000);
+  responses: ResponseTraceCache;
+}
 
+export class Pipeline {
+  private readonly memories = new Map<string, TenantMemory>();
   private readonly now: Clock;
 
   constructor(private readonly deps: PipelineDeps) {
-    this.dedupe = new UsageDeduplicator(deps.dedupeCacheSize);
     this.now = deps.now ?? systemClock;
   }
 
-  processSpans(spans: DecodedSpan[]): ProcessedBatch {
+  /** The default tenant's response → trace cache. */
+  get responses(): ResponseTraceCache {
+    return this.memory(this.deps.tenant).responses;
+  }
+
+  responsesFor(tenant: string): ResponseTraceCache {
+    return this.memory(tenant).responses;
+  }
+
+  private memory(tenant: string): TenantMemory {
+    let memory = this.memories.get(tenant);
+    if (!memory) {
+      memory = { dedupe: new UsageDeduplicator(this.deps.dedupeCacheSize), responses: new ResponseTraceCache(100_000) };
+      this.memories.set(tenant, memory);
+    }
+    return memory;
+  }
+
+  processSpans(spans: DecodedSpan[], tenant: string = this.deps.tenant): ProcessedBatch {
+    const memory = this.memory(tenant);
     // Span rows are written as JSONCompactEachRow lines (store/row-lines.ts): much cheaper than row objects.
     const traceRows: Row[] = [];
     // Non-GenAI spans ride along with record null: dedupe walks through them from wrapper to model call.
@@ -95,12 +126,14 @@ export class Pipeline {
       pairs.push({ span, record: normalizeSpan(span), index: i });
     }
 
-    const forget = this.dedupe.markBatch(pairs);
-    const { metrics, priceBook, tenant } = this.deps;
+    const forget = memory.dedupe.markBatch(pairs);
+    const { metrics, priceBook } = this.deps;
     const genaiRows: Row[] = [];
+    const derived: DerivedSpan[] = [];
     for (const { span, record, index } of pairs) {
+      let cost: CostResult | null = null;
       if (record) {
-        const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
+        cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), priceBook);
         const unstorable = unstorableReason(record, cost);
         if (unstorable) {
           reject(index, 'unstorable_value', unstorable);
@@ -108,10 +141,11 @@ export class Pipeline {
         }
         if (metrics) this.observe(metrics, record, cost.source);
         genaiRows.push(genAiRowLine(span, record, cost, tenant));
-        if (record.responseId !== '') this.responses.set(record.responseId, span.traceId);
+        if (record.responseId !== '') memory.responses.set(record.responseId, span.traceId);
       }
       traceRows.push(traceRowLine(span));
       keys.push(spanKey(span));
+      derived.push({ span, record, cost });
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
@@ -123,13 +157,15 @@ export class Pipeline {
       rejectedByReason,
       keys,
       forget,
+      spans: derived,
     };
   }
 
-  processLogs(logs: DecodedLogRecord[]): ProcessedBatch {
+  processLogs(logs: DecodedLogRecord[], tenant: string = this.deps.tenant): ProcessedBatch {
+    const { responses } = this.memory(tenant);
     return {
       // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
-      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, this.deps.tenant, (id) => this.responses.get(id), this.now()) },
+      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, tenant, (id) => responses.get(id), this.now()) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

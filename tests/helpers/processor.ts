@@ -28,6 +28,7 @@ export async function startProcessor(env: Record<string, string> = {}, dataDir?:
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'ragscope-test-'));
   const config = loadConfig({
     RAGSCOPE_PORT: '0',
+    RAGSCOPE_GRPC_PORT: '0',
     RAGSCOPE_DATA_DIR: dir,
     RAGSCOPE_BATCH_MAX_DELAY_MS: '20',
     RAGSCOPE_LOG_LEVEL: 'silent',

@@ -20,7 +20,7 @@ export interface SpawnedProcessor {
 export async function spawnProcessor(dataDir: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<SpawnedProcessor> {
   const child = spawn(process.execPath, [PROCESSOR_ENTRY], {
     cwd: ROOT,
-    env: { ...process.env, RAGSCOPE_PORT: '0', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_BATCH_MAX_DELAY_MS: '20', RAGSCOPE_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, RAGSCOPE_PORT: '0', RAGSCOPE_GRPC_PORT: '0', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_BATCH_MAX_DELAY_MS: '20', RAGSCOPE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -44,6 +44,7 @@ function start(port: number): ChildProcess {
     env: {
       ...process.env,
       RAGSCOPE_PORT: String(port),
+      RAGSCOPE_GRPC_PORT: 'off',
       RAGSCOPE_DATA_DIR: dataDir,
       RAGSCOPE_LOG_LEVEL: 'error',
       RAGSCOPE_BATCH_MAX_DELAY_MS: '100',

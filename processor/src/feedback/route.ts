@@ -4,7 +4,9 @@
 // → 201 { feedback_id } once stored. Resubmitting a feedback_id stores a newer version: latest wins.
 // → 400 { error, fields: { <field>: <what is wrong> } } for anything invalid.
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
+import { HttpError } from '../receive/http-error.js';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -13,13 +15,14 @@ import { nextApiVersion, toFeedbackRow, type FeedbackInput } from './rows.js';
 
 export interface FeedbackRouteDeps {
   queue: WriteQueue;
-  tenant: string;
+  /** The tenant a request's API key names (auth/); throws HttpError(401) without a valid key. */
+  tenantFor: (headers: IncomingHttpHeaders) => string;
   logger: Logger;
   retryAfterSeconds: number;
   /** Largest accepted body; default 64 KiB. */
   maxBodyBytes?: number;
   /** Trace id of a stored response ('' if unknown): feedback naming only a response id is linked at write time. */
-  resolveTraceId?: (responseId: string) => Promise<string>;
+  resolveTraceId?: (responseId: string, tenant: string) => Promise<string>;
   /** The receive time of feedback without a timestamp, and the "not in the future" check. */
   now?: Clock;
 }
@@ -145,6 +148,15 @@ async function readBody(req: Request, maxBytes: number): Promise<Buffer | null> 
 export function feedbackRoute(deps: FeedbackRouteDeps) {
   const maxBytes = deps.maxBodyBytes ?? 64 * 1024;
   return async (req: Request, res: Response): Promise<void> => {
+    let tenant: string;
+    try {
+      tenant = deps.tenantFor(req.headers);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      req.resume();
+      res.status(err.status).setHeader('WWW-Authenticate', 'Bearer').json({ error: err.message });
+      return;
+    }
     const contentType = req.get('content-type');
     if (contentType !== undefined && !req.is('application/json')) {
       res.status(415).json({ error: 'send feedback as application/json' });
@@ -168,8 +180,8 @@ export function feedbackRoute(deps: FeedbackRouteDeps) {
       res.status(400).json({ error: 'invalid feedback', fields: result.fields });
       return;
     }
-    const input = feedbackInputFrom(result.body, deps.tenant, nowMs);
-    if (input.traceId === '' && input.responseId !== '' && deps.resolveTraceId) input.traceId = await deps.resolveTraceId(input.responseId);
+    const input = feedbackInputFrom(result.body, tenant, nowMs);
+    if (input.traceId === '' && input.responseId !== '' && deps.resolveTraceId) input.traceId = await deps.resolveTraceId(input.responseId, tenant);
     try {
       await deps.queue.enqueue({ feedback: [toFeedbackRow(input)] });
     } catch (err) {

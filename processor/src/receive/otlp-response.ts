@@ -86,8 +86,8 @@ export function encodeStatus(httpStatus: number, message: string, format: OtlpFo
   return writer.finish();
 }
 
-/** Just enough protobuf writing for the small response messages. */
-class ProtoWriter {
+/** Just enough protobuf writing for the response messages and forwarded requests (forward/otlp-encode.ts). */
+export class ProtoWriter {
   private readonly parts: Uint8Array[] = [];
   private length = 0;
 
@@ -105,6 +105,30 @@ class ProtoWriter {
     this.varint(BigInt((field << 3) | 2));
     this.varint(BigInt(value.length));
     this.push(value);
+    return this;
+  }
+
+  fixed64Field(field: number, value: bigint): this {
+    this.varint(BigInt((field << 3) | 1));
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, value));
+    this.push(b);
+    return this;
+  }
+
+  fixed32Field(field: number, value: number): this {
+    this.varint(BigInt((field << 3) | 5));
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(value >>> 0);
+    this.push(b);
+    return this;
+  }
+
+  doubleField(field: number, value: number): this {
+    this.varint(BigInt((field << 3) | 1));
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleLE(value);
+    this.push(b);
     return this;
   }
 
@@ -127,3 +151,23 @@ class ProtoWriter {
     this.length += part.length;
   }
 }
+
+/**
+ * google.rpc.Status { code = 1, message = 2, details = 3 } for the grpc-status-details-bin trailer; with
+ * `retryAfterSeconds`, details hold one google.rpc.RetryInfo { retry_delay = 1: Duration { seconds = 1 } },
+ * the delay OTLP clients wait before retrying RESOURCE_EXHAUSTED / UNAVAILABLE.
+ */
+export function encodeStatusWithRetryInfo(code: number, message: string, retryAfterSeconds?: number): Uint8Array {
+  const writer = new ProtoWriter();
+  if (code !== 0) writer.varintField(1, BigInt(code));
+  if (message) writer.stringField(2, message);
+  if (retryAfterSeconds !== undefined) {
+    const duration = new ProtoWriter().varintField(1, BigInt(retryAfterSeconds)).finish();
+    const retryInfo = new ProtoWriter().bytesField(1, duration).finish();
+    const any = new ProtoWriter().stringField(1, RETRY_INFO_TYPE_URL).bytesField(2, retryInfo).finish();
+    writer.bytesField(3, any);
+  }
+  return writer.finish();
+}
+
+export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
