@@ -5,12 +5,12 @@
 //   npm run bench:forward [-- --requests 60 --spans 512 --concurrency 16 --rounds 5 --slow-ms 200]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildGenAiTracePayload } from './decode-payloads.js';
+import { freePort, waitReady } from './support/processor.js';
 
 const { values: args } = parseArgs({
   options: { requests: { type: 'string' }, spans: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, 'slow-ms': { type: 'string' } },
@@ -20,28 +20,6 @@ const SPANS = Number(args.spans ?? 512);
 const CONCURRENCY = Number(args.concurrency ?? 16);
 const ROUNDS = Number(args.rounds ?? 5);
 const SLOW_MS = Number(args['slow-ms'] ?? 200);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-  }
-  throw new Error('processor did not become ready');
-}
 
 async function measure(payloads: Uint8Array[], forwardEnv: Record<string, string>): Promise<{ spansPerSecond: number; failures: number; metrics: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-fwd-'));

@@ -4,13 +4,13 @@
 //   npm run bench:grpc [-- --requests 100 --spans 512 --concurrency 16 --rounds 3]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { buildGenAiTracePayload } from './decode-payloads.js';
 import { TRACE_SERVICE } from '../processor/src/receive/grpc-server.js';
+import { freePort, waitReady } from './support/processor.js';
 
 const { values: args } = parseArgs({
   options: { requests: { type: 'string' }, spans: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, distinct: { type: 'string' } },
@@ -19,29 +19,8 @@ const REQUESTS = Number(args.requests ?? 100);
 const SPANS = Number(args.spans ?? 512);
 const CONCURRENCY = Number(args.concurrency ?? 16);
 const ROUNDS = Number(args.rounds ?? 3);
-const DISTINCT = Number(args.distinct ?? 16);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-  }
-  throw new Error('processor did not become ready');
-}
+// Distinct payloads, one per request by default: a repeated payload is a client's retry now, acknowledged and dropped.
+const DISTINCT = Number(args.distinct ?? REQUESTS);
 
 type Send = (body: Uint8Array) => Promise<boolean>;
 
@@ -76,7 +55,7 @@ async function main(): Promise<void> {
   };
   const transports: Record<'http' | 'grpc', Send> = {
     http: async (body) => {
-      const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: body as Uint8Array<ArrayBuffer> });
       await res.arrayBuffer();
       return res.status === 200;
     },

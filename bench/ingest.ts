@@ -9,7 +9,6 @@
 // Prints figures and writes bench/results/ingest.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +26,7 @@ import { normalizeSpan } from '../processor/src/normalize/index.js';
 import { toTraceRow } from '../processor/src/store/rows.js';
 import { traceRowLine } from '../processor/src/store/row-lines.js';
 import { genAiRowLine, toGenAiRow } from '../processor/src/store/genai-spans-columns.js';
+import { freePort, waitReady } from './support/processor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -145,30 +145,6 @@ function cpuBench(payload: TracePayload) {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('processor did not become ready');
-}
-
 async function endToEndBench(payloads: TracePayload[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-e2e-'));
   const port = await freePort();
@@ -211,7 +187,7 @@ async function endToEndBench(payloads: TracePayload[]) {
 async function insertCeilingBench(payloads: TracePayload[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-raw-'));
   const config = loadConfig({ RAGSCOPE_DATA_DIR: dataDir });
-  const store = await openStore(config, { timeoutSeconds: 30, maxRows: 1000 });
+  const store = await openStore(config, { timeoutSeconds: 30, maxRows: 1000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
   try {
     await migrate(store.writer, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
     const pipeline = newPipeline();

@@ -9,13 +9,13 @@
 // run, so the two are compared on the same machine at the same time. Writes bench/results/overload.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDataset } from '../tools/synthetic/index.js';
 import { encodeTraces } from '../tools/synthetic/otlp.js';
 import { orderedSpans } from '../tools/synthetic/send.js';
+import { freePort, waitFor } from './support/processor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,23 +40,6 @@ interface Target {
   main: string;
   /** How to wait until what was acknowledged is queryable. */
   flush(url: string): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => res(port));
-    });
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The baseline revision's processor, built once into .bench/baseline (sharing this checkout's node_modules). */

@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   const priceFile = join(dataDir, '..', `bench-prices-${process.pid}.json`);
   writeFileSync(priceFile, JSON.stringify(syntheticPriceBook()));
   const config = loadConfig({ RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_PRICES_FILE: priceFile, RAGSCOPE_LOG_LEVEL: 'silent' });
-  const store = await openStore(config, { timeoutSeconds: 3600, maxRows: 1e9 });
+  const store = await openStore(config, { timeoutSeconds: 3600, maxRows: 1e9, maxMemoryBytes: 8 * 2 ** 30, maxResultBytes: 2 ** 31 });
   const started = performance.now();
   const load: Record<string, number> = {};
   try {

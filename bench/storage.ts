@@ -37,7 +37,7 @@ interface TableSize {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ragscope-bench-storage-'));
-  const store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 600, maxRows: 10_000_000 });
+  const store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 600, maxRows: 10_000_000, maxMemoryBytes: 4 * 2 ** 30, maxResultBytes: 2 ** 30 });
   try {
     await migrate(store.writer, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
     const pricesFile = join(dir, 'prices.json');
