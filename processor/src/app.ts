@@ -60,6 +60,7 @@ export async function createProcessor(
     timeoutSeconds: config.sqlTimeoutSeconds,
     maxRows: config.sqlMaxRows,
     maxMemoryBytes: config.sqlMaxMemoryBytes,
+    maxThreads: config.sqlMaxThreads,
     maxResultBytes: config.sqlMaxResultBytes,
   });
   let brokenParts: BrokenPart[];

@@ -58,6 +58,7 @@ const envSchema = z.object({
   RAGSCOPE_SQL_TOKEN: optionalString,
   RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
   RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
+  RAGSCOPE_SQL_MAX_THREADS: intFrom('RAGSCOPE_SQL_MAX_THREADS', 0, 0, 256),
   RAGSCOPE_SQL_MAX_MEMORY_BYTES: intFrom('RAGSCOPE_SQL_MAX_MEMORY_BYTES', 512 * MiB, 16 * MiB, 1024 * 1024 * MiB),
   RAGSCOPE_SQL_MAX_RESULT_BYTES: intFrom('RAGSCOPE_SQL_MAX_RESULT_BYTES', 64 * MiB, 1024, 64 * 1024 * MiB),
   RAGSCOPE_SQL_MAX_CONCURRENT: intFrom('RAGSCOPE_SQL_MAX_CONCURRENT', 2, 1, 256),
@@ -122,6 +123,7 @@ export interface Config {
   sqlMaxRows: number;
   /** Per-query engine memory limit of /sql (max_memory_usage). */
   sqlMaxMemoryBytes: number;
+  sqlMaxThreads: number;
   /** Per-query result size limit of /sql (max_result_bytes, and a cap on the bytes streamed back). */
   sqlMaxResultBytes: number;
   /** /sql queries running at once; more get 429. Kept below the libuv thread pool size (see thread-pool.ts). */
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
     sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
     sqlMaxMemoryBytes: e.RAGSCOPE_SQL_MAX_MEMORY_BYTES,
+    sqlMaxThreads: e.RAGSCOPE_SQL_MAX_THREADS,
     sqlMaxResultBytes: e.RAGSCOPE_SQL_MAX_RESULT_BYTES,
     sqlMaxConcurrent: e.RAGSCOPE_SQL_MAX_CONCURRENT,
     maxConnections: e.RAGSCOPE_MAX_CONNECTIONS,

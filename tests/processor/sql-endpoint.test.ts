@@ -7,7 +7,7 @@ import { chatAttributes, postTraces, spanIdOf, traceIdOf, tracesRequest } from '
 let proc: TestProcessor;
 
 beforeAll(async () => {
-  proc = await startProcessor({ RAGSCOPE_SQL_MAX_ROWS: '50' });
+  proc = await startProcessor({ RAGSCOPE_SQL_MAX_ROWS: '50', RAGSCOPE_SQL_MAX_THREADS: '1' });
 });
 
 afterAll(async () => {
@@ -24,6 +24,12 @@ async function sql(body: string, init: { json?: boolean; headers?: Record<string
 }
 
 describe('POST /sql', () => {
+  it('runs each query with the configured thread limit (RAGSCOPE_SQL_MAX_THREADS), not the engine default', async () => {
+    const res = await sql("SELECT getSetting('max_threads') AS t FORMAT TSV");
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim()).toBe('1');
+  });
+
   it('runs a query and honours its FORMAT clause', async () => {
     const res = await sql('SELECT number AS n FROM system.numbers LIMIT 3 FORMAT JSONEachRow');
     expect(res.status).toBe(200);

@@ -73,6 +73,8 @@ export interface ReaderLimits {
   maxMemoryBytes: number;
   /** max_result_bytes of each reader query. */
   maxResultBytes: number;
+  /** max_threads of each reader query (0 or unset: the engine's default, one per core). */
+  maxThreads?: number;
 }
 
 function readerSettings(limits: ReaderLimits): Record<string, string | number> {
@@ -82,6 +84,9 @@ function readerSettings(limits: ReaderLimits): Record<string, string | number> {
     max_result_bytes: limits.maxResultBytes,
     result_overflow_mode: 'throw',
     max_memory_usage: limits.maxMemoryBytes,
+    // Threads one query may use: the engine's default is one per core, so two heavy queries took every core
+    // from ingestion. 0 = the engine's default.
+    ...(limits.maxThreads ? { max_threads: limits.maxThreads } : {}),
   };
 }
 
