@@ -23,7 +23,7 @@ import { Forwarder } from './forward/forwarder.js';
 import { uiRouter } from './ui/route.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
 import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
-import { BodyLimitMetrics, bodySlots, createLimitedServer } from './http-limits.js';
+import { BodyLimitMetrics, BodySlots, bodySlots, createLimitedServer } from './http-limits.js';
 import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
 
 export interface Processor {
@@ -142,13 +142,14 @@ export async function createProcessor(
   });
   // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
   app.post('/v1/flush', flushRoute(queue));
-  app.use('/v1', bodySlots(config.maxConcurrentBodies, config.retryAfterSeconds, new BodyLimitMetrics(metrics.registry)));
+  const slots = new BodySlots(config.maxConcurrentBodies, new BodyLimitMetrics(metrics.registry));
+  app.use('/v1', bodySlots(slots, config.retryAfterSeconds));
   const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
   const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
   const { endpoint: forwardEndpoint, ...forwardOptions } = config.forward;
   const forwarder = forwardEndpoint ? new Forwarder({ endpoint: forwardEndpoint, ...forwardOptions }, metrics, logger) : undefined;
-  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored: forwarder?.offer, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds };
+  const otlpDeps = { pipeline, recent, queue, metrics, logger, defaultTenant: config.tenant, tenantFor, onStored: forwarder?.offer, maxBodyBytes: config.maxBodyBytes, retryAfterSeconds: config.retryAfterSeconds, slots };
   const grpc = config.grpcPort === null ? undefined : new GrpcReceiver(otlpDeps);
   let unwatchKeys: (() => void) | undefined;
   app.post('/v1/traces', otlpRoute('traces', otlpDeps));

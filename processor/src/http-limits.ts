@@ -41,41 +41,65 @@ export class BodyLimitMetrics {
   constructor(registry: Registry) {
     this.inFlight = new Gauge({
       name: 'ragscope_http_bodies_in_flight',
-      help: 'OTLP/feedback requests whose body is being read or processed',
+      help: 'OTLP (HTTP and gRPC) and feedback requests whose body is being read or processed',
       registers: [registry],
     });
     this.refused = new Counter({
       name: 'ragscope_http_bodies_refused_total',
-      help: 'Requests answered 503 before their body was read, because RAGSCOPE_MAX_CONCURRENT_BODIES were in flight',
+      help: 'Requests refused (OTLP/HTTP 503 before the body was read, OTLP/gRPC RESOURCE_EXHAUSTED) because RAGSCOPE_MAX_CONCURRENT_BODIES were in flight',
       registers: [registry],
     });
   }
 }
 
 /**
- * Express middleware: at most `limit` requests past this point at once, from before their body is read
+ * The count of OTLP/feedback requests being read and processed at once, shared by both transports (OTLP/HTTP and
+ * OTLP/gRPC), so memory for bodies is bounded by RAGSCOPE_MAX_CONCURRENT_BODIES whichever way they arrive.
+ */
+export class BodySlots {
+  private inFlight = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly metrics?: BodyLimitMetrics,
+  ) {}
+
+  /** A release function, or undefined when every slot is taken (the caller refuses; counted). */
+  tryTake(): (() => void) | undefined {
+    if (this.inFlight >= this.limit) {
+      this.metrics?.refused.inc();
+      return undefined;
+    }
+    this.inFlight++;
+    this.metrics?.inFlight.set(this.inFlight);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.metrics?.inFlight.set(this.inFlight);
+    };
+  }
+}
+
+/**
+ * Express middleware: at most `slots.limit` requests past this point at once, from before their body is read
  * until their response is done, so buffered and decoded bodies take at most about limit × the body limit.
  * When full, answers 503 with Retry-After (OTLP clients retry on it) without reading the body, and closes
  * the connection so the unread body is not uploaded for nothing.
  */
-export function bodySlots(limit: number, retryAfterSeconds: number, metrics?: BodyLimitMetrics) {
-  let inFlight = 0;
+export function bodySlots(slots: BodySlots, retryAfterSeconds: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (inFlight >= limit) {
-      metrics?.refused.inc();
+    const release = slots.tryTake();
+    if (!release) {
       res
         .status(503)
         .set('Retry-After', String(retryAfterSeconds))
         .set('Connection', 'close')
-        .json({ error: `${limit} request bodies are already being processed (RAGSCOPE_MAX_CONCURRENT_BODIES); retry after ${retryAfterSeconds} s` });
+        .json({ error: `${slots.limit} request bodies are already being processed (RAGSCOPE_MAX_CONCURRENT_BODIES); retry after ${retryAfterSeconds} s` });
       return;
     }
-    inFlight++;
-    metrics?.inFlight.set(inFlight);
-    res.once('close', () => {
-      inFlight--;
-      metrics?.inFlight.set(inFlight);
-    });
+    res.once('close', release);
     next();
   };
 }

@@ -6,12 +6,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { decodeLogs, decodeTraces } from './protobuf-decoder.js';
 import { encodeExportResponse, encodeStatusWithRetryInfo } from './otlp-response.js';
 import { ingest, refusalFor, type IngestDeps, type RefusalKind, type Signal } from './ingest.js';
+import type { BodySlots } from '../http-limits.js';
 
 export interface GrpcReceiverDeps extends IngestDeps {
   maxBodyBytes: number;
   retryAfterSeconds: number;
   /** The tenant named by the call's metadata (authorization / x-api-key); throws HttpError(401) otherwise. */
   tenantFor(headers: IncomingHttpHeaders): string;
+  /** Requests in process at once, shared with OTLP/HTTP (RAGSCOPE_MAX_CONCURRENT_BODIES). */
+  slots?: BodySlots;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -51,6 +54,8 @@ export class GrpcReceiver {
     this.server = new Server({
       'grpc.max_receive_message_length': deps.maxBodyBytes,
       'grpc.max_send_message_length': 4 * 1024 * 1024,
+      // Messages one connection may have in flight: with the shared slots below, what bodies hold in memory is bounded.
+      ...(deps.slots ? { 'grpc.max_concurrent_streams': deps.slots.limit } : {}),
     });
     this.server.addService(TRACE_SERVICE, { Export: this.handler('traces') });
     this.server.addService(LOGS_SERVICE, { Export: this.handler('logs') });
@@ -83,6 +88,15 @@ export class GrpcReceiver {
   private handler(signal: Signal) {
     const decode = signal === 'traces' ? decodeTraces : decodeLogs;
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
+      const release = this.deps.slots?.tryTake();
+      if (this.deps.slots && !release) {
+        const message = `${this.deps.slots.limit} request bodies are already being processed (RAGSCOPE_MAX_CONCURRENT_BODIES); retry later`;
+        const metadata = new Metadata();
+        metadata.set('grpc-status-details-bin', Buffer.from(encodeStatusWithRetryInfo(status.RESOURCE_EXHAUSTED, message, this.deps.retryAfterSeconds)));
+        callback({ code: status.RESOURCE_EXHAUSTED, details: message, metadata });
+        this.deps.metrics.requests.inc({ route: route(signal), status: status[status.RESOURCE_EXHAUSTED] });
+        return;
+      }
       void (async () => {
         try {
           if (this.stopping) throw Object.assign(new Error('processor is shutting down'), { grpcUnavailable: true });
@@ -102,6 +116,8 @@ export class GrpcReceiver {
           metadata.set('grpc-status-details-bin', Buffer.from(encodeStatusWithRetryInfo(code, refusal.message, retryAfter)));
           callback({ code, details: refusal.message, metadata });
           this.deps.metrics.requests.inc({ route: route(signal), status: status[code] });
+        } finally {
+          release?.();
         }
       })();
     };
