@@ -110,8 +110,8 @@ function rowTextBench(spans: DecodedSpan[]): { linesUs: number; objectsUs: numbe
   };
   const [linesUs, objectsUs] = microsPerSpanEach(
     [
-      text(traceRowLine, (s, r, c) => genAiRowLine(s, r, c, 'default')),
-      text(toTraceRow, (s, r, c) => toGenAiRow(s, r, c, 'default')),
+      text((s) => traceRowLine(s, 'default'), (s, r, c) => genAiRowLine(s, r, c, 'default')),
+      text((s) => toTraceRow(s, 'default'), (s, r, c) => toGenAiRow(s, r, c, 'default')),
     ],
     spans.length,
   );

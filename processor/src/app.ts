@@ -69,6 +69,7 @@ export async function createProcessor(
     const migrations = await migrate(store.writer, {
       RAW_TTL_DAYS: config.rawTtlDays,
       ROLLUP_TTL_DAYS: config.rollupTtlDays,
+      DEFAULT_TENANT: config.tenant,
     }, undefined, { cluster });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
     if (migrations.drift.length > 0) logger.error({ drift: migrations.drift }, 'cluster nodes differ in schema (docs/scaling.md)');

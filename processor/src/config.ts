@@ -39,7 +39,12 @@ const envSchema = z.object({
     'RAGSCOPE_CLICKHOUSE_CLUSTER must be a cluster name from remote_servers (letters, digits, _ . -)',
   ),
   RAGSCOPE_PRICES_FILE: optionalString,
-  RAGSCOPE_TENANT: z.string().optional().default('default'),
+  RAGSCOPE_TENANT: z
+    .string()
+    .optional()
+    .default('default')
+    // The same rule as the keys file's tenants: a tenant id is written into SQL literals and user names.
+    .refine((v) => /^[A-Za-z0-9._-]{1,64}$/.test(v), 'RAGSCOPE_TENANT must be 1-64 characters: letters, digits, . _ -'),
   RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
   RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
   RAGSCOPE_BATCH_MAX_DELAY_MS: intFrom('RAGSCOPE_BATCH_MAX_DELAY_MS', 1000, 0, 60_000),

@@ -143,7 +143,7 @@ export class Pipeline {
         genaiRows.push(genAiRowLine(span, record, cost, tenant));
         if (record.responseId !== '') memory.responses.set(record.responseId, span.traceId);
       }
-      traceRows.push(traceRowLine(span));
+      traceRows.push(traceRowLine(span, tenant));
       keys.push(spanKey(span));
       derived.push({ span, record, cost });
     }
@@ -165,7 +165,7 @@ export class Pipeline {
     const { responses } = this.memory(tenant);
     return {
       // gen_ai.evaluation.result events also become feedback / evaluations rows (processor/src/feedback).
-      rows: { otel_logs: logs.map(toLogRow), ...evaluationEventRows(logs, tenant, (id) => responses.get(id), this.now()) },
+      rows: { otel_logs: logs.map((log) => toLogRow(log, tenant)), ...evaluationEventRows(logs, tenant, (id) => responses.get(id), this.now()) },
       accepted: logs.length,
       rejected: 0,
       errorMessage: '',

@@ -26,7 +26,7 @@ function zip(columns: readonly string[], line: string): Record<string, unknown> 
 const asSent = (row: unknown) => JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
 
 function expectSameRows(span: DecodedSpan, tenant = 'default'): void {
-  expect(zip(TRACE_COLUMNS, traceRowLine(span))).toEqual(asSent(toTraceRow(span)));
+  expect(zip(TRACE_COLUMNS, traceRowLine(span, 't1'))).toEqual(asSent(toTraceRow(span, 't1')));
   const record = normalizeSpan(span);
   if (!record) return;
   const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), book);
@@ -131,7 +131,7 @@ describe('row lines', () => {
   });
 
   it('insert format: lines go as JSONCompactEachRow with their columns, objects as JSONEachRow', () => {
-    const line = traceRowLine(span({}));
+    const line = traceRowLine(span({}), 'default');
     expect(insertFormat('otel_traces', [line])).toEqual({ format: 'JSONCompactEachRow', columns: TRACE_COLUMNS.map((c) => `\`${c}\``) });
     expect(insertFormat('feedback', [{ a: 1 }])).toEqual({ format: 'JSONEachRow' });
     expect(() => insertFormat('otel_traces', [line, { a: 1 }])).toThrow(/mixes/);
@@ -164,8 +164,8 @@ describe('row lines in the store', () => {
     const attributes = awkwardAttributes();
     delete attributes['lone.surrogate'];
     spans.push(span(attributes, { startTimeUnixNano: now, endTimeUnixNano: now + 1_234_567n, spanId: 'b7ad6b71692033ff' }));
-    const traceObjects = spans.map((s) => toTraceRow(s));
-    const traceLines = spans.map((s) => traceRowLine(s));
+    const traceObjects = spans.map((s) => toTraceRow(s, 'default'));
+    const traceLines = spans.map((s) => traceRowLine(s, 'default'));
     const genaiObjects: Record<string, unknown>[] = [];
     const genaiLines: string[] = [];
     for (const s of spans) {

@@ -31,7 +31,16 @@ export async function insertRows(client: ClickHouseClient, table: TableName, row
 /** Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. */
 export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
   const columns = format === 'JSONCompactEachRow' ? insertFormat(table, lines) : { format };
-  await client.insert({ table, values: lines, ...columns, clickhouse_settings: dedupeSettings(token) });
+  await client.insert({ table, values: lines, ...columns, clickhouse_settings: { ...dedupeSettings(token), ...lineSettings(table) } });
+}
+
+/**
+ * otel_traces lines from a write-ahead log older than migration 0024 lack the trailing TenantId: those rows take
+ * the column's DEFAULT (the default tenant, as every row stored before). Named on every insert, never only on
+ * some: the embedded engine keeps per-query settings for the session, and other tables keep the strict check.
+ */
+function lineSettings(table: TableName) {
+  return { input_format_json_compact_allow_variable_number_of_columns: table === 'otel_traces' ? 1 : 0 } as const;
 }
 
 function dedupeSettings(token: string) {

@@ -55,7 +55,11 @@ export function splitStatements(sql: string): string[] {
     .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
 }
 
-export function substituteVariables(sql: string, variables: Record<string, string | number>, file: string): string {
+/** Variables every migration may use without the caller naming them. */
+export const DEFAULT_VARIABLES: Readonly<Record<string, string | number>> = { DEFAULT_TENANT: 'default' };
+
+export function substituteVariables(sql: string, given: Record<string, string | number>, file: string): string {
+  const variables = { ...DEFAULT_VARIABLES, ...given };
   return sql.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
     if (!(name in variables)) throw new MigrationError(`${file}: unknown variable \${${name}}`);
     return String(variables[name]);

@@ -23,8 +23,14 @@ export const TRACE_COLUMNS = [
   'ServiceName', 'ResourceAttributes', 'ScopeName', 'ScopeVersion',
   'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'Duration',
   'StatusCode', 'StatusMessage', 'Events.Timestamp', 'Events.Name', 'Events.Attributes',
-  'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes', 'SpanAttributes',
+  'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes', 'SpanAttributes', 'TenantId',
 ] as const;
+
+/**
+ * Columns of otel_traces lines written before TenantId (migration 0024): a line from an older write-ahead log
+ * is replayed with the column DEFAULT (the default tenant), the value every older row got.
+ */
+export const TRACE_COLUMNS_BEFORE_TENANT = TRACE_COLUMNS.length - 1;
 
 /** Tables whose rows the pipeline writes as lines, and the columns of those lines. */
 export const LINE_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
@@ -72,8 +78,8 @@ function originPrefix(origin: SpanOrigin): string {
 
 const NO_ITEMS: never[] = [];
 
-/** toTraceRow(span) as a JSONCompactEachRow line in TRACE_COLUMNS order (without the newline). */
-export function traceRowLine(span: DecodedSpan): string {
+/** toTraceRow(span, tenant) as a JSONCompactEachRow line in TRACE_COLUMNS order (without the newline). */
+export function traceRowLine(span: DecodedSpan, tenant: string): string {
   const events = span.events;
   const links = span.links;
   const rest = JSON.stringify([
@@ -96,5 +102,12 @@ export function traceRowLine(span: DecodedSpan): string {
     links.length === 0 ? NO_ITEMS : links.map((l) => toStringMap(l.attributes)),
   ]);
   // `rest` is `[…]`: its inside goes between the origin's prefix and the SpanAttributes object.
-  return `${originPrefix(span.origin)}${rest.slice(1, -1)},${attributesJson(span.attributes)}]`;
+  return `${originPrefix(span.origin)}${rest.slice(1, -1)},${attributesJson(span.attributes)},${tenantJson(tenant)}]`;
+}
+
+const tenantJsons = new Map<string, string>();
+function tenantJson(tenant: string): string {
+  let json = tenantJsons.get(tenant);
+  if (json === undefined) tenantJsons.set(tenant, (json = JSON.stringify(tenant)));
+  return json;
 }

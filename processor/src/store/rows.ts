@@ -59,7 +59,7 @@ export function durationNanos(span: DecodedSpan): bigint {
   return d > 0n ? d : 0n;
 }
 
-export function toTraceRow(span: DecodedSpan): Record<string, unknown> {
+export function toTraceRow(span: DecodedSpan, tenant: string): Record<string, unknown> {
   const { origin } = span;
   const events = span.events;
   const links = span.links;
@@ -86,10 +86,11 @@ export function toTraceRow(span: DecodedSpan): Record<string, unknown> {
     'Links.SpanId': links.map((l) => l.spanId),
     'Links.TraceState': links.map((l) => l.traceState),
     'Links.Attributes': links.map((l) => toStringMap(l.attributes)),
+    TenantId: tenant,
   };
 }
 
-export function toLogRow(log: DecodedLogRecord): Record<string, unknown> {
+export function toLogRow(log: DecodedLogRecord, tenant: string): Record<string, unknown> {
   const { origin } = log;
   const time = log.timeUnixNano !== 0n ? log.timeUnixNano : log.observedTimeUnixNano;
   const eventAttr = log.attributes['event.name'];
@@ -108,5 +109,6 @@ export function toLogRow(log: DecodedLogRecord): Record<string, unknown> {
     ScopeAttributes: toStringMap(origin.scope.attributes),
     LogAttributes: toStringMap(log.attributes),
     EventName: log.eventName !== '' ? log.eventName : typeof eventAttr === 'string' ? eventAttr : '',
+    TenantId: tenant,
   };
 }
