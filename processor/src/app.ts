@@ -14,6 +14,9 @@ import { migrate } from './store/migrations.js';
 import { WriteQueue } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
+import { namedQueryListRoute, namedQueryRoute } from './query/named-query-route.js';
+import { discoverTenantTables, TenantFilter } from './query/tenant-scope.js';
+import { ReadAccess } from './auth/read-scope.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
@@ -64,6 +67,7 @@ export async function createProcessor(
     maxResultBytes: config.sqlMaxResultBytes,
   });
   let brokenParts: BrokenPart[];
+  let tenantFilter: TenantFilter;
   try {
     const cluster = config.clickhouseCluster ? { cluster: config.clickhouseCluster, database: config.database } : undefined;
     const migrations = await migrate(store.writer, {
@@ -76,6 +80,7 @@ export async function createProcessor(
     const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays }, undefined, cluster);
     if (retention.length > 0) logger.info({ changes: retention }, 'retention changed: table TTLs updated');
     brokenParts = await findBrokenParts(store.writer, config.database);
+    tenantFilter = new TenantFilter(config.database, await discoverTenantTables(store.writer, config.database));
     if (brokenParts.length > 0) logger.error({ brokenParts }, recoveryAdvice(config.database, brokenParts));
   } catch (err) {
     await store.close();
@@ -166,11 +171,12 @@ export async function createProcessor(
       resolveTraceId: async (responseId, tenant) => pipeline.responsesFor(tenant).get(responseId) ?? traceIdForResponse(store.writer, tenant, responseId),
     }),
   );
+  const readAccess = new ReadAccess({ token: config.sqlToken, apiKeys });
   app.post(
     '/sql',
     sqlRoute({
       store,
-      token: config.sqlToken,
+      access: readAccess,
       maxQueryBytes: 1024 * 1024,
       readers: sqlReaders,
       maxResultBytes: config.sqlMaxResultBytes,
@@ -180,7 +186,9 @@ export async function createProcessor(
       active: sqlQueries,
     }),
   );
-  app.use(uiRouter({ store, token: config.sqlToken }));
+  app.get('/query', namedQueryListRoute({ store, access: readAccess, filter: tenantFilter }));
+  app.get('/query/:name', namedQueryRoute({ store, access: readAccess, filter: tenantFilter }));
+  app.use(uiRouter({ store, token: config.sqlToken, access: readAccess, filter: tenantFilter }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

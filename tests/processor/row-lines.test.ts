@@ -26,7 +26,7 @@ function zip(columns: readonly string[], line: string): Record<string, unknown> 
 const asSent = (row: unknown) => JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
 
 function expectSameRows(span: DecodedSpan, tenant = 'default'): void {
-  expect(zip(TRACE_COLUMNS, traceRowLine(span, 't1'))).toEqual(asSent(toTraceRow(span, 't1')));
+  expect(zip(TRACE_COLUMNS, traceRowLine(span, tenant))).toEqual(asSent(toTraceRow(span, tenant)));
   const record = normalizeSpan(span);
   if (!record) return;
   const cost = computeCost(record, Number(span.startTimeUnixNano / 1_000_000n), book);

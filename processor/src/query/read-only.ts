@@ -35,13 +35,15 @@ export function semanticSettings(sql: string): Record<string, number> {
  * JSONCompact (column metadata + rows). The built-in dashboards read through this, so they never see
  * more than /sql would give.
  */
-export async function queryReadOnly(store: StoreClients, q: ReadOnlyQuery): Promise<ReadOnlyResult> {
-  const client = await store.readerWith(semanticSettings(q.query));
+export async function queryReadOnly(store: StoreClients, q: ReadOnlyQuery, scopeSettings: Record<string, string> = {}): Promise<ReadOnlyResult> {
+  // scopeSettings: a tenant's filter (query/tenant-scope.ts). Embedded mode: preset on a read-only session of
+  // its own (readonly=1 refuses it per query); server mode: sent with the query (readonly=2 accepts it).
+  const client = await store.readerWith({ ...semanticSettings(q.query), ...scopeSettings });
   const rs = await client.query({
     query: q.query,
     format: 'JSONCompact',
     query_params: q.params,
-    clickhouse_settings: store.readerQuerySettings,
+    clickhouse_settings: store.mode === 'server' ? { ...store.readerQuerySettings, ...scopeSettings } : store.readerQuerySettings,
   });
   const body = (await rs.json()) as unknown as { meta: ColumnMeta[]; data: unknown[][] };
   return { meta: body.meta, rows: body.data };

@@ -5,14 +5,15 @@ import type { Request, Response } from 'express';
 import { ClickHouseError, type DataFormat } from '@clickhouse/client';
 import type { StoreClients } from '../store/clickhouse.js';
 import type { Logger } from '../logger.js';
-import { isLoopback } from './loopback.js';
+import { resolveReadScope, type ReadAccess } from '../auth/read-scope.js';
 import { checkParams, ParamError, paramsFromJson, paramsFromUrl, type QueryParams } from './sql-params.js';
 import { killTaggedQuery, tagQuery } from './sql-cancel.js';
 import type { ReaderLease, ReaderPool, SqlMetrics } from './reader-pool.js';
 
 export interface SqlRouteOptions {
   store: StoreClients;
-  token: string | undefined;
+  /** Who is asking (auth/read-scope.ts): free SQL is the admin's only. */
+  access: ReadAccess;
   maxQueryBytes: number;
   /** Queries running at once, each on its own reader; a request past the limit gets 429 with Retry-After. */
   readers: ReaderPool;
@@ -47,11 +48,15 @@ const LIMIT_HINTS: Record<string, string> = {
  */
 export function sqlRoute(options: SqlRouteOptions) {
   return async (req: Request, res: Response): Promise<void> => {
-    if (!authorized(req, options.token)) {
-      res.status(options.token ? 401 : 403).json({
-        error: options.token
-          ? 'missing or wrong bearer token (Authorization: Bearer <RAGSCOPE_SQL_TOKEN>)'
-          : 'the SQL endpoint only answers loopback clients unless RAGSCOPE_SQL_TOKEN is set',
+    const scope = resolveReadScope(options.access, req, res);
+    if (!scope) return;
+    if (scope.kind === 'tenant') {
+      // Never a check of the SQL text: the embedded engine has no users or row policies, and an engine-side
+      // filter does not fence free SQL (merge(), mergeTreeIndex(), system tables; query/tenant-scope.ts).
+      res.status(403).json({
+        error:
+          `free SQL is the admin's (RAGSCOPE_SQL_TOKEN or loopback): a tenant key ("${scope.tenant}") reads through the named queries ` +
+          '(GET /query/<name>) and the dashboards; in server mode, connect to ClickHouse as your tenant user (docs/tenancy.md)',
       });
       return;
     }
@@ -177,11 +182,6 @@ function byteCap(maxBytes: number, onExceeded: () => void): Transform {
       callback(null, chunk);
     },
   });
-}
-
-function authorized(req: Request, token: string | undefined): boolean {
-  if (token) return req.get('authorization') === `Bearer ${token}`;
-  return isLoopback(req.socket.remoteAddress);
 }
 
 type ParsedQuery = { query: string; defaultFormat: string; params: QueryParams } | { error: string; status: number };

@@ -173,7 +173,7 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     readers.push(client);
     await client.command({ query: `USE ${config.database}` });
     for (const [name, value] of Object.entries({ ...preset, ...readerSettings(limits) })) {
-      const literal = typeof value === 'number' ? String(value) : `'${value}'`;
+      const literal = typeof value === 'number' ? String(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       await client.command({ query: `SET ${name} = ${literal}` });
     }
     await client.command({ query: 'SET readonly = 1' });

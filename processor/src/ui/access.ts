@@ -1,66 +1,71 @@
-// The built-in dashboards follow POST /sql's access rule: loopback clients only, unless
-// RAGSCOPE_SQL_TOKEN is set; then the bearer token. A browser cannot send a bearer header on page loads,
-// so it presents the token once at /login?token=..., which sets an HttpOnly, SameSite=Strict cookie
-// holding an HMAC of the token (the token itself is never stored in the browser).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// The built-in dashboards follow the read rule of every read route (auth/read-scope.ts): the admin (loopback
+// clients unless RAGSCOPE_SQL_TOKEN is set; then that token) sees every tenant; an API key with scope `read`
+// sees its own tenant. A browser cannot send a bearer header on page loads, so it presents the credential once
+// at /login?token=... or /login?key=..., which sets an HttpOnly, SameSite=Strict cookie: an HMAC of the token,
+// or the read key's hash with an HMAC of it (the key itself is never stored in the browser).
+import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { isLoopback } from '../query/loopback.js';
+import { ADMIN_SESSION_COOKIE, adminSessionValue, ReadAccessError, TENANT_SESSION_COOKIE, type ReadAccess, type ReadScope } from '../auth/read-scope.js';
 
-export const SESSION_COOKIE = 'ragscope_ui';
+/** Kept for callers of the earlier admin-only module. */
+export const SESSION_COOKIE = ADMIN_SESSION_COOKIE;
+export const sessionValue = adminSessionValue;
 
-export function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('ragscope built-in dashboards').digest('hex');
+/** The scope requireAccess resolved for this request. */
+export function readScopeOf(res: Response): ReadScope {
+  const scope = res.locals.readScope as ReadScope | undefined;
+  if (!scope) throw new Error('route without requireAccess');
+  return scope;
 }
 
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
-}
-
-export function isAuthorized(req: Request, token: string | undefined): boolean {
-  if (!token) return isLoopback(req.socket.remoteAddress);
-  const bearer = req.get('authorization');
-  if (bearer !== undefined && sameText(bearer, `Bearer ${token}`)) return true;
-  const session = cookie(req, SESSION_COOKIE);
-  return session !== undefined && sameText(session, sessionValue(token));
-}
-
-export function requireAccess(token: string | undefined) {
+export function requireAccess(access: ReadAccess) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (isAuthorized(req, token)) return next();
-    const message = token
-      ? 'sign in first: open /login?token=<RAGSCOPE_SQL_TOKEN> once (or send Authorization: Bearer <token>)'
-      : 'the dashboards only answer loopback clients unless RAGSCOPE_SQL_TOKEN is set';
-    const status = token ? 401 : 403;
-    if (req.accepts(['json', 'html']) === 'html' && req.method === 'GET') res.status(status).type('text/plain').send(`ragscope: ${message}\n`);
-    else res.status(status).json({ error: message });
+    try {
+      res.locals.readScope = access.resolve(req);
+      next();
+    } catch (err) {
+      if (!(err instanceof ReadAccessError)) throw err;
+      if (req.accepts(['json', 'html']) === 'html' && req.method === 'GET') res.status(err.status).type('text/plain').send(`ragscope: ${err.message}\n`);
+      else res.status(err.status).json({ error: err.message });
+    }
   };
 }
 
-/** GET /login?token=...: sets the session cookie when the token is right, then opens the dashboards. */
-export function loginRoute(token: string | undefined) {
+/** GET /login?token=... (admin) or /login?key=... (a tenant's read key): sets the session cookie, then opens the dashboards. */
+export function loginRoute(access: ReadAccess) {
   return (req: Request, res: Response): void => {
+    const secure = req.secure ? '; Secure' : '';
+    const next = typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
+    const key = typeof req.query.key === 'string' ? req.query.key : undefined;
+    if (key !== undefined) {
+      const session = access.tenantSessionValue(key);
+      if (!session) {
+        res.status(401).type('text/plain').send('ragscope: unknown read key (query parameter "key" must be an API key with scope "read")\n');
+        return;
+      }
+      res.setHeader('Set-Cookie', [
+        `${TENANT_SESSION_COOKIE}=${session.value}; HttpOnly; SameSite=Strict; Path=/${secure}`,
+        `${ADMIN_SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`,
+      ]);
+      res.redirect(303, next);
+      return;
+    }
+    const token = access.token;
     const given = typeof req.query.token === 'string' ? req.query.token : '';
     if (!token) {
       res.redirect(303, '/');
       return;
     }
-    if (!sameText(given, token)) {
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
       res.status(401).type('text/plain').send('ragscope: wrong token (query parameter "token" must equal RAGSCOPE_SQL_TOKEN)\n');
       return;
     }
-    const secure = req.secure ? '; Secure' : '';
-    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/${secure}`);
-    const next = typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
+    res.setHeader('Set-Cookie', [
+      `${ADMIN_SESSION_COOKIE}=${adminSessionValue(token)}; HttpOnly; SameSite=Strict; Path=/${secure}`,
+      `${TENANT_SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`,
+    ]);
     res.redirect(303, next);
   };
 }

@@ -46,18 +46,35 @@ function references(sql: string, name: string): boolean {
  * Every variable of the dashboard, as Grafana resolves them: a variable waits only for the variables its
  * query refers to (so tenant first, then the others side by side), and the result keeps declaration order.
  */
+/**
+ * How a tenant-scoped viewer resolves variables (query/tenant-scope.ts): `fixed` variables take the server's
+ * value (the tenant) without running their query; with `strict`, every selected value must be one of the
+ * options the server computed (query variables: under the tenant's filter; custom: the dashboard's own), and
+ * query-variable values holding a quote or backslash are dropped, because the ClickHouse plugin's format
+ * quotes multi-values without escaping (macros.ts): a value from the tenant's own data must not end the literal.
+ */
+export interface VariablePolicy {
+  fixed?: Record<string, string>;
+  strict?: boolean;
+}
+
+export class VariableRefused extends Error {}
+
+const UNSAFE_VALUE = /['\\]/;
+
 export async function resolveVariables(
   d: DashboardJson,
   range: { from: Date; to: Date },
   selection: Selection,
   run: RunQuery,
+  policy: VariablePolicy = {},
 ): Promise<ResolvedVariable[]> {
   const list = d.templating?.list ?? [];
   const pending = new Map<string, Promise<ResolvedVariable>>();
   for (const v of list) {
     const sql = variableSql(v);
     const deps = [...pending.entries()].filter(([name]) => references(sql, name)).map(([, p]) => p);
-    pending.set(v.name, Promise.all(deps).then((resolved) => resolveOne(v, resolved, range, selection, run)));
+    pending.set(v.name, Promise.all(deps).then((resolved) => resolveOne(v, resolved, range, selection, run, policy)));
   }
   return Promise.all(list.map((v) => pending.get(v.name)!));
 }
@@ -68,13 +85,18 @@ async function resolveOne(
   range: { from: Date; to: Date },
   selection: Selection,
   run: RunQuery,
+  policy: VariablePolicy,
 ): Promise<ResolvedVariable> {
   let options: Array<{ text: string; value: string }>;
   let sql: string | undefined;
-  if (v.type === 'query') {
+  const fixed = policy.fixed?.[v.name];
+  if (fixed !== undefined) {
+    options = [{ text: fixed, value: fixed }];
+  } else if (v.type === 'query') {
     sql = expandPanelQuery(variableSql(v), { from: range.from, to: range.to, variables: toVariableStates(earlier), maxDataPoints: 1000 });
     const res = await run(sql);
     options = res.rows.map((r) => ({ text: String(r[0]), value: String(r[0]) }));
+    if (policy.strict) options = options.filter((o) => !UNSAFE_VALUE.test(o.value));
   } else if (v.type === 'custom') {
     options = (v.options ?? []).map((o) => ({ text: first(o.text), value: first(o.value) }));
   } else if (v.type === 'constant' || v.type === 'textbox') {
@@ -86,9 +108,17 @@ async function resolveOne(
   const values = options.map((o) => o.value);
   const saved = v.current?.value;
   let current: string | string[] = selection[v.name] ?? (Array.isArray(saved) ? saved.map(String) : String(saved ?? ''));
+  if (fixed !== undefined) current = v.multi ? [fixed] : fixed;
+  if (policy.strict) {
+    const chosen = (Array.isArray(current) ? current : [current]).filter((c) => c !== ALL_VALUE && c !== '');
+    const unknown = chosen.filter((c) => !values.includes(c));
+    if (selection[v.name] !== undefined && unknown.length > 0) {
+      throw new VariableRefused(`variable "${v.name}": ${unknown.map((c) => JSON.stringify(c)).join(', ')} is not among the values you may select`);
+    }
+  }
   if (v.multi) {
     const list = Array.isArray(current) ? current : [current];
-    const kept = list.filter((c) => c === ALL_VALUE || values.includes(c) || v.type === 'query');
+    const kept = list.filter((c) => c === ALL_VALUE || values.includes(c) || (v.type === 'query' && !policy.strict));
     current = kept.length ? kept : v.includeAll ? [ALL_VALUE] : values.slice(0, 1);
   } else {
     current = Array.isArray(current) ? String(current[0] ?? '') : current;
