@@ -17,6 +17,7 @@ import { sqlRoute } from './query/sql-route.js';
 import { namedQueryListRoute, namedQueryRoute } from './query/named-query-route.js';
 import { discoverTenantTables, TenantFilter } from './query/tenant-scope.js';
 import { ReadAccess } from './auth/read-scope.js';
+import { applyTenancy, tenancySchemaOf } from './auth/server-tenancy.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
@@ -216,6 +217,19 @@ export async function createProcessor(
     if (!res.headersSent) res.status(500).json({ error: err.message });
   });
 
+  // Server mode: the read keys' ClickHouse users and row policies follow the keys (auth/server-tenancy.ts).
+  const syncTenantUsers = async (why: string): Promise<void> => {
+    if (config.clickhouseTenantUsers !== 'apply') return;
+    try {
+      const schema = await tenancySchemaOf(store.writer, config.database);
+      const limits = { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows, maxResultBytes: config.sqlMaxResultBytes, maxMemoryBytes: config.sqlMaxMemoryBytes };
+      const statements = await applyTenancy(store.writer, apiKeys.entries, schema, { limits, unrestrictedUsers: [config.clickhouseUser] });
+      logger.info({ statements, why }, 'ClickHouse tenant users and row policies applied');
+    } catch (err) {
+      logger.error({ err: (err as Error).message, why }, 'ClickHouse tenant users not applied (the processor user needs ACCESS MANAGEMENT)');
+    }
+  };
+
   let server: Server | undefined;
   const processor: Processor = {
     config,
@@ -228,7 +242,8 @@ export async function createProcessor(
     grpcPort: null,
     listen: async () => {
       if (grpc) processor.grpcPort = await grpc.listen(config.grpcHost, config.grpcPort!);
-      if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger);
+      if (config.clickhouseTenantUsers === 'apply') await syncTenantUsers('start');
+      if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger, 500, () => void syncTenantUsers('keys reloaded'));
       return new Promise((resolve, reject) => {
         server = createLimitedServer(app, config);
         server.once('error', reject);

@@ -61,6 +61,7 @@ const envSchema = z.object({
   RAGSCOPE_RAW_TTL_DAYS: intFrom('RAGSCOPE_RAW_TTL_DAYS', 30, 1, 20_000),
   RAGSCOPE_ROLLUP_TTL_DAYS: intFrom('RAGSCOPE_ROLLUP_TTL_DAYS', 400, 1, 20_000),
   RAGSCOPE_SQL_TOKEN: optionalString,
+  RAGSCOPE_CLICKHOUSE_TENANT_USERS: z.enum(['off', 'apply'], { message: 'RAGSCOPE_CLICKHOUSE_TENANT_USERS must be off or apply' }).optional().default('off'),
   RAGSCOPE_SQL_TIMEOUT_SECONDS: intFrom('RAGSCOPE_SQL_TIMEOUT_SECONDS', 30, 1, 3600),
   RAGSCOPE_SQL_MAX_ROWS: intFrom('RAGSCOPE_SQL_MAX_ROWS', 100_000, 1, 100_000_000),
   RAGSCOPE_SQL_MAX_THREADS: intFrom('RAGSCOPE_SQL_MAX_THREADS', 0, 0, 256),
@@ -124,6 +125,8 @@ export interface Config {
   rawTtlDays: number;
   rollupTtlDays: number;
   sqlToken: string | undefined;
+  /** Server mode: keep ClickHouse users and row policies of the read keys in step with the keys (auth/server-tenancy.ts). */
+  clickhouseTenantUsers: 'off' | 'apply';
   sqlTimeoutSeconds: number;
   sqlMaxRows: number;
   /** Per-query engine memory limit of /sql (max_memory_usage). */
@@ -163,6 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.RAGSCOPE_CLICKHOUSE_TENANT_USERS === 'apply' && e.RAGSCOPE_CLICKHOUSE_URL === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  RAGSCOPE_CLICKHOUSE_TENANT_USERS: apply needs a ClickHouse server (RAGSCOPE_CLICKHOUSE_URL); the embedded engine has no users or row policies',
+    );
+  }
   if (e.RAGSCOPE_CLICKHOUSE_CLUSTER !== undefined && e.RAGSCOPE_CLICKHOUSE_URL === undefined) {
     throw new ConfigError(
       'invalid configuration:\n  RAGSCOPE_CLICKHOUSE_CLUSTER: cluster mode needs a ClickHouse server (set RAGSCOPE_CLICKHOUSE_URL); the embedded store is one node',
@@ -193,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rawTtlDays: e.RAGSCOPE_RAW_TTL_DAYS,
     rollupTtlDays: e.RAGSCOPE_ROLLUP_TTL_DAYS,
     sqlToken: e.RAGSCOPE_SQL_TOKEN,
+    clickhouseTenantUsers: e.RAGSCOPE_CLICKHOUSE_TENANT_USERS,
     sqlTimeoutSeconds: e.RAGSCOPE_SQL_TIMEOUT_SECONDS,
     sqlMaxRows: e.RAGSCOPE_SQL_MAX_ROWS,
     sqlMaxMemoryBytes: e.RAGSCOPE_SQL_MAX_MEMORY_BYTES,

@@ -7,11 +7,12 @@ import type { ApiKeys } from './api-keys.js';
  * fs.watch loses) and on SIGHUP. A file that became invalid is refused loudly and the previous keys stay.
  * Returns the function that stops watching.
  */
-export function watchApiKeys(keys: ApiKeys, file: string | undefined, logger: Logger, intervalMs = 500): () => void {
+export function watchApiKeys(keys: ApiKeys, file: string | undefined, logger: Logger, intervalMs = 500, onReload?: () => void): () => void {
   const reload = (why: string) => {
     try {
       keys.reload();
       logger.info({ keys: keys.size, why }, 'API keys reloaded');
+      onReload?.();
     } catch (err) {
       logger.error({ err: (err as Error).message, why }, 'API keys not reloaded: the previous keys stay in force');
     }
