@@ -80,12 +80,12 @@ export function tenancyStatements(entries: readonly ApiKeyEntry[], schema: Tenan
     out.push(`CREATE ROLE IF NOT EXISTS ${role}`);
     for (const table of [...schema.tenantTables, ...schema.views]) out.push(`GRANT SELECT ON ${db}.${ident(table)} TO ${role}`);
     for (const table of schema.tenantTables) {
-      out.push(`CREATE ROW POLICY OR REPLACE ${role} ON ${db}.${ident(table)} FOR SELECT USING TenantId = ${literal(tenant)} AS PERMISSIVE TO ${role}`);
+      out.push(`CREATE ROW POLICY OR REPLACE ${role} ON ${db}.${ident(table)} AS PERMISSIVE FOR SELECT USING TenantId = ${literal(tenant)} TO ${role}`);
     }
   }
   if (tenants.length > 0 && options.unrestrictedUsers.length > 0) {
     const to = options.unrestrictedUsers.map(ident).join(', ');
-    for (const table of schema.tenantTables) out.push(`CREATE ROW POLICY OR REPLACE ragscope_unrestricted ON ${db}.${ident(table)} FOR SELECT USING 1 AS PERMISSIVE TO ${to}`);
+    for (const table of schema.tenantTables) out.push(`CREATE ROW POLICY OR REPLACE ragscope_unrestricted ON ${db}.${ident(table)} AS PERMISSIVE FOR SELECT USING 1 TO ${to}`);
   }
   const wanted = new Set<string>();
   for (const entry of readers) {
