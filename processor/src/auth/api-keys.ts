@@ -22,7 +22,8 @@ const entrySchema = z.strictObject({
   name: z.string().max(200).optional(),
   scopes: z.array(z.enum(KEY_SCOPES)).min(1, 'must name at least one of ingest, read').optional(),
 });
-const fileSchema = z.union([z.array(entrySchema), z.strictObject({ keys: z.array(entrySchema) })]);
+const listSchema = z.array(entrySchema);
+const objectSchema = z.strictObject({ keys: z.array(entrySchema) });
 
 export type ApiKeyEntry = z.infer<typeof entrySchema>;
 
@@ -51,7 +52,8 @@ export function parseKeysFile(text: string, source: string): ApiKeyEntry[] {
   } catch (err) {
     throw new ApiKeyError(`${source}: not valid JSON: ${(err as Error).message}`);
   }
-  const parsed = fileSchema.safeParse(json);
+  // One schema per form (not a union), so an error names the entry and field rather than "invalid input".
+  const parsed = Array.isArray(json) ? listSchema.safeParse(json) : objectSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ApiKeyError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
