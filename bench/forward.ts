@@ -3,29 +3,41 @@
 // (settings alternate in order between rounds) and sends the same OTLP/HTTP protobuf payloads.
 // Throughput = spans acknowledged per second.
 //   npm run bench:forward [-- --requests 60 --spans 512 --concurrency 16 --rounds 5 --slow-ms 200]
+//   --baseline DIR     also measure the processor built in DIR (DIR/processor/dist/start.cjs, e.g. a copy of main's
+//                      build) in the same rotation: before/after figures from one run
+//   --cpu-prof-dir DIR run every processor under node --cpu-prof, profiles written to DIR
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildGenAiTracePayload } from './decode-payloads.js';
 import { freePort, waitReady } from './support/processor.js';
 
 const { values: args } = parseArgs({
-  options: { requests: { type: 'string' }, spans: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, 'slow-ms': { type: 'string' } },
+  options: { requests: { type: 'string' }, spans: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, 'slow-ms': { type: 'string' }, baseline: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } },
 });
 const REQUESTS = Number(args.requests ?? 60);
 const SPANS = Number(args.spans ?? 512);
 const CONCURRENCY = Number(args.concurrency ?? 16);
 const ROUNDS = Number(args.rounds ?? 5);
 const SLOW_MS = Number(args['slow-ms'] ?? 200);
+const BASELINE = args.baseline;
+const CPU_PROF_DIR = args['cpu-prof-dir'];
 
-async function measure(payloads: Uint8Array[], forwardEnv: Record<string, string>): Promise<{ spansPerSecond: number; failures: number; metrics: string }> {
+interface Setting {
+  entry: string;
+  env: Record<string, string>;
+}
+
+async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setting): Promise<{ spansPerSecond: number; failures: number; metrics: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-fwd-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['processor/dist/start.cjs'], {
-    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'error', ...forwardEnv },
+  const child = spawn(process.execPath, [...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []), entry], {
+    env: { ...process.env, RAGSCOPE_PORT: String(port), RAGSCOPE_GRPC_PORT: 'off', RAGSCOPE_DATA_DIR: dataDir, RAGSCOPE_LOG_LEVEL: 'error',
+      // Every client request gets a body slot: refusals would measure the limit, not forwarding.
+      RAGSCOPE_MAX_CONCURRENT_BODIES: String(CONCURRENCY), ...forwardEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -33,19 +45,21 @@ async function measure(payloads: Uint8Array[], forwardEnv: Record<string, string
     await waitReady(url);
     let next = 0;
     let failures = 0;
+    let acknowledged = 0;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < REQUESTS) {
           const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payloads[next++ % payloads.length] as Uint8Array<ArrayBuffer> });
           await res.arrayBuffer();
-          if (res.status !== 200) failures++;
+          if (res.status === 200) acknowledged++;
+          else failures++;
         }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('ragscope_forward')).join('; ');
-    return { spansPerSecond: (REQUESTS * SPANS) / seconds, failures, metrics };
+    return { spansPerSecond: (acknowledged * SPANS) / seconds, failures, metrics };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -53,6 +67,8 @@ async function measure(payloads: Uint8Array[], forwardEnv: Record<string, string
   }
 }
 
+/** The forwarding-off setting a setting is compared with (the baseline build's for base-*). */
+const offOf = (name: string) => (name.startsWith('base-') ? 'base-off' : 'off');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -66,15 +82,15 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
   const slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
   const deadUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
-  const settings: Record<string, Record<string, string>> = {
-    off: {},
-    dead: { RAGSCOPE_FORWARD_ENDPOINT: deadUrl },
-    slow: { RAGSCOPE_FORWARD_ENDPOINT: slowUrl },
-  };
+  const envs: Record<string, Record<string, string>> = { off: {}, dead: { RAGSCOPE_FORWARD_ENDPOINT: deadUrl }, slow: { RAGSCOPE_FORWARD_ENDPOINT: slowUrl } };
+  const settings: Record<string, Setting> = {};
+  for (const [name, env] of Object.entries(envs)) settings[name] = { entry: 'processor/dist/start.cjs', env };
+  if (BASELINE) for (const [name, env] of Object.entries(envs)) settings[`base-${name}`] = { entry: join(BASELINE, 'processor/dist/start.cjs'), env };
   const names = Object.keys(settings);
   const rates: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const lastMetrics: Record<string, string> = {};
-  console.log(`ragscope bench:forward — node ${process.version}, ${ROUNDS} rounds × ${REQUESTS} requests × ${SPANS} spans per setting, concurrency ${CONCURRENCY}, slow downstream answers after ${SLOW_MS} ms`);
+  const loadAverageAtStart = loadavg().map((l) => Number(l.toFixed(2)));
+  console.log(`ragscope bench:forward — node ${process.version}, ${ROUNDS} rounds × ${REQUESTS} requests × ${SPANS} spans per setting, concurrency ${CONCURRENCY}, slow downstream answers after ${SLOW_MS} ms; load average ${loadAverageAtStart.join(' ')}`);
   try {
     await measure(payloads.slice(0, 8), settings.off); // warm-up: page cache, first chdb start
     for (let r = 0; r < ROUNDS; r++) {
@@ -83,17 +99,19 @@ async function main(): Promise<void> {
         const result = await measure(payloads, settings[name]);
         rates[name].push(result.spansPerSecond);
         lastMetrics[name] = result.metrics;
-        console.log(`  round ${r + 1} ${name.padEnd(4)} ${Math.round(result.spansPerSecond).toLocaleString('en-US').padStart(8)} spans/s acknowledged (${result.failures} failed)`);
+        console.log(`  round ${r + 1} ${name.padEnd(9)} ${Math.round(result.spansPerSecond).toLocaleString('en-US').padStart(8)} spans/s acknowledged (${result.failures} failed)`);
       }
     }
   } finally {
     slow.close();
   }
-  const summary = Object.fromEntries(names.map((n) => [n, { spansPerSecond: rates[n], medianSpansPerSecond: median(rates[n]), relativeToOff: median(rates[n]) / median(rates.off), forwardMetricsLastRound: lastMetrics[n] }]));
-  for (const n of names) console.log(`median ${n.padEnd(4)} ${Math.round(summary[n].medianSpansPerSecond).toLocaleString('en-US')} spans/s (${(summary[n].relativeToOff * 100).toFixed(1)} % of off)  ${lastMetrics[n]}`);
+  const summary = Object.fromEntries(names.map((n) => [n, { spansPerSecond: rates[n], medianSpansPerSecond: median(rates[n]), relativeToOff: median(rates[n]) / median(rates[offOf(n)]), forwardMetricsLastRound: lastMetrics[n] }]));
+  for (const n of names) console.log(`median ${n.padEnd(9)} ${Math.round(summary[n].medianSpansPerSecond).toLocaleString('en-US')} spans/s (${(summary[n].relativeToOff * 100).toFixed(1)} % of ${offOf(n)})  ${lastMetrics[n]}`);
+  const loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
+  console.log(`load average at the end: ${loadAverage.join(' ')} (${cpus().length} cores)`);
   console.log(`slow downstream received ${received} export requests`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/forward.json', JSON.stringify({ node: process.version, requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, slowMs: SLOW_MS, ...summary }, null, 2) + '\n');
+  writeFileSync('bench/results/forward.json', JSON.stringify({ node: process.version, loadAverageAtEnd: loadAverage, loadAverageAtStart, requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, slowMs: SLOW_MS, ...summary }, null, 2) + '\n');
 }
 
 await main();

@@ -28,6 +28,12 @@ export class ProcessorMetrics {
     labelNames: ['signal'] as const,
     registers: [this.registry],
   });
+  readonly forwardEncoded = new Counter({
+    name: 'ragscope_forward_encoded_total',
+    help: 'Spans and log records put into export requests (every attempt), by signal and how: verbatim (the received bytes), spliced (derived attributes spliced into the received bytes) or reencoded (decoded and encoded again: OTLP/JSON, or requests that also held refused or duplicate items)',
+    labelNames: ['signal', 'how'] as const,
+    registers: [this.registry],
+  });
   readonly forwardQueue = new Gauge({
     name: 'ragscope_forward_queue_items',
     help: 'Spans and log records waiting to be forwarded',
