@@ -50,10 +50,14 @@ async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setti
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < REQUESTS) {
-          const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payloads[next++ % payloads.length] as Uint8Array<ArrayBuffer> });
-          await res.arrayBuffer();
-          if (res.status === 200) acknowledged++;
-          else failures++;
+          try {
+            const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payloads[next++ % payloads.length] as Uint8Array<ArrayBuffer> });
+            await res.arrayBuffer();
+            if (res.status === 200) acknowledged++;
+            else failures++;
+          } catch {
+            failures++; // connection reset under overload: not acknowledged
+          }
         }
       }),
     );
