@@ -18,7 +18,7 @@ export class ProcessorMetrics {
   });
   readonly forwardDropped = new Counter({
     name: 'ragscope_forward_dropped_total',
-    help: 'Spans and log records not forwarded: queue_full (oldest dropped) or shutdown, by signal',
+    help: 'Spans and log records not forwarded: queue_full (oldest dropped), rejected (downstream answered a non-retryable status) or shutdown, by signal',
     labelNames: ['signal', 'reason'] as const,
     registers: [this.registry],
   });

@@ -131,6 +131,38 @@ describe('forwarding', () => {
   });
 });
 
+describe('forwarding: what is not retried, what is not forwarded', () => {
+  it('a batch the downstream rejects (HTTP 400: not retryable) is dropped and counted as rejected; the next one is forwarded', async () => {
+    await restartWith({ RAGSCOPE_FORWARD_ENDPOINT: sink.httpUrl });
+    sink.rejectWith = 400;
+    const spans = (n: number, trace: number) => Array.from({ length: n }, (_, i) => ({ traceId: traceIdOf(trace), spanId: spanIdOf(trace * 10 + i), name: `rej-${trace}-${i}`, startMs: testNow() - 1_000 }));
+    expect((await postTraces(proc.url, tracesRequest(spans(3, 401)))).status).toBe(200);
+    await waitFor(async () => (await metric(proc.url, /ragscope_forward_dropped_total\{signal="traces",reason="rejected"\} (\d+)/)) === 3, 15_000, 'rejected batch dropped');
+    // Sent once, not retried with backoff.
+    expect(await metric(proc.url, /ragscope_forward_failures_total\{signal="traces"\} (\d+)/)).toBe(1);
+    sink.rejectWith = undefined;
+    expect((await postTraces(proc.url, tracesRequest(spans(2, 402)))).status).toBe(200);
+    await waitFor(() => forwardedSpans(sink.traces).filter((s) => s.traceId === traceIdOf(402)).length === 2, 15_000, 'next batch forwarded');
+    expect(forwardedSpans(sink.traces).filter((s) => s.traceId === traceIdOf(401))).toEqual([]);
+    expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(0);
+  });
+
+  it('RAGSCOPE_FORWARD_SIGNALS=traces (Tempo, Jaeger): log records are stored but not forwarded, spans are', async () => {
+    await restartWith({ RAGSCOPE_FORWARD_ENDPOINT: sink.httpUrl, RAGSCOPE_FORWARD_SIGNALS: 'traces' });
+    const logsBefore = sink.logs.length;
+    const body = JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 's' }, logRecords: [{ timeUnixNano: String(BigInt(testNow()) * 1_000_000n), body: { stringValue: 'keep me here' } }] }] }] });
+    expect((await fetch(`${proc.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+    const spans = [{ traceId: traceIdOf(410), spanId: spanIdOf(4100), name: 'traces-only', startMs: testNow() - 1_000 }];
+    expect((await postTraces(proc.url, tracesRequest(spans))).status).toBe(200);
+    await waitFor(() => forwardedSpans(sink.traces).some((s) => s.traceId === traceIdOf(410)), 15_000, 'span forwarded');
+    const stored = await proc.query<{ n: string }>("SELECT count() AS n FROM otel_logs WHERE Body = 'keep me here'");
+    expect(Number(stored[0].n)).toBe(1);
+    expect(sink.logs.length).toBe(logsBefore);
+    expect(await metric(proc.url, /ragscope_forwarded_total\{signal="traces"\} (\d+)/)).toBe(1);
+    expect(await (await fetch(`${proc.url}/metrics`)).text()).not.toMatch(/ragscope_forward\w*\{signal="logs"/);
+  });
+});
+
 /** One embedded store per process: a processor with other forwarding settings replaces `proc`. */
 async function restartWith(env: Record<string, string>): Promise<void> {
   await proc.stop();

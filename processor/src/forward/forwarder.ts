@@ -29,7 +29,17 @@ export interface ForwardOptions {
   maxQueueItems: number;
   /** Items per export request. */
   batchSize?: number;
+  /** The signals forwarded (Tempo and Jaeger take traces only); default both. */
+  signals?: readonly ('traces' | 'logs')[];
 }
+
+/** A downstream answer that says "do not send this again" (OTLP: not a retryable status): the batch is dropped. */
+class RejectedError extends Error {}
+
+/** OTLP/HTTP: only these statuses are retried (the specification's list); others reject the data. */
+const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
+/** OTLP/gRPC retryable codes: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
+const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]);
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
@@ -97,6 +107,7 @@ export class Forwarder {
 
   /** Takes a stored request (ingest.ts onStored): only appends to the queue, never waits. */
   readonly offer = ({ signal, tenant, raw, batch, decoded }: StoredRequest): void => {
+    if (this.options.signals && !this.options.signals.includes(signal)) return;
     const allAccepted = batch.accepted === decoded;
     const asReceived = allAccepted && raw.format === 'protobuf';
     const derived = batch.spans ? batch.spans.map((d) => (d.record ? derivedAttributes(d, tenant) : undefined)) : null;
@@ -132,7 +143,7 @@ export class Forwarder {
     for (const client of Object.values(this.grpcClients)) client.close();
   }
 
-  private drop(entry: Entry, reason: 'queue_full' | 'shutdown'): void {
+  private drop(entry: Entry, reason: 'queue_full' | 'shutdown' | 'rejected'): void {
     this.queuedItems -= entry.items;
     this.metrics.forwardDropped.inc({ signal: entry.signal, reason }, entry.items);
   }
@@ -181,6 +192,15 @@ export class Forwarder {
         backoff = MIN_BACKOFF_MS;
       } catch (err) {
         this.metrics.forwardFailures.inc({ signal });
+        if (err instanceof RejectedError) {
+          // Retrying would be refused again and hold up everything queued behind: drop it, counted.
+          this.logger.warn({ err: err.message, endpoint: this.options.endpoint, signal }, 'forwarding: downstream rejected a batch; dropped');
+          for (const entry of batch) if (this.queue[this.head] === entry) this.drop(this.queue[this.head++], 'rejected');
+          this.compact();
+          this.metrics.forwardQueue.set(this.queuedItems);
+          backoff = MIN_BACKOFF_MS;
+          continue;
+        }
         this.logger.warn({ err: (err as Error).message, endpoint: this.options.endpoint, retryInMs: backoff }, 'forwarding failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, backoff);
@@ -212,7 +232,7 @@ export class Forwarder {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     await res.arrayBuffer();
-    if (!res.ok) throw new Error(`downstream answered HTTP ${res.status}`);
+    if (!res.ok) throw new (RETRYABLE_HTTP.has(res.status) ? Error : RejectedError)(`downstream answered HTTP ${res.status}`);
   }
 
   private sendGrpc(signal: 'traces' | 'logs', body: Uint8Array): Promise<void> {
@@ -220,7 +240,8 @@ export class Forwarder {
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(this.options.headers)) metadata.set(k.toLowerCase(), v);
     return new Promise((resolve, reject) => {
-      client.Export(Buffer.from(body), metadata, { deadline: Date.now() + this.options.timeoutMs }, (err) => (err ? reject(new Error(`downstream answered gRPC ${err.code}: ${err.details}`)) : resolve()));
+      client.Export(Buffer.from(body), metadata, { deadline: Date.now() + this.options.timeoutMs }, (err) =>
+        err ? reject(new (RETRYABLE_GRPC.has(err.code) ? Error : RejectedError)(`downstream answered gRPC ${err.code}: ${err.details}`)) : resolve());
     });
   }
 }
