@@ -1,6 +1,8 @@
 // Cost per forwarded span of the two ways forward/ builds an enriched export request from a received one:
 // decode + encode (otlp-encode.ts) vs splicing the derived attributes into the received bytes (otlp-splice.ts).
-//   npx tsx bench/forward-encode.ts [-- --spans 512 --iterations 200]
+//   npm run bench:forward-encode [-- --spans 512 --iterations 200]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildGenAiTracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
@@ -34,5 +36,10 @@ const splice = measure('splice', () => {
   return Buffer.concat(spliceSpanExtras(payload, encodeSpanExtras(derived)).chunks).length;
 });
 console.log(`splice / decode + encode: ${((splice / reencode) * 100).toFixed(1)} %`);
-measure('  of which: encode the derived attributes', () => encodeSpanExtras(derived)!.bytes.length);
-measure('  of which: walk + splice, no attributes', () => spliceSpanExtras(payload, null).bytes);
+const extrasOnly = measure('  of which: encode the derived attributes', () => encodeSpanExtras(derived)!.bytes.length);
+const walkOnly = measure('  of which: walk + splice, no attributes', () => spliceSpanExtras(payload, null).bytes);
+const loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
+console.log(`load average ${loadAverage.join(' ')} (${cpus().length} cores)`);
+mkdirSync('bench/results', { recursive: true });
+const usPerSpan = { decodeEncode: reencode, splice, encodeDerivedAttributes: extrasOnly, walkAndSplice: walkOnly };
+writeFileSync('bench/results/forward-encode.json', JSON.stringify({ node: process.version, spans: SPANS, requestBytes: payload.length, iterations: ITERATIONS, loadAverage, usPerSpan }, null, 2) + '\n');
