@@ -7,7 +7,7 @@
 //                      build) in the same rotation: before/after figures from one run
 //   --cpu-prof-dir DIR run every processor under node --cpu-prof, profiles written to DIR
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,18 @@ interface Setting {
   env: Record<string, string>;
 }
 
-async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setting): Promise<{ spansPerSecond: number; failures: number; metrics: string }> {
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // fields[0] is field 3 (state): utime and stime (fields 14 and 15) are at 11 and 12, in clock ticks (USER_HZ = 100 on Linux)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setting): Promise<{ spansPerSecond: number; cpuMsPer1000Spans: number; failures: number; metrics: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ragscope-bench-fwd-'));
   const port = await freePort();
   const child = spawn(process.execPath, [...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []), entry], {
@@ -46,6 +57,7 @@ async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setti
     let next = 0;
     let failures = 0;
     let acknowledged = 0;
+    const cpuBefore = cpuSeconds(child.pid!);
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -62,8 +74,9 @@ async function measure(payloads: Uint8Array[], { entry, env: forwardEnv }: Setti
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
     const metrics = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('ragscope_forward')).join('; ');
-    return { spansPerSecond: (acknowledged * SPANS) / seconds, failures, metrics };
+    return { spansPerSecond: (acknowledged * SPANS) / seconds, cpuMsPer1000Spans: (cpu * 1000 * 1000) / (acknowledged * SPANS), failures, metrics };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -92,6 +105,7 @@ async function main(): Promise<void> {
   if (BASELINE) for (const [name, env] of Object.entries(envs)) settings[`base-${name}`] = { entry: join(BASELINE, 'processor/dist/start.cjs'), env };
   const names = Object.keys(settings);
   const rates: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpuCosts: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const lastMetrics: Record<string, string> = {};
   const loadAverageAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   console.log(`ragscope bench:forward — node ${process.version}, ${ROUNDS} rounds × ${REQUESTS} requests × ${SPANS} spans per setting, concurrency ${CONCURRENCY}, slow downstream answers after ${SLOW_MS} ms; load average ${loadAverageAtStart.join(' ')}`);
@@ -102,15 +116,20 @@ async function main(): Promise<void> {
       for (const name of order) {
         const result = await measure(payloads, settings[name]);
         rates[name].push(result.spansPerSecond);
+        cpuCosts[name].push(result.cpuMsPer1000Spans);
         lastMetrics[name] = result.metrics;
-        console.log(`  round ${r + 1} ${name.padEnd(9)} ${Math.round(result.spansPerSecond).toLocaleString('en-US').padStart(8)} spans/s acknowledged (${result.failures} failed)`);
+        console.log(`  round ${r + 1} ${name.padEnd(9)} ${Math.round(result.spansPerSecond).toLocaleString('en-US').padStart(8)} spans/s acknowledged (${result.failures} failed), processor CPU ${result.cpuMsPer1000Spans.toFixed(1)} ms per 1,000 spans`);
       }
     }
   } finally {
     slow.close();
   }
-  const summary = Object.fromEntries(names.map((n) => [n, { spansPerSecond: rates[n], medianSpansPerSecond: median(rates[n]), relativeToOff: median(rates[n]) / median(rates[offOf(n)]), forwardMetricsLastRound: lastMetrics[n] }]));
-  for (const n of names) console.log(`median ${n.padEnd(9)} ${Math.round(summary[n].medianSpansPerSecond).toLocaleString('en-US')} spans/s (${(summary[n].relativeToOff * 100).toFixed(1)} % of ${offOf(n)})  ${lastMetrics[n]}`);
+  const summary = Object.fromEntries(names.map((n) => [n, { spansPerSecond: rates[n], medianSpansPerSecond: median(rates[n]), relativeToOff: median(rates[n]) / median(rates[offOf(n)]),
+        cpuMsPer1000Spans: cpuCosts[n], medianCpuMsPer1000Spans: median(cpuCosts[n]),
+        // Ingest capacity when CPU-bound: off's CPU cost per span / this setting's (less sensitive to other load than throughput).
+        cpuCapacityRelativeToOff: median(cpuCosts[offOf(n)]) / median(cpuCosts[n]),
+        forwardMetricsLastRound: lastMetrics[n] }]));
+  for (const n of names) console.log(`median ${n.padEnd(9)} ${Math.round(summary[n].medianSpansPerSecond).toLocaleString('en-US')} spans/s (${(summary[n].relativeToOff * 100).toFixed(1)} % of ${offOf(n)}); CPU ${summary[n].medianCpuMsPer1000Spans.toFixed(1)} ms per 1,000 spans (capacity ${(summary[n].cpuCapacityRelativeToOff * 100).toFixed(1)} % of ${offOf(n)})  ${lastMetrics[n]}`);
   const loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
   console.log(`load average at the end: ${loadAverage.join(' ')} (${cpus().length} cores)`);
   console.log(`slow downstream received ${received} export requests`);
