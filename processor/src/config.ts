@@ -94,6 +94,18 @@ const envSchema = z.object({
   RAGSCOPE_FORWARD_HEADERS: optionalString,
   RAGSCOPE_FORWARD_TIMEOUT_MS: intFrom('RAGSCOPE_FORWARD_TIMEOUT_MS', 10_000, 100, 600_000),
   RAGSCOPE_FORWARD_QUEUE_SIZE: intFrom('RAGSCOPE_FORWARD_QUEUE_SIZE', 100_000, 1, 100_000_000),
+  RAGSCOPE_FORWARD_SIGNALS: z
+    .string()
+    .optional()
+    .default('traces,logs')
+    .transform((raw, ctx) => {
+      const signals = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      if (signals.length === 0 || signals.some((s) => s !== 'traces' && s !== 'logs')) {
+        ctx.addIssue({ code: 'custom', message: `RAGSCOPE_FORWARD_SIGNALS must be "traces", "logs" or "traces,logs", got "${raw}"` });
+        return z.NEVER;
+      }
+      return signals as ('traces' | 'logs')[];
+    }),
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -151,7 +163,7 @@ export interface Config {
   apiKeysFile: string | undefined;
   apiKeys: string | undefined;
   /** Forwarding downstream (forward/); undefined endpoint = off. */
-  forward: { endpoint: string | undefined; protocol: 'http/protobuf' | 'grpc'; headers: Record<string, string>; timeoutMs: number; maxQueueItems: number };
+  forward: { endpoint: string | undefined; protocol: 'http/protobuf' | 'grpc'; headers: Record<string, string>; timeoutMs: number; maxQueueItems: number; signals: ('traces' | 'logs')[] };
 }
 
 /** Every RAGSCOPE_* variable this processor reads (the compose-file test checks against this list). */
@@ -224,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headers: parseHeaders(e.RAGSCOPE_FORWARD_HEADERS),
       timeoutMs: e.RAGSCOPE_FORWARD_TIMEOUT_MS,
       maxQueueItems: e.RAGSCOPE_FORWARD_QUEUE_SIZE,
+      signals: e.RAGSCOPE_FORWARD_SIGNALS,
     },
   };
 }

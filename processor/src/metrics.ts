@@ -18,7 +18,7 @@ export class ProcessorMetrics {
   });
   readonly forwardDropped = new Counter({
     name: 'ragscope_forward_dropped_total',
-    help: 'Spans and log records not forwarded: queue_full (oldest dropped) or shutdown, by signal',
+    help: 'Spans and log records not forwarded: queue_full (oldest dropped), rejected (downstream answered a non-retryable status) or shutdown, by signal',
     labelNames: ['signal', 'reason'] as const,
     registers: [this.registry],
   });
@@ -26,6 +26,12 @@ export class ProcessorMetrics {
     name: 'ragscope_forward_failures_total',
     help: 'Forwarding export attempts that failed (retried with backoff), by signal',
     labelNames: ['signal'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardEncoded = new Counter({
+    name: 'ragscope_forward_encoded_total',
+    help: 'Spans and log records put into export requests (every attempt), by signal and how: verbatim (the received bytes), spliced (derived attributes spliced into the received bytes) or reencoded (decoded and encoded again: OTLP/JSON, or requests that also held refused or duplicate items)',
+    labelNames: ['signal', 'how'] as const,
     registers: [this.registry],
   });
   readonly forwardQueue = new Gauge({

@@ -14,6 +14,8 @@ export interface OtlpSink {
   delayMs: number;
   /** Answer 503 / UNAVAILABLE while true. */
   failing: boolean;
+  /** Answer this HTTP status while set (a downstream rejecting what it is sent, e.g. 400 or Tempo's 404 on /v1/logs). */
+  rejectWith?: number;
   headers: Record<string, string | undefined>[];
   close(): Promise<void>;
 }
@@ -26,8 +28,8 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       setTimeout(() => {
-        if (sink.failing) {
-          res.writeHead(503).end();
+        if (sink.failing || sink.rejectWith) {
+          res.writeHead(sink.rejectWith ?? 503).end();
           return;
         }
         sink.headers.push({ authorization: req.headers.authorization });

@@ -8,6 +8,8 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 import { decodeLogs, decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { encodeLogsRequest, encodeTracesRequest } from '../../processor/src/forward/otlp-encode.js';
+import { encodeSpanExtras, extraAt, spliceSpanExtras } from '../../processor/src/forward/otlp-splice.js';
+import type { Attributes } from '../../processor/src/model.js';
 import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
 import { testNow } from '../helpers/clock.js';
 
@@ -36,5 +38,40 @@ describe('OTLP encoding for forwarding', () => {
     const encoded = encodeLogsRequest(original);
     expect(decodeLogs(encoded)).toEqual(original);
     expect(decodeLogsProtobufjs(encoded)).toEqual(original);
+  });
+
+  it('splicing extra attributes into the received bytes gives what decode → encode with extras gives, the rest byte for byte', () => {
+    const payload = buildGenAiTracePayload({ spanCount: 200, startMs: testNow() - 60_000 }).protobuf;
+    const original = decodeTraces(payload);
+    expect(original.length).toBe(200);
+    // Every third span gets extras (one of them empty), the others none.
+    const extras = original.map((_, i): Attributes | undefined =>
+      i % 3 !== 0 ? undefined : i === 3 ? {} : { 'ragscope.derived.cost_usd': i / 1000, 'ragscope.derived.model': `m-${i}`, 'ragscope.derived.usage_counted': i % 2 === 0 },
+    );
+    const encoded = encodeSpanExtras(extras)!;
+    expect(encoded.ends.length).toBe(200);
+    expect(original.filter((_, i) => extraAt(encoded, i) !== undefined).length).toBe(66);
+    const spliced = spliceSpanExtras(payload, encoded);
+    expect(spliced.spans).toBe(200);
+    const bytes = Buffer.concat(spliced.chunks);
+    expect(bytes.length).toBe(spliced.bytes);
+    expect(bytes.length).toBeGreaterThan(payload.length);
+    const expected = original.map((span, i) => ({ ...span, attributes: { ...span.attributes, ...extras[i] } }));
+    expect(decodeTracesProtobufjs(bytes)).toEqual(expected);
+    expect(decodeTraces(bytes)).toEqual(decodeTraces(encodeTracesRequest(original.map((span, i) => ({ span, extra: extras[i] ?? {} })))));
+    // No extras at all: the request comes back unchanged.
+    expect(encodeSpanExtras(original.map(() => undefined))).toBeNull();
+    expect(Buffer.concat(spliceSpanExtras(payload, null).chunks).equals(Buffer.from(payload))).toBe(true);
+  });
+
+  it('spliced requests concatenate into one export request (two requests forwarded as one batch)', () => {
+    const a = buildGenAiTracePayload({ spanCount: 16, startMs: testNow() - 60_000, serviceName: 'svc-a' }).protobuf;
+    const b = buildGenAiTracePayload({ spanCount: 8, startMs: testNow() - 30_000, serviceName: 'svc-b' }).protobuf;
+    const extras = encodeSpanExtras(Array.from({ length: 16 }, () => ({ 'ragscope.derived.tenant': 't1' })));
+    const joined = Buffer.concat([...spliceSpanExtras(a, extras).chunks, ...spliceSpanExtras(b, null).chunks]);
+    const spans = decodeTracesProtobufjs(joined);
+    expect(spans.length).toBe(24);
+    expect(spans.filter((s) => s.origin.resource['service.name'] === 'svc-a').every((s) => s.attributes['ragscope.derived.tenant'] === 't1')).toBe(true);
+    expect(spans.filter((s) => s.origin.resource['service.name'] === 'svc-b').map((s) => s.attributes['ragscope.derived.tenant'])).toEqual(Array(8).fill(undefined));
   });
 });

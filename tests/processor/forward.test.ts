@@ -1,6 +1,7 @@
 // Forwarding: every stored span and log record reaches a downstream OTLP receiver (http/protobuf and gRPC),
 // GenAI spans carrying ragscope.derived.* with their original attributes untouched; a dead downstream
 // leaves ingestion unaffected, and the bounded queue's drops are counted in /metrics.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcessor, removeDir, type TestProcessor } from '../helpers/processor.js';
 import { testNow } from '../helpers/clock.js';
@@ -8,6 +9,7 @@ import { chatAttributes, postTraces, spanIdOf, traceIdOf, tracesRequest, type Js
 import { startOtlpSink, waitFor, type OtlpSink } from '../helpers/otlp-sink.js';
 import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
 import type { DecodedSpan } from '../../processor/src/model.js';
+import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 
 let sink: OtlpSink;
 let proc: TestProcessor;
@@ -82,6 +84,83 @@ describe('forwarding', () => {
     sink.failing = false;
     await waitFor(() => forwardedSpans(sink.traces).filter((s) => s.traceId === traceIdOf(202)).length === 5, 15_000, 'retried spans');
   });
+
+  it('OTLP/protobuf requests are forwarded from their received bytes, the enrichment spliced in: every span, its own fields unchanged', async () => {
+    const payload = buildGenAiTracePayload({ spanCount: 64, startMs: testNow() - 60_000, serviceName: 'spliced-svc' }).protobuf;
+    const sent = decodeTracesProtobufjs(Buffer.from(payload));
+    expect(sent.length).toBe(64);
+    const encodedBefore = await metric(proc.url, /ragscope_forward_encoded_total\{signal="traces",how="reencoded"\} (\d+)/);
+    const res = await fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload });
+    expect(res.status).toBe(200);
+    const ours = () => forwardedSpans(sink.traces).filter((s) => s.origin.resource['service.name'] === 'spliced-svc');
+    await waitFor(() => ours().length === 64, 15_000, '64 spliced spans');
+    const stored = await proc.query<{ SpanId: string; Operation: string; Provider: string; Model: string; UsageCounted: number; CostSource: string; CostUSD: string; PriceId: string }>(
+      `SELECT SpanId, Operation, Provider, if(ResponseModel != '', ResponseModel, RequestModel) AS Model, UsageCounted, CostSource, toString(CostUSD) AS CostUSD, PriceId FROM genai_spans WHERE ServiceName = 'spliced-svc'`,
+    );
+    expect(stored.length).toBeGreaterThan(0);
+    const byId = new Map(stored.map((row) => [row.SpanId, row]));
+    let costed = 0;
+    for (const span of ours()) {
+      const original = sent.find((s) => s.spanId === span.spanId)!;
+      const derived = Object.fromEntries(Object.entries(span.attributes).filter(([k]) => k.startsWith('ragscope.derived.')));
+      // Everything but the appended attributes is what the client sent.
+      expect({ ...span, attributes: Object.fromEntries(Object.entries(span.attributes).filter(([k]) => !k.startsWith('ragscope.derived.'))) }).toEqual(original);
+      const row = byId.get(span.spanId);
+      if (!row) {
+        expect(derived).toEqual({});
+        continue;
+      }
+      expect(derived).toMatchObject({
+        'ragscope.derived.tenant': 'default',
+        'ragscope.derived.operation': row.Operation,
+        'ragscope.derived.provider': row.Provider,
+        'ragscope.derived.model': row.Model,
+        'ragscope.derived.usage_counted': row.UsageCounted === 1,
+        'ragscope.derived.cost_source': row.CostSource,
+      });
+      if (row.PriceId) expect(derived['ragscope.derived.price_id']).toBe(row.PriceId);
+      if (derived['ragscope.derived.cost_usd'] !== undefined) {
+        costed++;
+        expect(derived['ragscope.derived.cost_usd'] as number).toBeCloseTo(Number(row.CostUSD), 12);
+      }
+    }
+    expect(costed).toBeGreaterThan(0);
+    expect(await metric(proc.url, /ragscope_forward_encoded_total\{signal="traces",how="spliced"\} (\d+)/)).toBe(64);
+    // Not decoded and encoded again.
+    expect(await metric(proc.url, /ragscope_forward_encoded_total\{signal="traces",how="reencoded"\} (\d+)/)).toBe(encodedBefore);
+  });
+});
+
+describe('forwarding: what is not retried, what is not forwarded', () => {
+  it('a batch the downstream rejects (HTTP 400: not retryable) is dropped and counted as rejected; the next one is forwarded', async () => {
+    await restartWith({ RAGSCOPE_FORWARD_ENDPOINT: sink.httpUrl });
+    sink.rejectWith = 400;
+    const spans = (n: number, trace: number) => Array.from({ length: n }, (_, i) => ({ traceId: traceIdOf(trace), spanId: spanIdOf(trace * 10 + i), name: `rej-${trace}-${i}`, startMs: testNow() - 1_000 }));
+    expect((await postTraces(proc.url, tracesRequest(spans(3, 401)))).status).toBe(200);
+    await waitFor(async () => (await metric(proc.url, /ragscope_forward_dropped_total\{signal="traces",reason="rejected"\} (\d+)/)) === 3, 15_000, 'rejected batch dropped');
+    // Sent once, not retried with backoff.
+    expect(await metric(proc.url, /ragscope_forward_failures_total\{signal="traces"\} (\d+)/)).toBe(1);
+    sink.rejectWith = undefined;
+    expect((await postTraces(proc.url, tracesRequest(spans(2, 402)))).status).toBe(200);
+    await waitFor(() => forwardedSpans(sink.traces).filter((s) => s.traceId === traceIdOf(402)).length === 2, 15_000, 'next batch forwarded');
+    expect(forwardedSpans(sink.traces).filter((s) => s.traceId === traceIdOf(401))).toEqual([]);
+    expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(0);
+  });
+
+  it('RAGSCOPE_FORWARD_SIGNALS=traces (Tempo, Jaeger): log records are stored but not forwarded, spans are', async () => {
+    await restartWith({ RAGSCOPE_FORWARD_ENDPOINT: sink.httpUrl, RAGSCOPE_FORWARD_SIGNALS: 'traces' });
+    const logsBefore = sink.logs.length;
+    const body = JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: { name: 's' }, logRecords: [{ timeUnixNano: String(BigInt(testNow()) * 1_000_000n), body: { stringValue: 'keep me here' } }] }] }] });
+    expect((await fetch(`${proc.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+    const spans = [{ traceId: traceIdOf(410), spanId: spanIdOf(4100), name: 'traces-only', startMs: testNow() - 1_000 }];
+    expect((await postTraces(proc.url, tracesRequest(spans))).status).toBe(200);
+    await waitFor(() => forwardedSpans(sink.traces).some((s) => s.traceId === traceIdOf(410)), 15_000, 'span forwarded');
+    const stored = await proc.query<{ n: string }>("SELECT count() AS n FROM otel_logs WHERE Body = 'keep me here'");
+    expect(Number(stored[0].n)).toBe(1);
+    expect(sink.logs.length).toBe(logsBefore);
+    expect(await metric(proc.url, /ragscope_forwarded_total\{signal="traces"\} (\d+)/)).toBe(1);
+    expect(await (await fetch(`${proc.url}/metrics`)).text()).not.toMatch(/ragscope_forward\w*\{signal="logs"/);
+  });
 });
 
 /** One embedded store per process: a processor with other forwarding settings replaces `proc`. */
@@ -120,3 +199,35 @@ describe('forwarding to a dead downstream', () => {
     expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(40);
   });
 });
+
+describe('forwarding to a dead OTLP/HTTP downstream', () => {
+  it('every request is stored and acknowledged; dropped requests are counted and never encoded', async () => {
+    await restartWith({ RAGSCOPE_FORWARD_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, RAGSCOPE_FORWARD_QUEUE_SIZE: '64' });
+    for (let r = 0; r < 10; r++) {
+      const payload = buildGenAiTracePayload({ spanCount: 32, startMs: testNow() - 600_000 + r * 10_000, serviceName: 'dead-http' }).protobuf;
+      expect((await fetch(`${proc.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload })).status).toBe(200);
+    }
+    const stored = await proc.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE ServiceName = 'dead-http'");
+    expect(Number(stored[0].n)).toBe(320);
+    // At most 64 spans (two requests) wait; the other 256 were dropped, oldest first.
+    expect(await metric(proc.url, /ragscope_forward_queue_items (\d+)/)).toBe(64);
+    expect(await metric(proc.url, /ragscope_forward_dropped_total\{signal="traces",reason="queue_full"\} (\d+)/)).toBe(256);
+    await waitFor(async () => (await metric(proc.url, /ragscope_forward_failures_total\{signal="traces"\} (\d+)/)) >= 1, 15_000, 'a failed attempt');
+    // Encoding happens per send attempt, one batch at a time, never when a request is queued or dropped:
+    // spans encoded ≤ attempts (failed ones + the one in flight) × the largest batch (the 64 queued spans).
+    const encoded = await metric(proc.url, /ragscope_forward_encoded_total\{signal="traces",how="spliced"\} (\d+)/);
+    const failures = await metric(proc.url, /ragscope_forward_failures_total\{signal="traces"\} (\d+)/);
+    expect(encoded).toBeGreaterThan(0);
+    expect(encoded).toBeLessThanOrEqual((failures + 1) * 64);
+    expect(encoded % 32).toBe(0);
+  });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { ProcessorMetrics } from '../metrics.js';
 import { LOGS_SERVICE, TRACE_SERVICE } from '../receive/grpc-server.js';
 import { encodeLogsRequest, encodeTracesRequest, type ForwardSpan } from './otlp-encode.js';
+import { encodeSpanExtras, spliceSpanExtras, type SpanExtras } from './otlp-splice.js';
 
 export type ForwardProtocol = 'http/protobuf' | 'grpc';
 
@@ -28,25 +29,39 @@ export interface ForwardOptions {
   maxQueueItems: number;
   /** Items per export request. */
   batchSize?: number;
+  /** The signals forwarded (Tempo and Jaeger take traces only); default both. */
+  signals?: readonly ('traces' | 'logs')[];
 }
+
+/** A downstream answer that says "do not send this again" (OTLP: not a retryable status): the batch is dropped. */
+class RejectedError extends Error {}
+
+/** OTLP/HTTP: only these statuses are retried (the specification's list); others reject the data. */
+const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
+/** OTLP/gRPC retryable codes: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
+const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]);
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
  * One stored request waiting to be forwarded. It keeps the request's bytes (one off-heap buffer) and the
- * derived attributes of its GenAI spans, not the decoded spans: holding thousands of decoded objects while a
- * downstream is slow or dead would make every garbage collection of the ingest path slower. The spans are
- * decoded again when sent.
+ * derived attributes of its GenAI spans already encoded (two objects per request), not the decoded spans nor
+ * an object per span: holding thousands of objects while a downstream is slow or dead would make every
+ * garbage collection of the ingest path slower. Requests whose every item was accepted (the usual case) are
+ * forwarded from their own bytes, enrichment spliced in (otlp-splice.ts); the others are decoded again when sent.
  */
 interface Entry {
   signal: 'traces' | 'logs';
   raw: RawRequest;
   /** Items to forward (the accepted ones). */
   items: number;
-  /** Keys of the accepted items when the request also held refused or duplicate ones; null = all. */
+  /** Forwarded from the received protobuf bytes: every item was accepted. */
+  asReceived: boolean;
+  /** asReceived traces: the derived attributes per span, encoded (null: no GenAI span). */
+  extras: SpanExtras | null;
+  /** Other requests: keys of the accepted items (null = all, OTLP/JSON) and derived attributes per accepted span. */
   acceptedKeys: Set<string> | null;
-  /** Derived attributes per accepted span, in request order (undefined for non-GenAI spans). */
   derived: (Attributes | undefined)[] | null;
 }
 
@@ -92,12 +107,18 @@ export class Forwarder {
 
   /** Takes a stored request (ingest.ts onStored): only appends to the queue, never waits. */
   readonly offer = ({ signal, tenant, raw, batch, decoded }: StoredRequest): void => {
+    if (this.options.signals && !this.options.signals.includes(signal)) return;
+    const allAccepted = batch.accepted === decoded;
+    const asReceived = allAccepted && raw.format === 'protobuf';
+    const derived = batch.spans ? batch.spans.map((d) => (d.record ? derivedAttributes(d, tenant) : undefined)) : null;
     const entry: Entry = {
       signal,
       raw,
       items: batch.accepted,
-      acceptedKeys: batch.accepted === decoded ? null : new Set(batch.keys),
-      derived: batch.spans ? batch.spans.map((d) => (d.record ? derivedAttributes(d, tenant) : undefined)) : null,
+      asReceived,
+      extras: asReceived && derived ? encodeSpanExtras(derived) : null,
+      acceptedKeys: allAccepted ? null : new Set(batch.keys),
+      derived: asReceived ? null : derived,
     };
     this.queue.push(entry);
     this.queuedItems += entry.items;
@@ -122,7 +143,7 @@ export class Forwarder {
     for (const client of Object.values(this.grpcClients)) client.close();
   }
 
-  private drop(entry: Entry, reason: 'queue_full' | 'shutdown'): void {
+  private drop(entry: Entry, reason: 'queue_full' | 'shutdown' | 'rejected'): void {
     this.queuedItems -= entry.items;
     this.metrics.forwardDropped.inc({ signal: entry.signal, reason }, entry.items);
   }
@@ -171,6 +192,15 @@ export class Forwarder {
         backoff = MIN_BACKOFF_MS;
       } catch (err) {
         this.metrics.forwardFailures.inc({ signal });
+        if (err instanceof RejectedError) {
+          // Retrying would be refused again and hold up everything queued behind: drop it, counted.
+          this.logger.warn({ err: err.message, endpoint: this.options.endpoint, signal }, 'forwarding: downstream rejected a batch; dropped');
+          for (const entry of batch) if (this.queue[this.head] === entry) this.drop(this.queue[this.head++], 'rejected');
+          this.compact();
+          this.metrics.forwardQueue.set(this.queuedItems);
+          backoff = MIN_BACKOFF_MS;
+          continue;
+        }
         this.logger.warn({ err: (err as Error).message, endpoint: this.options.endpoint, retryInMs: backoff }, 'forwarding failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, backoff);
@@ -188,9 +218,10 @@ export class Forwarder {
   }
 
   private async send(signal: 'traces' | 'logs', batch: Entry[]): Promise<void> {
-    const body = signal === 'traces' ? encodeTracesRequest(batch.flatMap(spansOf)) : encodeLogsRequest(batch.flatMap(logsOf));
-    if (this.options.protocol === 'grpc') await this.sendGrpc(signal, body);
-    else await this.sendHttp(signal, body);
+    const body = requestBody(signal, batch, this.logger);
+    for (const [how, items] of Object.entries(body.items)) if (items > 0) this.metrics.forwardEncoded.inc({ signal, how }, items);
+    if (this.options.protocol === 'grpc') await this.sendGrpc(signal, body.bytes);
+    else await this.sendHttp(signal, body.bytes);
   }
   private async sendHttp(signal: 'traces' | 'logs', body: Uint8Array): Promise<void> {
     const url = `${this.options.endpoint.replace(/\/+$/, '')}/v1/${signal}`;
@@ -201,7 +232,7 @@ export class Forwarder {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     await res.arrayBuffer();
-    if (!res.ok) throw new Error(`downstream answered HTTP ${res.status}`);
+    if (!res.ok) throw new (RETRYABLE_HTTP.has(res.status) ? Error : RejectedError)(`downstream answered HTTP ${res.status}`);
   }
 
   private sendGrpc(signal: 'traces' | 'logs', body: Uint8Array): Promise<void> {
@@ -209,7 +240,8 @@ export class Forwarder {
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(this.options.headers)) metadata.set(k.toLowerCase(), v);
     return new Promise((resolve, reject) => {
-      client.Export(Buffer.from(body), metadata, { deadline: Date.now() + this.options.timeoutMs }, (err) => (err ? reject(new Error(`downstream answered gRPC ${err.code}: ${err.details}`)) : resolve()));
+      client.Export(Buffer.from(body), metadata, { deadline: Date.now() + this.options.timeoutMs }, (err) =>
+        err ? reject(new (RETRYABLE_GRPC.has(err.code) ? Error : RejectedError)(`downstream answered gRPC ${err.code}: ${err.details}`)) : resolve());
     });
   }
 }
@@ -224,6 +256,39 @@ function newGrpcClient(signal: 'traces' | 'logs', endpoint: string): GrpcExportC
   const Client = makeGenericClientConstructor(signal === 'traces' ? TRACE_SERVICE : LOGS_SERVICE, 'Export');
   const creds = url.protocol === 'https:' ? credentials.createSsl() : credentials.createInsecure();
   return new Client(url.host, creds) as unknown as GrpcExportClient;
+}
+
+/**
+ * One export request for a batch: the requests' own bytes when every item was accepted (traces with the
+ * derived attributes spliced in, otlp-splice.ts); requests that also held refused or duplicate items, and
+ * OTLP/JSON ones, are decoded and encoded again. Serialized export requests concatenate into one (protobuf
+ * merges their repeated resource_spans / resource_logs).
+ */
+function requestBody(signal: 'traces' | 'logs', batch: Entry[], logger: Logger): { bytes: Buffer; items: Record<'verbatim' | 'spliced' | 'reencoded', number> } {
+  const chunks: Uint8Array[] = [];
+  const items = { verbatim: 0, spliced: 0, reencoded: 0 };
+  for (const entry of batch) {
+    if (!entry.asReceived) {
+      chunks.push(signal === 'traces' ? encodeTracesRequest(spansOf(entry)) : encodeLogsRequest(logsOf(entry)));
+      items.reencoded += entry.items;
+    } else if (!entry.extras) {
+      chunks.push(entry.raw.body);
+      items.verbatim += entry.items;
+    } else {
+      const spliced = spliceSpanExtras(entry.raw.body, entry.extras);
+      if (spliced.spans === entry.extras.ends.length) {
+        for (const chunk of spliced.chunks) chunks.push(chunk);
+        items.spliced += entry.items;
+      } else {
+        // The decoder met these spans in this order, so this cannot happen; if it did, enrichment would land
+        // on the wrong spans: forward them as received instead.
+        logger.error({ spans: spliced.spans, derived: entry.extras.ends.length }, 'forwarding: span count mismatch, forwarding without enrichment');
+        chunks.push(entry.raw.body);
+        items.verbatim += entry.items;
+      }
+    }
+  }
+  return { bytes: Buffer.concat(chunks), items };
 }
 
 /** The accepted spans of a queued request, decoded again, each with its derived attributes. */

@@ -129,7 +129,7 @@ function writeLog(w: Writer, log: DecodedLogRecord): Writer {
   return w;
 }
 
-function writeAttributes(w: Writer, field: number, attributes: Attributes): void {
+export function writeAttributes(w: Writer, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     w.uint32(tag(field, 2)).fork().uint32(tag(1, 2)).string(key).uint32(tag(2, 2)).fork();
     writeAnyValue(w, attributes[key]).ldelim().ldelim();
