@@ -102,10 +102,12 @@ function addUsage(attrs: Attributes, usage: any): void {
   const output = usage.completion_tokens ?? usage.output_tokens;
   if (typeof input === 'number') attrs[GEN_AI.USAGE_INPUT_TOKENS] = input;
   if (typeof output === 'number') attrs[GEN_AI.USAGE_OUTPUT_TOKENS] = output;
+  // Cached and reasoning tokens only when non-zero: OpenAI reports both (as 0) on every call, and absent
+  // means none to the processor; two attributes fewer to set and serialize on most spans.
   const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens;
-  if (typeof cached === 'number') attrs[GEN_AI.USAGE_CACHE_READ_INPUT_TOKENS] = cached;
+  if (typeof cached === 'number' && cached !== 0) attrs[GEN_AI.USAGE_CACHE_READ_INPUT_TOKENS] = cached;
   const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? usage.output_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number') attrs[GEN_AI.USAGE_REASONING_OUTPUT_TOKENS] = reasoning;
+  if (typeof reasoning === 'number' && reasoning !== 0) attrs[GEN_AI.USAGE_REASONING_OUTPUT_TOKENS] = reasoning;
 }
 
 function responsesFinishReason(response: any): string | undefined {
@@ -277,7 +279,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
         if (!self.isEnabled()) return original.apply(this, args);
         const params = args[0] ?? {};
         let span: Span;
-        const startNow = performance.now();
+        const startNow = params.stream ? performance.now() : 0;
         const capture = runtimeConfig().captureContent;
         try {
           span = self.tracer.startSpan(`${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`, {
