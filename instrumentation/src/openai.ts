@@ -208,6 +208,11 @@ function observeResponsesStream(iterator: AsyncIterator<any>, span: Span, startN
   return observed(iterator, span, observe, onDone, attrs);
 }
 
+/** `f.apply(self, args)` as a module-level function: context.with() would otherwise bind `this` per call. */
+function applyTo(f: (...a: any[]) => any, self: unknown, args: any[]): any {
+  return f.apply(self, args);
+}
+
 function isWrapped(f: unknown): boolean {
   return typeof f === 'function' && Boolean((f as { __wrapped?: boolean }).__wrapped);
 }
@@ -294,7 +299,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
           self._diag.debug('could not start span', err);
           return original.apply(this, args);
         }
-        const apiPromise = context.with(trace.setSpan(context.active(), span), original, this, ...args);
+        const apiPromise = context.with(trace.setSpan(context.active(), span), applyTo, undefined, original, this, args);
         const onError = (err: unknown) => endWithError(span, err);
         if (params.stream) {
           apiPromise.then((stream: any) => {
