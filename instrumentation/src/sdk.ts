@@ -334,7 +334,7 @@ function registerEsmLoaderHook(): void {
 }
 
 /**
- * Starts OpenTelemetry for an LLM/RAG app: NodeSDK with OTLP/HTTP trace and log exporters, ragscope's span
+ * Starts OpenTelemetry for an LLM/RAG app: NodeSDK with the trace and log exporters the OTEL_* variables select (OTLP/HTTP protobuf by default; exporters.ts), ragscope's span
  * and log processors, and the OpenAI / Anthropic instrumentations. Call it before the app loads `openai`
  * (or use `--import @ragscope/instrumentation/register`). Calling it again returns the running handle.
  * Never throws: on failure it logs through the OTel diag logger and returns a handle that does nothing.

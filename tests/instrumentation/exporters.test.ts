@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLogsProtobufjs, decodeTracesProtobufjs } from '../helpers/otlp-protobufjs/decoder.js';
 import { startOtlpSink, type OtlpSink } from '../helpers/otlp-sink.js';
 import { ROOT } from './helpers/otel.js';
-import { startReceiver, type Receiver } from './helpers/otlp-receiver.js';
+import { startReceiver } from './helpers/otlp-receiver.js';
 
 const FIXTURES = join(ROOT, 'tests/instrumentation/fixtures');
 
