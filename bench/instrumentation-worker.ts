@@ -4,8 +4,9 @@
 // therefore paired *within* one process, in small alternating blocks (random order within each pair):
 //   ragscope | traceloop   A = a copy of the SDK installed as `openai` (patched by the instrumentation's
 //                          require hook), B = the same SDK version installed as `openai-plain` (not patched).
-//                          Spans are exported as in an app (OTLP/HTTP protobuf to the parent's sink); the
-//                          final flush of the last partial batch is timed and charged per instrumented call.
+//                          Spans are exported as in an app (OTLP/HTTP protobuf to the parent's sink), with
+//                          a batch large enough that nothing is exported inside the timed blocks: the final
+//                          flush exports every timed span and is timed and charged per instrumented call.
 //   context                A = OpenTelemetry's AsyncLocalStorage context manager enabled, each call inside
 //                          context.with(); B = the context manager disabled (AsyncLocalStorage hooks off).
 //                          B is an uninstrumented app; A - B is the cost of context propagation itself on
@@ -24,15 +25,17 @@ type OpenAIModule = typeof import('openai');
 type Client = InstanceType<OpenAIModule['OpenAI']>;
 
 let flush: (() => Promise<void>) | undefined;
+let exported: (() => number) | undefined;
 let sideA: { enter(): void; call<T>(f: () => T): T } = { enter() {}, call: (f) => f() };
 let sideB: { enter(): void } = { enter() {} };
 
 async function setup(): Promise<void> {
-  if (mode === 'ragscope') {
-    const { getRegistered } = await import('@ragscope/instrumentation');
-    const handle = getRegistered();
-    if (!handle) throw new Error('ragscope is not registered (run with --import @ragscope/instrumentation/register)');
+  if (mode === 'ragscope' || mode === 'ragscope-before') {
+    // The handle of whichever build was loaded with --import (the current one, or the previous build).
+    const handle = (globalThis as Record<symbol, { forceFlush(): Promise<void>; stats(): { spansExported: number } } | undefined>)[Symbol.for('@ragscope/instrumentation.handle')];
+    if (!handle) throw new Error('ragscope is not registered (run with --import <build>/register)');
     flush = () => handle.forceFlush();
+    exported = () => handle.stats().spansExported;
   } else if (mode === 'traceloop') {
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
@@ -42,7 +45,15 @@ async function setup(): Promise<void> {
     new NodeSDK({
       serviceName: 'bench-traceloop',
       instrumentations: [new OpenAIInstrumentation()],
-      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+      // The same batch settings as ragscope reads from OTEL_BSP_* (the parent sets them for both).
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter(),
+          maxQueueSize: Number(process.env.OTEL_BSP_MAX_QUEUE_SIZE),
+          maxExportBatchSize: Number(process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+          scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY),
+        }),
+      ],
       logRecordProcessors: [],
       metricReaders: [],
     }).start();
@@ -137,7 +148,9 @@ async function main(): Promise<void> {
     const c = process.cpuUsage(c0);
     flushCpuUs = (c.user + c.system) / (pairs * block);
   }
-  console.log(JSON.stringify({ mode, pairs, block, a, b, diffs, flushWallUs, flushCpuUs }));
+  const spansExported = exported?.();
+  if (spansExported !== undefined && spansExported < warmup + pairs * block) throw new Error(`only ${spansExported} of ${warmup + pairs * block} spans exported`);
+  console.log(JSON.stringify({ mode, pairs, block, a, b, diffs, flushWallUs, flushCpuUs, spansExported }));
   process.exit(0);
 }
 

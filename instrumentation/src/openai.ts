@@ -102,10 +102,12 @@ function addUsage(attrs: Attributes, usage: any): void {
   const output = usage.completion_tokens ?? usage.output_tokens;
   if (typeof input === 'number') attrs[GEN_AI.USAGE_INPUT_TOKENS] = input;
   if (typeof output === 'number') attrs[GEN_AI.USAGE_OUTPUT_TOKENS] = output;
+  // Cached and reasoning tokens only when non-zero: OpenAI reports both (as 0) on every call, and absent
+  // means none to the processor; two attributes fewer to set and serialize on most spans.
   const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens;
-  if (typeof cached === 'number') attrs[GEN_AI.USAGE_CACHE_READ_INPUT_TOKENS] = cached;
+  if (typeof cached === 'number' && cached !== 0) attrs[GEN_AI.USAGE_CACHE_READ_INPUT_TOKENS] = cached;
   const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? usage.output_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number') attrs[GEN_AI.USAGE_REASONING_OUTPUT_TOKENS] = reasoning;
+  if (typeof reasoning === 'number' && reasoning !== 0) attrs[GEN_AI.USAGE_REASONING_OUTPUT_TOKENS] = reasoning;
 }
 
 function responsesFinishReason(response: any): string | undefined {
@@ -206,6 +208,11 @@ function observeResponsesStream(iterator: AsyncIterator<any>, span: Span, startN
   return observed(iterator, span, observe, onDone, attrs);
 }
 
+/** `f.apply(self, args)` as a module-level function: context.with() would otherwise bind `this` per call. */
+function applyTo(f: (...a: any[]) => any, self: unknown, args: any[]): any {
+  return f.apply(self, args);
+}
+
 function isWrapped(f: unknown): boolean {
   return typeof f === 'function' && Boolean((f as { __wrapped?: boolean }).__wrapped);
 }
@@ -277,7 +284,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
         if (!self.isEnabled()) return original.apply(this, args);
         const params = args[0] ?? {};
         let span: Span;
-        const startNow = performance.now();
+        const startNow = params.stream ? performance.now() : 0;
         const capture = runtimeConfig().captureContent;
         try {
           span = self.tracer.startSpan(`${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`, {
@@ -292,7 +299,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
           self._diag.debug('could not start span', err);
           return original.apply(this, args);
         }
-        const apiPromise = context.with(trace.setSpan(context.active(), span), original, this, ...args);
+        const apiPromise = context.with(trace.setSpan(context.active(), span), applyTo, undefined, original, this, args);
         const onError = (err: unknown) => endWithError(span, err);
         if (params.stream) {
           apiPromise.then((stream: any) => {

@@ -2,19 +2,16 @@
 
 import { diag, trace, TraceFlags, type Attributes, type TracerProvider, logs } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, SimpleLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type ReadableSpan, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequire, register as registerLoaderHook } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { appDirectory, checkApiCopies, type ForeignApiCopy } from './api-copies.js';
 import { configure, type ContentOptions } from './config.js';
+import { selectLogExporters, selectSpanExporters, type OtlpProtocol, type Selected } from './exporters.js';
 import { RagscopeLogRecordProcessor } from './feedback.js';
 import { RagscopeOpenAIInstrumentation } from './openai.js';
 import { AnthropicInstrumentation } from './anthropic.js';
@@ -24,14 +21,14 @@ export interface RegisterOptions extends ContentOptions {
   /** `service.name`. Default: `OTEL_SERVICE_NAME`, else the SDK default. */
   serviceName?: string;
   /**
-   * OTLP/HTTP base URL (`/v1/traces` and `/v1/logs` are appended). Default: the `OTEL_EXPORTER_OTLP_*`
-   * endpoint variables, else http://localhost:4318.
+   * OTLP base URL (OTLP/HTTP: `/v1/traces` and `/v1/logs` are appended; gRPC: used as is). Default: the
+   * `OTEL_EXPORTER_OTLP_*` endpoint variables, else http://localhost:4318 (gRPC: localhost:4317).
    */
   endpoint?: string;
-  /** Extra OTLP headers (merged with `OTEL_EXPORTER_OTLP_HEADERS`). */
+  /** Extra OTLP headers (merged with `OTEL_EXPORTER_OTLP_HEADERS`; gRPC metadata). */
   headers?: Record<string, string>;
   /** Default: `OTEL_EXPORTER_OTLP_(TRACES|LOGS_)PROTOCOL`, else `http/protobuf`. */
-  protocol?: 'http/protobuf' | 'http/json';
+  protocol?: OtlpProtocol;
   /** Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES` is read too). */
   resourceAttributes?: Attributes;
   /** Default: `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`, else parent-based always-on. */
@@ -42,9 +39,9 @@ export interface RegisterOptions extends ContentOptions {
   anthropic?: boolean;
   /** More instrumentations to register with the SDK (e.g. HTTP). */
   instrumentations?: Instrumentation[];
-  /** Replace the OTLP span exporter (tests, benchmarks, other backends). */
+  /** Replace the span exporter(s) `OTEL_TRACES_EXPORTER` selects (tests, benchmarks, other backends). */
   traceExporter?: SpanExporter;
-  /** Replace the OTLP log exporter. */
+  /** Replace the log exporter(s) `OTEL_LOGS_EXPORTER` selects. */
   logExporter?: LogRecordExporter;
   /** More span processors, after ragscope's. */
   spanProcessors?: SpanProcessor[];
@@ -145,44 +142,6 @@ function numberFromEnv(name: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/**
- * The OTLP protocol ragscope's exporter uses. NodeSDK selects exporters from `OTEL_TRACES_EXPORTER` /
- * `OTEL_EXPORTER_OTLP_*_PROTOCOL` only when it builds the span processors itself, and ragscope's processor
- * must run before the exporting one, so ragscope selects here: http/protobuf or http/json; any other value
- * (grpc) is named in a diag warning and http/protobuf is used.
- */
-function protocolFor(signal: 'TRACES' | 'LOGS', option: RegisterOptions['protocol']): string {
-  const specific = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
-  const variable = option !== undefined ? 'the protocol option' : process.env[specific] !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const value = (option ?? process.env[specific] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
-  if (value === 'http/protobuf' || value === 'http/json') return value;
-  diag.warn(`@ragscope/instrumentation: ${variable}="${value}" is not supported (http/protobuf or http/json); using http/protobuf`);
-  return 'http/protobuf';
-}
-
-function otlpUrl(endpoint: string | undefined, path: string): string | undefined {
-  return endpoint ? `${endpoint.replace(/\/+$/, '')}${path}` : undefined;
-}
-
-/**
- * Export timeout: `OTEL_EXPORTER_OTLP_(TRACES|LOGS_)TIMEOUT` when set, else 5 s (the OTel default is 10 s).
- * The OTLP exporter retries a refused connection until this deadline with timers that keep the process
- * alive, so it bounds how long a dead endpoint can delay the exit of a short-lived process.
- */
-function exportTimeout(signal: 'TRACES' | 'LOGS'): number {
-  return numberFromEnv(`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`) ?? numberFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT') ?? 5000;
-}
-
-function createTraceExporter(o: RegisterOptions): SpanExporter {
-  const config = { url: otlpUrl(o.endpoint, '/v1/traces'), headers: o.headers, timeoutMillis: exportTimeout('TRACES') };
-  return protocolFor('TRACES', o.protocol) === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config);
-}
-
-function createLogExporter(o: RegisterOptions): LogRecordExporter {
-  const config = { url: otlpUrl(o.endpoint, '/v1/logs'), headers: o.headers, timeoutMillis: exportTimeout('LOGS') };
-  return protocolFor('LOGS', o.protocol) === 'http/json' ? new OTLPLogExporterJson(config) : new OTLPLogExporterProto(config);
-}
-
 class Stats implements TelemetryStats {
   spansExported = 0;
   spansDropped = 0;
@@ -258,11 +217,17 @@ class CountedQueue<Item> {
           }
           done(r);
         };
-        try {
-          exporter.export(items, report);
-        } catch (err) {
-          report({ code: ExportResultCode.FAILED, error: err as Error });
-        }
+        // The batch processor exports synchronously inside the span.end() that fills a batch, i.e. inside
+        // the app's call: serializing 512 spans there delays that one call by milliseconds. Deferred to
+        // the next turn of the event loop, it runs outside any call (same work, same thread). The async
+        // context (tracing suppressed for the export's own HTTP request) follows setImmediate.
+        setImmediate(() => {
+          try {
+            exporter.export(items, report);
+          } catch (err) {
+            report({ code: ExportResultCode.FAILED, error: err as Error });
+          }
+        });
       },
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
@@ -270,12 +235,26 @@ class CountedQueue<Item> {
   }
 }
 
-class CountingBatchSpanProcessor implements SpanProcessor {
+/**
+ * The exporting span processor of one selected exporter, counted: a BatchSpanProcessor configured from
+ * `OTEL_BSP_*` (sdk-trace 3 no longer reads them itself; NodeSDK does only for processors it builds), or a
+ * SimpleSpanProcessor for `console` (as NodeSDK does).
+ */
+class CountingSpanProcessor implements SpanProcessor {
   readonly queue: CountedQueue<ReadableSpan>;
-  private readonly inner: BatchSpanProcessor;
-  constructor(exporter: SpanExporter, stats: Stats) {
+  private readonly inner: SpanProcessor;
+  constructor({ exporter, simple }: Selected<SpanExporter>, stats: Stats) {
     this.queue = new CountedQueue('spans', stats, numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048);
-    this.inner = new BatchSpanProcessor({ exporter: this.queue.counting(exporter), maxQueueSize: this.queue.maxQueueSize });
+    const counted = this.queue.counting(exporter);
+    this.inner = simple
+      ? new SimpleSpanProcessor({ exporter: counted })
+      : new BatchSpanProcessor({
+          exporter: counted,
+          maxQueueSize: this.queue.maxQueueSize,
+          maxExportBatchSize: numberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+          scheduledDelayMillis: numberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
+          exportTimeoutMillis: numberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
+        });
   }
   onStart(): void {}
   onEnd(span: ReadableSpan): void {
@@ -289,18 +268,22 @@ class CountingBatchSpanProcessor implements SpanProcessor {
   }
 }
 
-class CountingBatchLogRecordProcessor implements LogRecordProcessor {
+/** The log counterpart of CountingSpanProcessor (`OTEL_BLRP_*`). */
+class CountingLogRecordProcessor implements LogRecordProcessor {
   readonly queue: CountedQueue<ReadableLogRecord>;
-  private readonly inner: BatchLogRecordProcessor;
-  constructor(exporter: LogRecordExporter, stats: Stats) {
+  private readonly inner: LogRecordProcessor;
+  constructor({ exporter, simple }: Selected<LogRecordExporter>, stats: Stats) {
     this.queue = new CountedQueue('logs', stats, numberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE') ?? 2048);
-    this.inner = new BatchLogRecordProcessor({
-      exporter: this.queue.counting(exporter),
-      maxQueueSize: this.queue.maxQueueSize,
-      maxExportBatchSize: numberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
-      scheduledDelayMillis: numberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
-      exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
-    });
+    const counted = this.queue.counting(exporter);
+    this.inner = simple
+      ? new SimpleLogRecordProcessor({ exporter: counted })
+      : new BatchLogRecordProcessor({
+          exporter: counted,
+          maxQueueSize: this.queue.maxQueueSize,
+          maxExportBatchSize: numberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
+          scheduledDelayMillis: numberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
+          exportTimeoutMillis: numberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
+        });
   }
   onEmit(record: ReadWriteLogRecord): void {
     if (this.queue.admit()) this.inner.onEmit(record);
@@ -351,7 +334,7 @@ function registerEsmLoaderHook(): void {
 }
 
 /**
- * Starts OpenTelemetry for an LLM/RAG app: NodeSDK with OTLP/HTTP trace and log exporters, ragscope's span
+ * Starts OpenTelemetry for an LLM/RAG app: NodeSDK with the trace and log exporters the OTEL_* variables select (OTLP/HTTP protobuf by default; exporters.ts), ragscope's span
  * and log processors, and the OpenAI / Anthropic instrumentations. Call it before the app loads `openai`
  * (or use `--import @ragscope/instrumentation/register`). Calling it again returns the running handle.
  * Never throws: on failure it logs through the OTel diag logger and returns a handle that does nothing.
@@ -375,18 +358,20 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       ...(anthropic ? [anthropic] : []),
       ...(options.instrumentations ?? []),
     ];
-    const tracesOff = process.env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.traceExporter;
-    const logsOff = process.env.OTEL_LOGS_EXPORTER?.split(',').map((s) => s.trim()).includes('none') && !options.logExporter;
     const bounded: CountedQueue<unknown>[] = [];
+    // ragscope's processor first: its onStart stamps the request context before any other processor's
+    // onStart sees the span (its onEnding runs before every onEnd whatever the order).
     const spanProcessors: SpanProcessor[] = [new RagscopeSpanProcessor(), ...(options.spanProcessors ?? [])];
-    if (!tracesOff) {
-      const p = new CountingBatchSpanProcessor(options.traceExporter ?? createTraceExporter(options), stats);
+    const spanExporters = options.traceExporter ? [{ exporter: options.traceExporter, simple: false }] : selectSpanExporters(options);
+    for (const selected of spanExporters) {
+      const p = new CountingSpanProcessor(selected, stats);
       bounded.push(p.queue);
       spanProcessors.push(p);
     }
     const logRecordProcessors: LogRecordProcessor[] = [new RagscopeLogRecordProcessor()];
-    if (!logsOff) {
-      const p = new CountingBatchLogRecordProcessor(options.logExporter ?? createLogExporter(options), stats);
+    const logExporters = options.logExporter ? [{ exporter: options.logExporter, simple: false }] : selectLogExporters(options);
+    for (const selected of logExporters) {
+      const p = new CountingLogRecordProcessor(selected, stats);
       bounded.push(p.queue);
       logRecordProcessors.push(p);
     }

@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { CONTENT_ATTRIBUTES, GEN_AI } from './attributes.js';
 import { runtimeConfig } from './config.js';
+import { OPENAI_SCOPE } from './openai.js';
 import { getRequestContext, requestContextFromBaggage } from './request-context.js';
 
 /** The instrumentation scope of the Anthropic SDK's own spans (@anthropic-ai/sdk >= 0.134). */
@@ -35,7 +36,10 @@ export class RagscopeSpanProcessor implements SpanProcessor {
 
   onEnding(span: Span): void {
     try {
-      if (span.instrumentationScope.name.startsWith(ANTHROPIC_SDK_SCOPE)) normalizeAnthropicSpan(span);
+      const scope = span.instrumentationScope.name;
+      // ragscope's own OpenAI spans carry content only when capture is on: nothing to remove otherwise.
+      if (scope === OPENAI_SCOPE && !runtimeConfig().captureContent) return;
+      if (scope.startsWith(ANTHROPIC_SDK_SCOPE)) normalizeAnthropicSpan(span);
       applyContentPolicy(span);
     } catch {
       /* ignore */
