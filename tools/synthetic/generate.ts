@@ -39,6 +39,15 @@ export interface GenerateOptions {
 }
 
 const HOUR_MS = 3_600_000;
+export const CONFIDENCE_ATTRIBUTE = 'ragscope.answer.confidence';
+
+/** Sets (or, with null, removes) a request's answer confidence: the truth and the attribute sent together. */
+export function setConfidence(req: SynthRequest, confidence: number | null): void {
+  const root = req.spans.find((s) => s.spanId === req.rootSpanId)!;
+  req.confidence = confidence;
+  if (confidence === null) delete root.attributes[CONFIDENCE_ATTRIBUTE];
+  else root.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+}
 const DAY_MS = 24 * HOUR_MS;
 const INTENTS = ['billing', 'technical', 'account', 'cancellation', 'other'];
 const MODEL_ACCURACY: Record<string, number> = {
@@ -411,6 +420,11 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     quality = failed ? 0.05 : clamp(0.15 + avgRelevance * 0.75 + variantBoost + modelBoost - (invalid > 0 ? 0.25 : 0) + rng.normal() * 0.12, 0, 1);
   }
 
+  // A fork: drawing the confidence leaves every other value of the dataset as it was before confidence existed.
+  const crng = rng.fork('confidence');
+  const confidence = cacheHit || failed || !crng.bool(0.9) ? null : round3(clamp(quality + crng.normal() * 0.1, 0, 1));
+  if (confidence !== null) root.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+
   const endMs = t + rng.uniform(1, 12);
   root.endNs = msToNs(endMs);
   if (failed) {
@@ -446,6 +460,7 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     provider,
     responseIds,
     quality,
+    confidence,
     spans,
   };
 }

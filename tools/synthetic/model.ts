@@ -96,6 +96,12 @@ export interface SynthRequest {
   responseIds: string[];
   /** Latent answer quality 0..1 that drives feedback and evaluations. */
   quality: number;
+  /**
+   * The app's confidence in its answer (`ragscope.answer.confidence` on the request root), 0..1 with 3 decimals:
+   * quality plus noise, so it agrees with feedback on average. null = not recorded (response-cache hits, failed
+   * requests, and ~10% of answers). Change it with setConfidence() to keep the attribute in step.
+   */
+  confidence: number | null;
   spans: SynthSpan[];
 }
 
