@@ -43,10 +43,14 @@ export const CONFIDENCE_ATTRIBUTE = 'ragscope.answer.confidence';
 
 /** Sets (or, with null, removes) a request's answer confidence: the truth and the attribute sent together. */
 export function setConfidence(req: SynthRequest, confidence: number | null): void {
-  const root = req.spans.find((s) => s.spanId === req.rootSpanId)!;
   req.confidence = confidence;
-  if (confidence === null) delete root.attributes[CONFIDENCE_ATTRIBUTE];
-  else root.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+  const carriers = req.spans.filter((s) => CONFIDENCE_ATTRIBUTE in s.attributes);
+  if (confidence === null) {
+    for (const s of carriers) delete s.attributes[CONFIDENCE_ATTRIBUTE];
+    return;
+  }
+  if (carriers.length === 0) carriers.push(req.spans.find((s) => s.spanId === req.rootSpanId)!);
+  for (const s of carriers) s.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
 }
 const DAY_MS = 24 * HOUR_MS;
 const INTENTS = ['billing', 'technical', 'account', 'cancellation', 'other'];
@@ -422,8 +426,22 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
 
   // A fork: drawing the confidence leaves every other value of the dataset as it was before confidence existed.
   const crng = rng.fork('confidence');
-  const confidence = cacheHit || failed || !crng.bool(0.9) ? null : round3(clamp(quality + crng.normal() * 0.1, 0, 1));
-  if (confidence !== null) root.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+  // Recorded on the answering generation span; in ~20% of requests post-processing (which starts later) revises
+  // it, and the revision is the request's confidence (the latest span's value wins).
+  let confidence: number | null = null;
+  if (!cacheHit && !failed && crng.bool(0.9)) {
+    const answer = spans.filter((s) => s.operation === 'chat' && s.responseId !== '').pop();
+    const post = spans.find((s) => s.operation === 'post_processing');
+    const first = round3(clamp(quality + crng.normal() * 0.1, 0, 1));
+    if (answer) {
+      answer.attributes[CONFIDENCE_ATTRIBUTE] = first;
+      confidence = first;
+    }
+    if (post && crng.bool(0.2)) {
+      confidence = round3(clamp(quality + crng.normal() * 0.1, 0, 1));
+      post.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+    }
+  }
 
   const endMs = t + rng.uniform(1, 12);
   root.endNs = msToNs(endMs);
