@@ -14,6 +14,7 @@ import { migrate } from './store/migrations.js';
 import { WriteQueue } from './store/write-queue.js';
 import { otlpRoute } from './receive/otlp-route.js';
 import { sqlRoute } from './query/sql-route.js';
+import { exportRoute } from './query/export-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
@@ -46,6 +47,8 @@ export interface Processor {
 export interface ProcessorOptions {
   /** The processor's notion of now (retention checks, feedback receive time). Tests pass a fixed instant. */
   now?: Clock;
+  /** Named queries served by /v1/export (default clickhouse/queries). */
+  queriesDir?: string;
 }
 
 /** Opens the store, applies migrations and builds the HTTP app; call listen() to serve. */
@@ -94,7 +97,7 @@ export async function createProcessor(
   }
   const sqlMetrics = new SqlMetrics(metrics.registry);
   const sqlQueries = new Set<(why: string) => void>();
-  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
+  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics, store.openStreamReader);
   let queue: WriteQueue;
   try {
     queue = await WriteQueue.open(
@@ -142,6 +145,22 @@ export async function createProcessor(
   });
   // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
   app.post('/v1/flush', flushRoute(queue));
+  // Before the body slots too: an export reads no body and streams for long; it holds a /sql reader instead.
+  app.get(
+    '/v1/export/:name',
+    exportRoute({
+      store,
+      token: config.sqlToken,
+      maxQueryBytes: 1024 * 1024,
+      readers: sqlReaders,
+      maxResultBytes: config.sqlMaxResultBytes,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+      active: sqlQueries,
+      queriesDir: options.queriesDir,
+    }),
+  );
   const slots = new BodySlots(config.maxConcurrentBodies, new BodyLimitMetrics(metrics.registry));
   app.use('/v1', bodySlots(slots, config.retryAfterSeconds));
   const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });

@@ -41,6 +41,17 @@ function dedupeSettings(token: string) {
 
 export type StoreMode = 'embedded' | 'server';
 
+/** A read-only reader whose results arrive as a stream of bytes in the requested format. */
+export interface StreamReader {
+  /**
+   * Runs `sql` with `{name:Type}` parameters bound by the engine and resolves once the engine has accepted it
+   * (errors before the first byte reject here); the iterable then yields the result as produced. One stream
+   * at a time per reader.
+   */
+  stream(sql: string, params: Record<string, unknown>, format: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  close(): void;
+}
+
 /** Two clients on one store: `writer` for ingest and migrations, `reader` locked read-only for users' SQL. */
 export interface StoreClients {
   mode: StoreMode;
@@ -63,6 +74,12 @@ export interface StoreClients {
    * Closed with the store.
    */
   openReader(): Promise<ClickHouseClient>;
+  /**
+   * A reader that streams a result chunk by chunk as the engine produces it (exports), with the same read-only
+   * lock and limits. Server mode: the reader's HTTP response stream. Embedded mode: a chdb session of its own
+   * (the client's chdb connection materializes whole results before handing them over). Closed with the store.
+   */
+  openStreamReader(): Promise<StreamReader>;
   close(): Promise<void>;
 }
 
@@ -138,6 +155,14 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
     readerWith: async () => reader,
     openReader: async () => reader,
+    openStreamReader: async () => ({
+      stream: async (sql, params, format, signal) => {
+        const settings = { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits), default_format: format } as const;
+        const result = await reader.exec({ query: sql, query_params: params, clickhouse_settings: settings as never, abort_signal: signal });
+        return result.stream as AsyncIterable<Uint8Array>;
+      },
+      close: () => undefined,
+    }),
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -172,6 +197,8 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
   };
   const reader = await openReader();
   const presetReaders = new Map<string, Promise<ClickHouseClient>>();
+  const { Session } = await import('chdb');
+  const streamReaders: StreamReader[] = [];
 
   return {
     mode: 'embedded',
@@ -187,9 +214,45 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       return client;
     },
     openReader: () => openReader(),
+    openStreamReader: async () => {
+      const reader = embeddedStreamReader(Session, path, config.database, readerSettings(limits));
+      streamReaders.push(reader);
+      return reader;
+    },
     close: async () => {
+      for (const reader of streamReaders) reader.close();
       for (const client of readers) await client.close();
       await writer.close();
     },
+  };
+}
+
+type ChdbSession = InstanceType<typeof import('chdb').Session>;
+
+/**
+ * A chdb session used only for streamed reads: same database, limits and read-only lock as the /sql readers.
+ * `queryStreamBind` binds the parameters in the engine (values never enter the SQL) and yields chunks as the
+ * engine fills them; the first chunk is awaited before resolving so that errors before any data reject here.
+ */
+function embeddedStreamReader(Session: typeof import('chdb').Session, path: string, database: string, settings: Record<string, string | number>): StreamReader {
+  const session: ChdbSession = new Session(path);
+  session.query(`USE ${database}`);
+  for (const [name, value] of Object.entries(settings)) session.query(`SET ${name} = ${typeof value === 'number' ? String(value) : `'${value}'`}`);
+  session.query('SET readonly = 1');
+  return {
+    async stream(sql, params, format, signal) {
+      const chunks = session.queryStreamBind(sql, params, { format, signal })[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      return (async function* () {
+        try {
+          if (first.done) return;
+          yield first.value.raw();
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value.raw();
+        } finally {
+          await chunks.return?.(); // a consumer that stops early: the engine stops too
+        }
+      })();
+    },
+    close: () => session.close(),
   };
 }
