@@ -48,7 +48,7 @@ export interface StreamReader {
    * (errors before the first byte reject here); the iterable then yields the result as produced. One stream
    * at a time per reader.
    */
-  stream(sql: string, params: Record<string, unknown>, format: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  stream(sql: string, params: Record<string, unknown>, format: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
   close(): void;
 }
 
@@ -233,6 +233,11 @@ type ChdbSession = InstanceType<typeof import('chdb').Session>;
  * A chdb session used only for streamed reads: same database, limits and read-only lock as the /sql readers.
  * `queryStreamBind` binds the parameters in the engine (values never enter the SQL) and yields chunks as the
  * engine fills them; the first chunk is awaited before resolving so that errors before any data reject here.
+ *
+ * chdb formats every chunk as a document of its own: `...WithNames` formats repeat their header in each chunk
+ * (dropped here after the first), and Parquet would be one file per chunk, which no reader accepts
+ * concatenated. Parquet is therefore produced whole by the engine on this session (bounded by the same
+ * max_result_bytes / max_result_rows as /sql) and sent as one piece; a ClickHouse server streams it.
  */
 function embeddedStreamReader(Session: typeof import('chdb').Session, path: string, database: string, settings: Record<string, string | number>): StreamReader {
   const session: ChdbSession = new Session(path);
@@ -241,13 +246,23 @@ function embeddedStreamReader(Session: typeof import('chdb').Session, path: stri
   session.query('SET readonly = 1');
   return {
     async stream(sql, params, format, signal) {
+      if (format === 'Parquet') {
+        const whole = (await session.queryBindAsync(sql, params, { format, signal })).bytes();
+        return [whole];
+      }
       const chunks = session.queryStreamBind(sql, params, { format, signal })[Symbol.asyncIterator]();
       const first = await chunks.next();
+      const repeatsHeader = /WithNames/.test(format);
       return (async function* () {
         try {
           if (first.done) return;
-          yield first.value.raw();
-          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value.raw();
+          const head = first.value.raw();
+          yield head;
+          const header = repeatsHeader ? headerLines(head, format.endsWith('WithNamesAndTypes') ? 2 : 1) : undefined;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            const bytes = next.value.raw();
+            yield header && startsWith(bytes, header) ? bytes.subarray(header.length) : bytes;
+          }
         } finally {
           await chunks.return?.(); // a consumer that stops early: the engine stops too
         }
@@ -255,4 +270,19 @@ function embeddedStreamReader(Session: typeof import('chdb').Session, path: stri
     },
     close: () => session.close(),
   };
+}
+
+/** The first `count` lines of a chunk, newlines included. */
+function headerLines(chunk: Uint8Array, count: number): Uint8Array {
+  let end = 0;
+  for (let i = 0; i < count; i++) {
+    const nl = chunk.indexOf(10, end);
+    if (nl < 0) return chunk.subarray(0, 0);
+    end = nl + 1;
+  }
+  return chunk.subarray(0, end);
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  return prefix.length > 0 && bytes.length >= prefix.length && Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length).equals(prefix);
 }
