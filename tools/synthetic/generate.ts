@@ -40,6 +40,11 @@ export interface GenerateOptions {
 
 const HOUR_MS = 3_600_000;
 export const CONFIDENCE_ATTRIBUTE = 'ragscope.answer.confidence';
+/**
+ * The synthetic app is a little optimistic: confidence = quality + 0.12 + noise (sd 0.08). About one answer in
+ * six falls below 0.6 on ordinary traffic, and thumbs-down answers are clearly less confident than thumbs-up ones.
+ */
+const CONFIDENCE_OFFSET = 0.12;
 
 /** Sets (or, with null, removes) a request's answer confidence: the truth and the attribute sent together. */
 export function setConfidence(req: SynthRequest, confidence: number | null): void {
@@ -432,13 +437,13 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
   if (!cacheHit && !failed && crng.bool(0.9)) {
     const answer = spans.filter((s) => s.operation === 'chat' && s.responseId !== '').pop();
     const post = spans.find((s) => s.operation === 'post_processing');
-    const first = round3(clamp(quality + crng.normal() * 0.1, 0, 1));
+    const first = round3(clamp(quality + CONFIDENCE_OFFSET + crng.normal() * 0.08, 0, 1));
     if (answer) {
       answer.attributes[CONFIDENCE_ATTRIBUTE] = first;
       confidence = first;
     }
     if (post && crng.bool(0.2)) {
-      confidence = round3(clamp(quality + crng.normal() * 0.1, 0, 1));
+      confidence = round3(clamp(quality + CONFIDENCE_OFFSET + crng.normal() * 0.08, 0, 1));
       post.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
     }
   }
