@@ -152,5 +152,7 @@ export function confidenceThresholdVariable(): CustomVariableBuilder {
     .values(CONFIDENCE_THRESHOLDS.map(String).join(','))
     .options(CONFIDENCE_THRESHOLDS.map((v) => ({ selected: String(v) === value, text: String(v), value: String(v) })))
     .current({ selected: true, text: value, value })
+    // Only the listed numbers: the value is spliced into SQL as a number.
+    .allowCustomValue(false)
     .hide(VariableHide.DontHide);
 }
