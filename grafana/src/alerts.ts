@@ -269,7 +269,7 @@ export function alertRules(): AlertRuleSpec[] {
       sql: normalizeSql(`
         SELECT tenant, service, countIf(confidence < ${d.lowConfidence.confidenceBelow}) / count() AS low_confidence_share
         FROM (
-          SELECT TenantId AS tenant, TraceId, max(ServiceName) AS service, min(StartTime) AS start_time,
+          SELECT TenantId AS tenant, TraceId, toString(max(ServiceName)) AS service, min(StartTime) AS start_time,
                  sum(ConfidenceSpans) AS scored, argMaxMerge(Confidence) AS confidence
           FROM ${T.requestRollup}
           WHERE $__dateFilter(Day)
