@@ -278,9 +278,11 @@ export function feedbackDashboard() {
             title: 'Low-confidence requests',
             definition: { namedQuery: 'low_confidence_requests' },
             description: 'The newest requests whose answer confidence is below $confidence_threshold, with feature, model, relevance and latency. Click the trace id to open the trace.' + NAMED_QUERY_FILTERS_NOTE,
+            // The named query's rows and order; rollup column types (SimpleAggregateFunction(...)) become plain ones.
             sql: normalizeSql(`
-              SELECT start_time, trace_id, confidence, toString(feature) AS feature, model, toString(variant) AS variant, user_id,
-                     toString(query_fingerprint) AS query_fingerprint, avg_relevance, total_ms, has_error
+              SELECT CAST(start_time AS DateTime64(6, 'UTC')) AS start_time, trace_id, confidence, toString(feature) AS feature, model,
+                     toString(variant) AS variant, toString(user_id) AS user_id, toString(query_fingerprint) AS query_fingerprint,
+                     avg_relevance, toFloat64(total_ms) AS total_ms, has_error
               FROM (
                 ${indent(namedQuerySql('low_confidence_requests', {}, { threshold: 'toFloat64($confidence_threshold)' }), 16)}
               )
