@@ -18,7 +18,7 @@ import { TypeReduceBuilder, TypeThresholdBuilder } from '@grafana/grafana-founda
 import { ClickHouseQueryBuilder, DATASOURCE, Format, normalizeSql } from './clickhouse.js';
 import { UID } from './dashboard.js';
 import { T } from './sql.js';
-import { DEFAULT_SLA_MS } from './variables.js';
+import { DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_SLA_MS } from './variables.js';
 import type { Definition } from './named-queries.js';
 
 /** What the analytics layer counts as a rate limit (same rule as its rollups). */
@@ -37,6 +37,7 @@ export const ALERT_DEFAULTS = {
   costAnomaly: { factor: 3, minHourlyCostUsd: 1, baselineDays: 7, minBaselineDays: 3, for: '0s' },
   thumbsDown: { increase: 0.3, windowMinutes: 60, minVotes: 20, baselineDays: 7, for: '10m' },
   unpriced: { threshold: 0, windowMinutes: 120, for: '0s' },
+  lowConfidence: { confidenceBelow: DEFAULT_CONFIDENCE_THRESHOLD, share: 0.5, windowMinutes: 60, minAnswers: 30, for: '10m' },
 } as const;
 
 export type ThresholdType = 'gt' | 'lt' | 'eq' | 'ne' | 'gte' | 'lte' | 'within_range' | 'outside_range' | 'within_range_included' | 'outside_range_included';
@@ -258,6 +259,37 @@ export function alertRules(): AlertRuleSpec[] {
       dashboardUid: UID.feedback,
       panelTitle: 'Low-rated requests',
       dashboardPath: `/d/${UID.feedback}?var-tenant={{ $labels.tenant }}&${varsOf(['service'])}`,
+      instanceLabels: ['tenant', 'service'],
+    },
+    {
+      uid: 'ragscope-low-confidence',
+      definition: { differs: "share of the last hour's answers with a confidence below the threshold per service, from request_rollup (the per-request confidence of migration 0022, as in the requests view). `low_confidence_requests` lists such requests for one tenant and range; `confidence_distribution` buckets them." },
+      title: 'Low-confidence answers',
+      group: 'ragscope-slow',
+      sql: normalizeSql(`
+        SELECT tenant, service, countIf(confidence < ${d.lowConfidence.confidenceBelow}) / count() AS low_confidence_share
+        FROM (
+          SELECT TenantId AS tenant, TraceId, toString(max(ServiceName)) AS service, min(StartTime) AS start_time,
+                 sum(ConfidenceSpans) AS scored, argMaxMerge(Confidence) AS confidence
+          FROM ${T.requestRollup}
+          WHERE $__dateFilter(Day)
+          GROUP BY tenant, TraceId
+          HAVING scored > 0 AND $__timeFilter(start_time)
+        )
+        GROUP BY tenant, service
+        HAVING count() >= ${d.lowConfidence.minAnswers}
+      `),
+      windowSeconds: minutes(d.lowConfidence.windowMinutes),
+      intervalMs: 60_000,
+      reducer: 'last',
+      threshold: { type: 'gt', params: [d.lowConfidence.share] },
+      for: d.lowConfidence.for,
+      severity: 'warning',
+      summary: '{{ $labels.service }}: {{ humanizePercentage $values.B.Value }} of the last hour\'s answers had a confidence below ${d.lowConfidence.confidenceBelow}',
+      description: `Share of answers (requests that recorded ragscope.answer.confidence) in the last ${d.lowConfidence.windowMinutes} minutes whose confidence is below ${d.lowConfidence.confidenceBelow}, above ${d.lowConfidence.share * 100} % with at least ${d.lowConfidence.minAnswers} answers. A retrieval or model change that leaves the app unsure of its answers; see the low-confidence requests table.`,
+      dashboardUid: UID.feedback,
+      panelTitle: 'Low-confidence requests',
+      dashboardPath: `/d/${UID.feedback}?var-tenant={{ $labels.tenant }}&${varsOf(['service'])}&var-confidence_threshold=${d.lowConfidence.confidenceBelow}`,
       instanceLabels: ['tenant', 'service'],
     },
     {

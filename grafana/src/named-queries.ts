@@ -42,13 +42,19 @@ function literal(q: NamedQuery, name: string, type: string, value: string | numb
 
 /**
  * The SQL of a named query with Grafana's time range and tenant bound to its parameters. `params` gives
- * the other parameters (literals); `bind` replaces a Grafana binding with another SQL expression, e.g. the
- * projection's "last 7 days" window: { from: `$__toTime() - toIntervalDay(7)` }.
+ * the other parameters (literals); `bind` binds a parameter to another SQL expression: a different window,
+ * e.g. the projection's "last 7 days" { from: `$__toTime() - toIntervalDay(7)` }, or a dashboard variable,
+ * e.g. { threshold: 'toFloat64($confidence_threshold)' }.
  */
-export function namedQuerySql(name: string, params: Record<string, string | number> = {}, bind: Partial<Record<'from' | 'to', string>> = {}): string {
+export function namedQuerySql(name: string, params: Record<string, string | number> = {}, bind: Record<string, string> = {}): string {
   const q = loadNamedQuery(name);
   const bindings = grafanaBindings();
-  for (const [k, sql] of Object.entries(bind)) bindings[k] = { ...bindings[k]!, sql };
+  for (const [k, sql] of Object.entries(bind)) {
+    // from/to: another window; any other parameter: a dashboard variable (e.g. a threshold the user picks).
+    const p = q.parameters.find((x) => x.name === k);
+    if (!p) throw new Error(`${q.file} has no parameter ${k}`);
+    bindings[k] = { type: p.type, sql };
+  }
   for (const key of Object.keys(params)) {
     if (!q.parameters.some((p) => p.name === key)) throw new Error(`${q.file} has no parameter ${key}`);
     if (key in bindings) throw new Error(`${q.file}: ${key} is bound to the dashboard, not given by a panel`);

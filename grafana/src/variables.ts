@@ -138,3 +138,21 @@ export function percentileVariable(): CustomVariableBuilder {
     .options(PERCENTILES.map((p) => ({ selected: p.text === 'p95', text: p.text, value: p.value })))
     .current({ selected: true, text: 'p95', value: '3' });
 }
+
+/** Answer-confidence thresholds offered by the Feedback dashboard (ragscope.answer.confidence is 0..1). */
+export const CONFIDENCE_THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+/** Default "low confidence": below 0.6 (docs/analytics.md#answer-confidence; the low-confidence alert uses it too). */
+export const DEFAULT_CONFIDENCE_THRESHOLD = 0.6;
+
+export function confidenceThresholdVariable(): CustomVariableBuilder {
+  const value = String(DEFAULT_CONFIDENCE_THRESHOLD);
+  return new CustomVariableBuilder('confidence_threshold')
+    .label('Low confidence below')
+    .description('Answers whose confidence (ragscope.answer.confidence, 0..1) is below this count as low-confidence.')
+    .values(CONFIDENCE_THRESHOLDS.map(String).join(','))
+    .options(CONFIDENCE_THRESHOLDS.map((v) => ({ selected: String(v) === value, text: String(v), value: String(v) })))
+    .current({ selected: true, text: value, value })
+    // Only the listed numbers: the value is spliced into SQL as a number.
+    .allowCustomValue(false)
+    .hide(VariableHide.DontHide);
+}

@@ -22,6 +22,8 @@ export const RAGSCOPE_ATTRIBUTES = {
   QUERY_FINGERPRINT: 'ragscope.query.fingerprint',
   QUERY_CHARS: 'ragscope.query.chars',
   QUERY_TOKENS_ESTIMATE: 'ragscope.query.tokens_estimate',
+  /** The app's confidence in its answer, a double in [0, 1], on the span that produced the answer. */
+  ANSWER_CONFIDENCE: 'ragscope.answer.confidence',
   FEEDBACK_ID: 'ragscope.feedback.id',
   FEEDBACK_KIND: 'ragscope.feedback.kind',
   FEEDBACK_COMMENT: 'ragscope.feedback.comment',

@@ -19,7 +19,7 @@ export type { QueryFingerprint } from './fingerprint.js';
 
 export { traceRag, markResponseCacheHit, recordQuery, currentTraceId, currentFeedbackTarget } from './request.js';
 export type { RagContext, RagRequest } from './request.js';
-export { traceEmbedding, traceRetrieval, traceRerank, traceContextAssembly, traceGeneration, tracePostProcessing, recordCitations } from './stages.js';
+export { traceEmbedding, traceRetrieval, traceRerank, traceContextAssembly, traceGeneration, tracePostProcessing, recordCitations, recordAnswerConfidence } from './stages.js';
 export type {
   Stage,
   RetrievedDocument,

@@ -1,7 +1,7 @@
 // RAG stage helpers: one span per stage (embedding, retrieval, rerank, context assembly, generation,
 // post-processing) around the app's callback, with the stage's figures as attributes.
 
-import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, diag, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { GEN_AI, RAGSCOPE_ATTRIBUTES as R, type RagStage } from './attributes.js';
 import { analyzeCitations, setCitationAttributes, type CitationOptions, type CitationResult, type CitationSource } from './citations.js';
 import { runtimeConfig } from './config.js';
@@ -210,9 +210,16 @@ export function traceContextAssembly<T>(options: { attributes?: Attributes } | u
 export interface GenerationOptions {
   model: string;
   provider?: string;
+  /** The app's confidence in this answer, 0..1 (`ragscope.answer.confidence`); or call stage.setConfidence later. */
+  confidence?: number;
   attributes?: Attributes;
 }
 export interface GenerationStage extends Stage {
+  /**
+   * Records the answer's confidence (a number in [0, 1]) as `ragscope.answer.confidence`. Anything else is not
+   * recorded: returns false and logs a diag warning (never throws). The last call wins.
+   */
+  setConfidence(confidence: number): boolean;
   setUsage(usage: { inputTokens?: number; outputTokens?: number; cacheReadInputTokens?: number; cacheCreationInputTokens?: number; reasoningOutputTokens?: number }): void;
   setResponse(response: { id?: string; model?: string; finishReasons?: string[] }): void;
 }
@@ -229,8 +236,12 @@ export function traceGeneration<T>(options: GenerationOptions, fn: (stage: Gener
     `chat ${options?.model ?? ''}`.trim(),
     'chat',
     { ...defined({ [GEN_AI.REQUEST_MODEL]: options?.model, [GEN_AI.PROVIDER_NAME]: options?.provider }), ...options?.attributes },
-    (span) => ({
+    (span) => {
+      const setConfidence = (c: number): boolean => setAnswerConfidence(span, c);
+      if (options?.confidence !== undefined) setConfidence(options.confidence);
+      return {
       ...baseHandle(span),
+      setConfidence,
       setUsage: (u) =>
         safe(() => {
           const map: [number | undefined, string][] = [
@@ -248,10 +259,21 @@ export function traceGeneration<T>(options: GenerationOptions, fn: (stage: Gener
           if (r?.model) span.setAttribute(GEN_AI.RESPONSE_MODEL, r.model);
           if (r?.finishReasons) span.setAttribute(GEN_AI.RESPONSE_FINISH_REASONS, r.finishReasons);
         }),
-    }),
+      };
+    },
     fn,
     SpanKind.CLIENT,
   );
+}
+
+/** `ragscope.answer.confidence` on a span when `confidence` is a number in [0, 1]; false (and a diag warning) otherwise. */
+export function setAnswerConfidence(span: Span, confidence: number): boolean {
+  if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
+    diag.warn(`@ragscope/instrumentation: confidence must be a number in [0, 1], got ${String(confidence)}; not recorded`);
+    return false;
+  }
+  safe(() => span.setAttribute(R.ANSWER_CONFIDENCE, confidence));
+  return true;
 }
 
 export interface PostProcessingStage extends Stage {
@@ -297,4 +319,18 @@ export function recordCitations(answerText: string, sources: readonly CitationSo
     span.end();
   });
   return result;
+}
+
+/**
+ * Records the answer's confidence (0..1) on the active span: for answers produced by an auto-instrumented SDK
+ * call, call it inside the traced request after the answer (any span of the request will do: the processor
+ * keeps the latest value per request). False when there is no active span or the value is not in [0, 1].
+ */
+export function recordAnswerConfidence(confidence: number): boolean {
+  const active = trace.getSpan(context.active());
+  if (!active || !active.isRecording()) {
+    diag.warn('@ragscope/instrumentation: recordAnswerConfidence outside a traced request; not recorded');
+    return false;
+  }
+  return setAnswerConfidence(active, confidence);
 }

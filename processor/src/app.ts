@@ -18,6 +18,7 @@ import { namedQueryListRoute, namedQueryRoute } from './query/named-query-route.
 import { discoverTenantTables, TenantFilter } from './query/tenant-scope.js';
 import { ReadAccess } from './auth/read-scope.js';
 import { applyTenancy, tenancySchemaOf } from './auth/server-tenancy.js';
+import { exportRoute } from './query/export-route.js';
 import { feedbackRoute, traceIdForResponse } from './feedback/index.js';
 import { applyRetention } from './store/retention.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
@@ -50,6 +51,8 @@ export interface Processor {
 export interface ProcessorOptions {
   /** The processor's notion of now (retention checks, feedback receive time). Tests pass a fixed instant. */
   now?: Clock;
+  /** Named queries served by /v1/export (default clickhouse/queries). */
+  queriesDir?: string;
 }
 
 /** Opens the store, applies migrations and builds the HTTP app; call listen() to serve. */
@@ -101,7 +104,7 @@ export async function createProcessor(
   }
   const sqlMetrics = new SqlMetrics(metrics.registry);
   const sqlQueries = new Set<(why: string) => void>();
-  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics);
+  const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics, store.openStreamReader);
   let queue: WriteQueue;
   try {
     queue = await WriteQueue.open(
@@ -147,11 +150,29 @@ export async function createProcessor(
     res.on('finish', () => metrics.requests.inc({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
+  const readAccess = new ReadAccess({ token: config.sqlToken, apiKeys });
   // Before the body slots: a flush reads no body and may wait long; it must not hold a slot ingestion needs.
   app.post('/v1/flush', flushRoute(queue));
+  // Before the body slots too: an export reads no body and streams for long; it holds a /sql reader instead.
+  app.get(
+    '/v1/export/:name',
+    exportRoute({
+      store,
+      access: readAccess,
+      filter: tenantFilter,
+      maxQueryBytes: 1024 * 1024,
+      readers: sqlReaders,
+      maxResultBytes: config.sqlMaxResultBytes,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+      active: sqlQueries,
+      queriesDir: options.queriesDir,
+    }),
+  );
   const slots = new BodySlots(config.maxConcurrentBodies, new BodyLimitMetrics(metrics.registry));
   app.use('/v1', bodySlots(slots, config.retryAfterSeconds));
-  const apiKeys = new ApiKeys({ file: config.apiKeysFile, env: config.apiKeys, defaultTenant: config.tenant });
   const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));
   const { endpoint: forwardEndpoint, ...forwardOptions } = config.forward;
@@ -172,7 +193,6 @@ export async function createProcessor(
       resolveTraceId: async (responseId, tenant) => pipeline.responsesFor(tenant).get(responseId) ?? traceIdForResponse(store.writer, tenant, responseId),
     }),
   );
-  const readAccess = new ReadAccess({ token: config.sqlToken, apiKeys });
   app.post(
     '/sql',
     sqlRoute({

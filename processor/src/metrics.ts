@@ -39,6 +39,12 @@ export class ProcessorMetrics {
     help: 'Spans and log records waiting to be forwarded',
     registers: [this.registry],
   });
+  readonly attributesIgnored = new Counter({
+    name: 'ragscope_attributes_ignored_total',
+    help: 'Attribute values dropped from stored spans because they are invalid (the span is stored without them and the client told), by attribute',
+    labelNames: ['attribute'] as const,
+    registers: [this.registry],
+  });
   readonly spansReceived = new Counter({
     name: 'ragscope_spans_received_total',
     help: 'Spans decoded from OTLP requests',

@@ -149,6 +149,10 @@ export interface GenAiRecord {
   queryTokensEstimate: number | null;
   contextChunks: number | null;
   contextChars: number | null;
+  /** The app's confidence in its answer, 0..1 (`ragscope.answer.confidence`); null when absent or invalid. */
+  answerConfidence: number | null;
+  /** Why a `ragscope.answer.confidence` value was ignored (out of [0, 1], not a number), else null. */
+  answerConfidenceIgnored: string | null;
 }
 
 export type CostSource = 'computed' | 'reported' | 'unpriced' | 'none';

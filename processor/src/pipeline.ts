@@ -12,6 +12,7 @@ import { systemClock, type Clock } from './clock.js';
 import { evaluationEventRows, ResponseTraceCache } from './feedback/index.js';
 import { logKey, spanKey } from './receive/recent-keys.js';
 import { unstorableReason } from './store/storable.js';
+import { RAGSCOPE_ATTRIBUTES } from './normalize/ragscope-attributes.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -138,6 +139,11 @@ export class Pipeline {
         if (unstorable) {
           reject(index, 'unstorable_value', unstorable);
           continue;
+        }
+        if (record.answerConfidenceIgnored) {
+          // The span is stored without the value: a warning in partial_success (nothing rejected), and counted.
+          if (reasons.length < MAX_REASONS) reasons.push(`span ${index} "${span.name}": ${record.answerConfidenceIgnored}`);
+          metrics?.attributesIgnored.inc({ attribute: RAGSCOPE_ATTRIBUTES.ANSWER_CONFIDENCE });
         }
         if (metrics) this.observe(metrics, record, cost.source);
         genaiRows.push(genAiRowLine(span, record, cost, tenant));

@@ -712,6 +712,8 @@ describe('example queries', () => {
       'thumbs_down_by_model', 'thumbs_down_by_variant', 'ab_variant_comparison', 'rate_limit_incidents', 'error_breakdown',
       'response_cache_savings', 'prompt_cache_savings', 'most_repeated_questions', 'month_end_cost_projection', 'period_over_period',
       'evaluation_score_distribution', 'prediction_precision_recall', 'request_stage_breakdown',
+      // tests/analytics/confidence.test.ts (shuffled arrival order, its own dataset)
+      'confidence_distribution', 'low_confidence_requests', 'confidence_by_rating',
     ]);
     expect(listNamedQueries().map((q) => q.name).sort()).toEqual([...tested].sort());
   });

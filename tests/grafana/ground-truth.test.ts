@@ -151,6 +151,38 @@ describe('panel figures match answers computed from the generated data (3 days, 
     expectRel(await statValue('ragscope-retrieval', 'Average relevance', 'avg relevance'), sum(scores) / scores.length, 'average relevance');
   });
 
+  it('answer confidence (Feedback): low-confidence share, distribution, confidence by rating and the low-confidence table, at the default threshold 0.6', async () => {
+    const inRange = ds.requests.filter((r) => r.confidence !== null && nsToMs(r.startNs) >= FROM && nsToMs(r.startNs) < TO);
+    expect(inRange.length).toBeGreaterThan(500);
+    const low = inRange.filter((r) => r.confidence! < 0.6);
+    expect(low.length).toBeGreaterThan(50);
+    expectRel(await statValue('ragscope-feedback', 'Low-confidence answers', 'low confidence'), low.length / inRange.length, 'low-confidence share');
+
+    const buckets = new Array<number>(10).fill(0);
+    for (const r of inRange) buckets[Math.min(Math.floor(r.confidence! * 10), 9)]++;
+    const dist = await panelRows('ragscope-feedback', 'Confidence distribution', 'barchart');
+    expect(dist.map((r) => Number(r.answers))).toEqual(buckets);
+    expect(dist[6]!.confidence).toBe('0.6–0.7');
+
+    // feedback given in the range, joined to requests that started at most 2 days before it
+    const byTrace = new Map(ds.requests.map((r) => [r.traceId, r]));
+    const thumbs = ds.feedback
+      .map((fb) => ({ v: finalVersion(fb), req: byTrace.get(fb.requestTraceId)! }))
+      .filter(({ v }) => v.timeMs >= FROM && v.timeMs < TO && v.kind === 'thumbs');
+    const byRating = await panelRows('ragscope-feedback', 'Confidence by rating', 'table');
+    for (const value of ['up', 'down']) {
+      const cs = thumbs.filter(({ v }) => v.thumbs === value).map(({ req }) => req.confidence).filter((c): c is number => c !== null);
+      expect(cs.length, value).toBeGreaterThan(10);
+      const row = byRating.find((r) => r.kind === 'thumbs' && r.value === value)!;
+      expectRel(Number(row.avg_confidence), sum(cs) / cs.length, `avg confidence of thumbs ${value}`);
+      expectRel(Number(row.low_confidence_share), cs.filter((c) => c < 0.6).length / cs.length, `low-confidence share of thumbs ${value}`);
+    }
+
+    const table = await panelRows('ragscope-feedback', 'Low-confidence requests', 'table');
+    const newest = [...low].sort((a, b) => (a.startNs === b.startNs ? (a.traceId < b.traceId ? -1 : 1) : a.startNs > b.startNs ? -1 : 1)).slice(0, 50);
+    expect(table.map((r) => r.trace_id)).toEqual(newest.map((r) => r.traceId));
+  });
+
   it('low-rated requests (Feedback stat and table): negative latest feedback (score < 0.4) given in the range, the definition the named query uses', async () => {
     const low = ds.feedback
       .map((fb) => ({ fb, v: finalVersion(fb) }))

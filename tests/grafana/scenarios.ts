@@ -3,7 +3,7 @@
  * (tools/synthetic). Anomalies are extra requests generated for a short window and then altered the
  * way the incident would alter real telemetry (slower spans, failed calls, empty retrievals, ...).
  */
-import { generateDataset, type SynthDataset, type SynthRequest, type SynthSpan } from '../../tools/synthetic/index.js';
+import { generateDataset, setConfidence, type SynthDataset, type SynthRequest, type SynthSpan } from '../../tools/synthetic/index.js';
 
 export const UNPRICED_MODEL = 'synthetic-unpriced-llm';
 
@@ -154,6 +154,17 @@ export const ANOMALIES: Anomaly[] = [
         s.attributes['gen_ai.request.model'] = UNPRICED_MODEL;
         s.attributes['gen_ai.response.model'] = UNPRICED_MODEL;
       }
+      return ds;
+    },
+  },
+  {
+    name: 'low-confidence wave',
+    rule: 'ragscope-low-confidence',
+    minutes: 45,
+    build(endMs) {
+      // A retrieval regression the app notices: every answer of the last 45 minutes comes out unsure.
+      const ds = window('anomaly-confidence', 150, 45, endMs);
+      for (const r of ds.requests) if (r.confidence !== null) setConfidence(r, Math.round((0.2 + (r.confidence % 0.25)) * 1000) / 1000);
       return ds;
     },
   },

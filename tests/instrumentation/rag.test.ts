@@ -10,6 +10,7 @@ import {
   currentTraceId,
   fingerprintQuery,
   markResponseCacheHit,
+  recordAnswerConfidence,
   recordCitations,
   traceContextAssembly,
   traceEmbedding,
@@ -227,6 +228,29 @@ describe('traceRag and stage helpers', () => {
     const gen = spans.find((s) => s.name === 'chat local-llama')!;
     expect(gen.kind).toBe(SpanKind.CLIENT);
     expect(gen.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'ragscope.rag.stage': 'generation', 'gen_ai.usage.input_tokens': 10 });
+  });
+});
+
+describe('answer confidence (ragscope.answer.confidence)', () => {
+  it('is recorded from the traceGeneration option, stage.setConfidence and recordAnswerConfidence; values outside [0, 1] are not', async () => {
+    await traceRag('confident', {}, async () => {
+      traceGeneration({ model: 'local-llama', confidence: 0.83 }, () => undefined);
+      traceGeneration({ model: 'second-llama' }, (g) => {
+        expect(g.setConfidence(0.4)).toBe(true);
+        expect(g.setConfidence(1.5)).toBe(false); // refused: the 0.4 stays
+        expect(g.setConfidence(Number.NaN)).toBe(false);
+      });
+      expect(recordAnswerConfidence(0.91)).toBe(true); // on the active span: the request root here
+      expect(recordAnswerConfidence(-0.1)).toBe(false);
+    });
+    const spans = pipeline.spans();
+    expect(spans.find((s) => s.name === 'chat local-llama')!.attributes['ragscope.answer.confidence']).toBe(0.83);
+    expect(spans.find((s) => s.name === 'chat second-llama')!.attributes['ragscope.answer.confidence']).toBe(0.4);
+    expect(spans.find((s) => s.name === 'invoke_workflow confident')!.attributes['ragscope.answer.confidence']).toBe(0.91);
+    // an invalid option is not recorded either, and outside a request there is nothing to record on
+    traceGeneration({ model: 'third-llama', confidence: 2 }, () => undefined);
+    expect(pipeline.spans().find((s) => s.name === 'chat third-llama')!.attributes['ragscope.answer.confidence']).toBeUndefined();
+    expect(recordAnswerConfidence(0.5)).toBe(false);
   });
 });
 

@@ -44,6 +44,8 @@ function rec(over: Partial<GenAiRecord>): GenAiRecord {
     queryTokensEstimate: null,
     contextChunks: null,
     contextChars: null,
+    answerConfidence: null,
+    answerConfidenceIgnored: null,
     ...over,
   };
 }

@@ -23,6 +23,7 @@ const base: GenAiRecord = {
   sessionId: '', userId: '', feature: '', experiment: '', variant: '', dataSourceId: '', topK: null, documents: [],
   reportedCostUsd: null, citedDocumentIds: [], citationCount: null, invalidCitationCount: null, responseCacheHit: null,
   queryFingerprint: '', queryChars: null, queryTokensEstimate: null, contextChunks: null, contextChars: null,
+  answerConfidence: null, answerConfidenceIgnored: null,
 };
 
 describe('built-in price book', () => {

@@ -170,6 +170,8 @@ const expectedOpenAi: Omit<GenAiRecord, 'dialect'> = {
   queryTokensEstimate: null,
   contextChunks: null,
   contextChars: null,
+  answerConfidence: null,
+  answerConfidenceIgnored: null,
 };
 
 describe('the same OpenAI call in every dialect', () => {

@@ -22,4 +22,17 @@ describe('POST /sql with RAGSCOPE_SQL_TOKEN', () => {
     expect(right.status).toBe(200);
     expect((await right.text()).trim()).toBe('42');
   });
+
+  it('applies to /v1/export too: no or a wrong token → 401 even from loopback, the token → the file', async () => {
+    const path = `${proc.url}/v1/export/confidence_distribution?from=2026-01-01&to=2026-01-02&format=json`;
+    expect((await fetch(path)).status).toBe(401);
+    expect((await fetch(path, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    const right = await fetch(path, { headers: { authorization: 'Bearer s3cret' } });
+    expect(right.status).toBe(200);
+    expect(right.headers.get('content-disposition')).toBe('attachment; filename="confidence_distribution_202601010000-202601020000.jsonl"');
+    // an empty store: every bucket is listed with no answers
+    const rows = (await right.text()).trim().split('\n').map((l) => JSON.parse(l) as { requests: number });
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => Number(r.requests) === 0)).toBe(true);
+  });
 });

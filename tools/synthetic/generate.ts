@@ -39,6 +39,24 @@ export interface GenerateOptions {
 }
 
 const HOUR_MS = 3_600_000;
+export const CONFIDENCE_ATTRIBUTE = 'ragscope.answer.confidence';
+/**
+ * The synthetic app is a little optimistic: confidence = quality + 0.12 + noise (sd 0.08). About one answer in
+ * six falls below 0.6 on ordinary traffic, and thumbs-down answers are clearly less confident than thumbs-up ones.
+ */
+const CONFIDENCE_OFFSET = 0.12;
+
+/** Sets (or, with null, removes) a request's answer confidence: the truth and the attribute sent together. */
+export function setConfidence(req: SynthRequest, confidence: number | null): void {
+  req.confidence = confidence;
+  const carriers = req.spans.filter((s) => CONFIDENCE_ATTRIBUTE in s.attributes);
+  if (confidence === null) {
+    for (const s of carriers) delete s.attributes[CONFIDENCE_ATTRIBUTE];
+    return;
+  }
+  if (carriers.length === 0) carriers.push(req.spans.find((s) => s.spanId === req.rootSpanId)!);
+  for (const s of carriers) s.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+}
 const DAY_MS = 24 * HOUR_MS;
 const INTENTS = ['billing', 'technical', 'account', 'cancellation', 'other'];
 const MODEL_ACCURACY: Record<string, number> = {
@@ -411,6 +429,25 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     quality = failed ? 0.05 : clamp(0.15 + avgRelevance * 0.75 + variantBoost + modelBoost - (invalid > 0 ? 0.25 : 0) + rng.normal() * 0.12, 0, 1);
   }
 
+  // A fork: drawing the confidence leaves every other value of the dataset as it was before confidence existed.
+  const crng = rng.fork('confidence');
+  // Recorded on the answering generation span; in ~20% of requests post-processing (which starts later) revises
+  // it, and the revision is the request's confidence (the latest span's value wins).
+  let confidence: number | null = null;
+  if (!cacheHit && !failed && crng.bool(0.9)) {
+    const answer = spans.filter((s) => s.operation === 'chat' && s.responseId !== '').pop();
+    const post = spans.find((s) => s.operation === 'post_processing');
+    const first = round3(clamp(quality + CONFIDENCE_OFFSET + crng.normal() * 0.08, 0, 1));
+    if (answer) {
+      answer.attributes[CONFIDENCE_ATTRIBUTE] = first;
+      confidence = first;
+    }
+    if (post && crng.bool(0.2)) {
+      confidence = round3(clamp(quality + CONFIDENCE_OFFSET + crng.normal() * 0.08, 0, 1));
+      post.attributes[CONFIDENCE_ATTRIBUTE] = confidence;
+    }
+  }
+
   const endMs = t + rng.uniform(1, 12);
   root.endNs = msToNs(endMs);
   if (failed) {
@@ -446,6 +483,7 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     provider,
     responseIds,
     quality,
+    confidence,
     spans,
   };
 }

@@ -1,5 +1,5 @@
 // Deterministic synthetic RAG traffic for tests, benchmarks, dashboards and the demo (docs/analytics.md).
-export { generateDataset, fingerprintOf, startOfCurrentHourMs, type GenerateOptions } from './generate.js';
+export { generateDataset, fingerprintOf, startOfCurrentHourMs, setConfidence, CONFIDENCE_ATTRIBUTE, type GenerateOptions } from './generate.js';
 export { sendDataset, waitUntilStored, orderedSpans, logRecordsOf, type SendOptions, type SendStats } from './send.js';
 export { loadDirect, type DirectOptions, type DirectStats } from './direct.js';
 export {

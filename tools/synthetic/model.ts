@@ -96,6 +96,13 @@ export interface SynthRequest {
   responseIds: string[];
   /** Latent answer quality 0..1 that drives feedback and evaluations. */
   quality: number;
+  /**
+   * The app's confidence in its answer (`ragscope.answer.confidence`), 0..1 with 3 decimals: quality plus noise,
+   * so it agrees with feedback on average. Recorded on the answering chat span, and in ~20% of requests revised on
+   * the (later) post-processing span: this is the latest value. null = not recorded (response-cache hits, failed
+   * requests, ~10% of answers). Change it with setConfidence() to keep the attributes in step.
+   */
+  confidence: number | null;
   spans: SynthSpan[];
 }
 

@@ -3,7 +3,7 @@ import { normalizeSql } from '../clickhouse.js';
 import { barChartPanel, CHANGE_FIELD, statPanel, tablePanel, timeSeriesPanel, traceLink } from '../panels.js';
 import { feedbackWhere, thumbsUpStatSql } from '../feedback.js';
 import { FROM, PREV_FROM, REQUEST_COLUMNS, requestDimensionFilter, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
-import { filterClause, TENANT, type FilterColumns } from '../variables.js';
+import { confidenceThresholdVariable, filterClause, TENANT, type FilterColumns } from '../variables.js';
 import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
 
 /** evaluations_daily: per evaluation name, evaluated model and service. */
@@ -18,7 +18,8 @@ export function feedbackDashboard() {
   return buildDashboard({
     uid: UID.feedback,
     title: 'ragscope / Feedback & evaluations',
-    description: 'User feedback (thumbs, ratings, comments), the low-rated requests behind it, automated evaluation scores and prediction accuracy, precision and recall.',
+    description: 'User feedback (thumbs, ratings, comments), the low-rated requests behind it, answer confidence, automated evaluation scores and prediction accuracy, precision and recall.',
+    extraVariables: [confidenceThresholdVariable()],
     sections: [
       {
         panels: [
@@ -222,6 +223,78 @@ export function feedbackDashboard() {
               LIMIT 20
             `),
             size: { w: 8, h: 10 },
+          }),
+        ],
+      },
+      {
+        row: 'Answer confidence',
+        panels: [
+          statPanel({
+            title: 'Low-confidence answers',
+            definition: DIFFERS.figure('low_confidence_requests'),
+            description: 'Share of the answers in the range (requests that recorded ragscope.answer.confidence) whose confidence is below the threshold selected above ($confidence_threshold); the alert "Low-confidence answers" watches the same share over the last hour.',
+            sql: normalizeSql(`
+              SELECT countIf(Confidence < toFloat64($confidence_threshold)) / nullIf(count(), 0) AS "low confidence"
+              FROM ${requestsView()}
+              WHERE Confidence IS NOT NULL AND ${filterClause(REQUEST_COLUMNS)}
+            `),
+            unit: 'percentunit',
+            decimals: 1,
+            change: false,
+            valueThresholds: [
+              { value: null, color: 'green' },
+              { value: 0.3, color: 'orange' },
+              { value: 0.5, color: 'red' },
+            ],
+            size: { w: 5, h: 8 },
+          }),
+          barChartPanel({
+            title: 'Confidence distribution',
+            definition: { namedQuery: 'confidence_distribution' },
+            description: 'Answers per confidence bucket (0.1 wide; 1.0 in the last bucket).' + NAMED_QUERY_FILTERS_NOTE,
+            sql: normalizeSql(`
+              SELECT concat(toString(bucket_from), '–', toString(bucket_to)) AS confidence, requests AS answers
+              FROM (
+                ${indent(namedQuerySql('confidence_distribution'), 16)}
+              )
+              ORDER BY bucket_from
+            `),
+            unit: 'short',
+            xField: 'confidence',
+            size: { w: 9, h: 8 },
+          }),
+          tablePanel({
+            title: 'Confidence by rating',
+            definition: { namedQuery: 'confidence_by_rating' },
+            description: 'For the feedback given in the range: average answer confidence per thumbs / rating / score bucket, and the share of rated answers below $confidence_threshold. A useful confidence is high where users are happy.' + NAMED_QUERY_FILTERS_NOTE,
+            sql: namedQuerySql('confidence_by_rating', {}, { threshold: 'toFloat64($confidence_threshold)' }),
+            columns: [
+              { name: 'avg_confidence', decimals: 3 },
+              { name: 'low_confidence_share', unit: 'percentunit', decimals: 1 },
+            ],
+            size: { w: 10, h: 8 },
+          }),
+          tablePanel({
+            title: 'Low-confidence requests',
+            definition: { namedQuery: 'low_confidence_requests' },
+            description: 'The newest requests whose answer confidence is below $confidence_threshold, with feature, model, relevance and latency. Click the trace id to open the trace.' + NAMED_QUERY_FILTERS_NOTE,
+            // The named query's rows and order; rollup column types (SimpleAggregateFunction(...)) become plain ones.
+            sql: normalizeSql(`
+              SELECT CAST(start_time AS DateTime64(6, 'UTC')) AS start_time, trace_id, confidence, toString(feature) AS feature, model,
+                     toString(variant) AS variant, toString(user_id) AS user_id, toString(query_fingerprint) AS query_fingerprint,
+                     avg_relevance, toFloat64(total_ms) AS total_ms, has_error
+              FROM (
+                ${indent(namedQuerySql('low_confidence_requests', {}, { threshold: 'toFloat64($confidence_threshold)' }), 16)}
+              )
+              ORDER BY start_time DESC, trace_id
+            `),
+            columns: [
+              { name: 'trace_id', links: [traceLink(TRACE_LINK_SQL)], width: 290 },
+              { name: 'confidence', decimals: 3 },
+              { name: 'total_ms', unit: 'ms', decimals: 0 },
+              { name: 'avg_relevance', decimals: 3 },
+            ],
+            size: { w: 24, h: 10 },
           }),
         ],
       },

@@ -56,8 +56,9 @@ export const S = {
   RS_QTOK: 47,
   RS_CTX_CHUNKS: 48,
   RS_CTX_CHARS: 49,
+  RS_CONFIDENCE: 50,
 } as const;
-export const SLOT_COUNT = 50;
+export const SLOT_COUNT = 51;
 
 /** Hint bits. */
 export const H = {
@@ -213,6 +214,7 @@ const ROWS: Row[] = [
   ['ragscope.query.tokens_estimate', S.RS_QTOK, 0, 0],
   ['ragscope.context.chunks', S.RS_CTX_CHUNKS, 0, 0],
   ['ragscope.context.chars', S.RS_CTX_CHARS, 0, 0],
+  ['ragscope.answer.confidence', S.RS_CONFIDENCE, 0, 0],
 ];
 
 /** key → slot | rank << 6 | hints << 8 */

@@ -413,7 +413,20 @@ function build(span: DecodedSpan): GenAiRecord | null {
     queryTokensEstimate: toU32(toCount(vals[S.RS_QTOK])),
     contextChunks: toU32(toCount(vals[S.RS_CTX_CHUNKS])),
     contextChars: toU32(toCount(vals[S.RS_CTX_CHARS])),
+    ...answerConfidence(vals[S.RS_CONFIDENCE]),
   };
+}
+
+/**
+ * `ragscope.answer.confidence`: a probability-like score in [0, 1]. Anything else (out of range, NaN, a
+ * non-numeric string, a list) is not clamped or guessed at: the value is dropped and the reason kept, so the
+ * pipeline can name the attribute to the client and count it (ragscope_attributes_ignored_total).
+ */
+function answerConfidence(raw: AttrValue | undefined): { answerConfidence: number | null; answerConfidenceIgnored: string | null } {
+  if (raw === undefined) return { answerConfidence: null, answerConfidenceIgnored: null };
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : Number.NaN;
+  if (value >= 0 && value <= 1) return { answerConfidence: value, answerConfidenceIgnored: null };
+  return { answerConfidence: null, answerConfidenceIgnored: `ragscope.answer.confidence = ${JSON.stringify(raw) ?? String(raw)} ignored (must be a number in [0, 1])` };
 }
 
 function toU32(n: number | null): number | null {

@@ -21,6 +21,7 @@ export const RAGSCOPE_ATTRIBUTES = {
   QUERY_FINGERPRINT: 'ragscope.query.fingerprint',
   QUERY_CHARS: 'ragscope.query.chars',
   QUERY_TOKENS_ESTIMATE: 'ragscope.query.tokens_estimate',
+  ANSWER_CONFIDENCE: 'ragscope.answer.confidence',
   FEEDBACK_ID: 'ragscope.feedback.id',
   FEEDBACK_KIND: 'ragscope.feedback.kind',
   FEEDBACK_COMMENT: 'ragscope.feedback.comment',

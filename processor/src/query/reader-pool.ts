@@ -1,10 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { StreamReader } from '../store/clickhouse.js';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 
 export interface ReaderLease {
   /** The reader this query has to itself until release. */
   client(): Promise<ClickHouseClient>;
+  /** A streaming reader for this query (exports); needs the pool's openStreamReader. */
+  streamReader(): Promise<StreamReader>;
   /** Gives the reader back; after a failed query an embedded reader is scrubbed first (see below). */
   release(failed: boolean): Promise<void>;
 }
@@ -21,12 +24,14 @@ export interface ReaderLease {
 export class ReaderPool {
   private running = 0;
   private readonly idle: ClickHouseClient[] = [];
+  private readonly idleStreamReaders: StreamReader[] = [];
 
   constructor(
     readonly limit: number,
     private readonly openReader: () => Promise<ClickHouseClient>,
     private readonly scrubAfterFailure: boolean,
     private readonly metrics?: SqlMetrics,
+    private readonly openStreamReader?: () => Promise<StreamReader>,
   ) {}
 
   get inUse(): number {
@@ -40,13 +45,21 @@ export class ReaderPool {
     }
     this.setRunning(this.running + 1);
     let client: ClickHouseClient | undefined;
+    let streamReader: StreamReader | undefined;
     let released = false;
     return {
       client: async () => (client ??= this.idle.pop() ?? (await this.openReader())),
+      streamReader: async () => {
+        if (!this.openStreamReader) throw new Error('this reader pool has no stream readers');
+        return (streamReader ??= this.idleStreamReaders.pop() ?? (await this.openStreamReader()));
+      },
       release: async (failed: boolean) => {
         if (released) return;
         released = true;
         try {
+          // A stream reader whose query failed or was stopped may still hold its stream: replaced, not reused.
+          if (streamReader && failed) streamReader.close();
+          else if (streamReader) this.idleStreamReaders.push(streamReader);
           if (client && failed && this.scrubAfterFailure) await scrub(client);
           if (client) this.idle.push(client);
         } finally {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { ClickHouseError, type DataFormat } from '@clickhouse/client';
@@ -60,16 +60,8 @@ export function sqlRoute(options: SqlRouteOptions) {
       });
       return;
     }
-    const lease = options.readers.tryAcquire();
-    if (!lease) {
-      res
-        .status(429)
-        .set('Retry-After', String(options.retryAfterSeconds))
-        .json({
-          error: `${options.readers.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
-        });
-      return;
-    }
+    const lease = acquireReader(res, options);
+    if (!lease) return;
     let failed = true;
     try {
       failed = !(await runQuery(req, res, options, lease));
@@ -79,6 +71,20 @@ export function sqlRoute(options: SqlRouteOptions) {
   };
 }
 
+/** The /sql concurrency admission: a reader lease, or undefined after answering 429 with Retry-After. */
+export function acquireReader(res: Response, options: Pick<SqlRouteOptions, 'readers' | 'retryAfterSeconds'>): ReaderLease | undefined {
+  const lease = options.readers.tryAcquire();
+  if (!lease) {
+    res
+      .status(429)
+      .set('Retry-After', String(options.retryAfterSeconds))
+      .json({
+        error: `${options.readers.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
+      });
+  }
+  return lease;
+}
+
 /** Answers one query on its leased reader; false when the engine failed or stopped it. */
 async function runQuery(req: Request, res: Response, options: SqlRouteOptions, lease: ReaderLease): Promise<boolean> {
   const parsed = await readQuery(req, options.maxQueryBytes);
@@ -86,6 +92,42 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
     res.status(parsed.status).json({ error: parsed.error });
     return true;
   }
+  const { store } = options;
+  return streamAnswer(req, res, options, lease, {
+    contentType: 'text/plain; charset=utf-8',
+    start: async (id, abort) => {
+      const reader = await lease.client();
+      const result = await reader.exec({
+        query: tagQuery(parsed.query, id),
+        query_id: id,
+        query_params: parsed.params,
+        clickhouse_settings: { ...store.readerQuerySettings, default_format: parsed.defaultFormat as DataFormat },
+        // Server mode: aborting the HTTP request makes the server cancel the query. The embedded engine would
+        // only reject our promise and keep computing, so there the slot is held until KILL QUERY has stopped it.
+        abort_signal: store.mode === 'server' ? abort : undefined,
+      });
+      return result.stream;
+    },
+  });
+}
+
+/** A query whose result is streamed to the client by streamAnswer. */
+export interface StreamedQuery {
+  /**
+   * Starts the query with `id` in its leading tag comment (sql-cancel.ts) and resolves to its result bytes once
+   * the engine has accepted it; rejects with the engine's error before any byte is sent.
+   */
+  start(id: string, abort: AbortSignal): Promise<Readable>;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Runs a query on a leased reader and streams its result under the /sql limits: the result-byte cap, cancellation
+ * in the engine when the client leaves or the processor stops, errors naming the limit to raise. False when the
+ * engine failed or stopped it.
+ */
+export async function streamAnswer(req: Request, res: Response, options: SqlRouteOptions, lease: ReaderLease, query: StreamedQuery): Promise<boolean> {
   const { store } = options;
   const id = randomUUID();
   const abort = new AbortController();
@@ -116,25 +158,17 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
   options.active?.add(cancel);
   try {
     if (req.socket.destroyed) return true;
-    const reader = await lease.client();
-    const result = await reader.exec({
-      query: tagQuery(parsed.query, id),
-      query_id: id,
-      query_params: parsed.params,
-      clickhouse_settings: { ...store.readerQuerySettings, default_format: parsed.defaultFormat as DataFormat },
-      // Server mode: aborting the HTTP request makes the server cancel the query. The embedded engine would
-      // only reject our promise and keep computing, so there the slot is held until KILL QUERY has stopped it.
-      abort_signal: store.mode === 'server' ? abort.signal : undefined,
-    });
+    const stream = await query.start(id, abort.signal);
     if (cancelled) {
-      result.stream.destroy();
+      stream.destroy();
       await lease.release(true);
       if (!res.destroyed) res.status(503).json({ error: `query cancelled: ${cancelReason}` });
       return false;
     }
-    res.status(200).type('text/plain; charset=utf-8');
+    res.status(200).type(query.contentType);
+    for (const [name, value] of Object.entries(query.headers ?? {})) res.set(name, value);
     try {
-      await pipeline(result.stream, byteCap(options.maxResultBytes, () => cancel('result byte cap')), res, { end: false });
+      await pipeline(stream, byteCap(options.maxResultBytes, () => cancel('result byte cap')), res, { end: false });
       // The reader is free before the client sees the end, so its next query finds a free slot.
       await lease.release(false);
       res.end();
@@ -152,9 +186,10 @@ async function runQuery(req: Request, res: Response, options: SqlRouteOptions, l
       else res.destroy();
       return false;
     }
-    const code = (err as ClickHouseError).code;
     const message = (err as Error).message;
-    const status = err instanceof ClickHouseError && /readonly/i.test(message) ? 403 : 400;
+    // The embedded engine's streaming errors carry the ClickHouse code only in their text ("Code: 241. ...").
+    const code = (err as ClickHouseError).code !== undefined && /^\d+$/.test(String((err as ClickHouseError).code)) ? (err as ClickHouseError).code : /\bCode: (\d+)\./.exec(message)?.[1];
+    const status = /readonly/i.test(message) && (err instanceof ClickHouseError || code === '164') ? 403 : 400;
     const hint = code !== undefined ? LIMIT_HINTS[code] : undefined;
     await lease.release(true);
     if (!res.headersSent) res.status(status).json({ error: message, code, ...(hint ? { limit: hint } : {}) });

@@ -50,6 +50,17 @@ function dedupeSettings(token: string) {
 
 export type StoreMode = 'embedded' | 'server';
 
+/** A read-only reader whose results arrive as a stream of bytes in the requested format. */
+export interface StreamReader {
+  /**
+   * Runs `sql` with `{name:Type}` parameters bound by the engine and resolves once the engine has accepted it
+   * (errors before the first byte reject here); the iterable then yields the result as produced. One stream
+   * at a time per reader.
+   */
+  stream(sql: string, params: Record<string, unknown>, format: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  close(): void;
+}
+
 /** Two clients on one store: `writer` for ingest and migrations, `reader` locked read-only for users' SQL. */
 export interface StoreClients {
   mode: StoreMode;
@@ -72,6 +83,14 @@ export interface StoreClients {
    * Closed with the store.
    */
   openReader(): Promise<ClickHouseClient>;
+  /**
+   * A reader that streams a result chunk by chunk as the engine produces it (exports), with the same read-only
+   * lock and limits. Server mode: the reader's HTTP response stream. Embedded mode: a chdb session of its own
+   * (the client's chdb connection materializes whole results before handing them over). Closed with the store.
+   */
+  openStreamReader(): Promise<StreamReader>;
+  /** With semantic settings preset (a tenant's row filter); the caller closes it. */
+  openStreamReader(preset: Record<string, string | number>): Promise<StreamReader>;
   close(): Promise<void>;
 }
 
@@ -147,6 +166,14 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
     readerWith: async () => reader,
     openReader: async () => reader,
+    openStreamReader: async (preset: Record<string, string | number> = {}) => ({
+      stream: async (sql, params, format, signal) => {
+        const settings = { ...preset, readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits), default_format: format } as const;
+        const result = await reader.exec({ query: sql, query_params: params, clickhouse_settings: settings as never, abort_signal: signal });
+        return result.stream as AsyncIterable<Uint8Array>;
+      },
+      close: () => undefined,
+    }),
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -173,14 +200,15 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     readers.push(client);
     await client.command({ query: `USE ${config.database}` });
     for (const [name, value] of Object.entries({ ...preset, ...readerSettings(limits) })) {
-      const literal = typeof value === 'number' ? String(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-      await client.command({ query: `SET ${name} = ${literal}` });
+      await client.command({ query: `SET ${name} = ${settingLiteral(value)}` });
     }
     await client.command({ query: 'SET readonly = 1' });
     return client;
   };
   const reader = await openReader();
   const presetReaders = new Map<string, Promise<ClickHouseClient>>();
+  const { Session } = await import('chdb');
+  const streamReaders: StreamReader[] = [];
 
   return {
     mode: 'embedded',
@@ -196,9 +224,80 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       return client;
     },
     openReader: () => openReader(),
+    openStreamReader: async (preset?: Record<string, string | number>) => {
+      if (preset) return embeddedStreamReader(Session, path, config.database, { ...preset, ...readerSettings(limits) });
+      const reader = embeddedStreamReader(Session, path, config.database, readerSettings(limits));
+      streamReaders.push(reader);
+      return reader;
+    },
     close: async () => {
+      for (const reader of streamReaders) reader.close();
       for (const client of readers) await client.close();
       await writer.close();
     },
   };
+}
+
+type ChdbSession = InstanceType<typeof import('chdb').Session>;
+
+/**
+ * A chdb session used only for streamed reads: same database, limits and read-only lock as the /sql readers.
+ * `queryStreamBind` binds the parameters in the engine (values never enter the SQL) and yields chunks as the
+ * engine fills them; the first chunk is awaited before resolving so that errors before any data reject here.
+ *
+ * chdb formats every chunk as a document of its own: `...WithNames` formats repeat their header in each chunk
+ * (dropped here after the first), and Parquet would be one file per chunk, which no reader accepts
+ * concatenated. Parquet is therefore produced whole by the engine on this session (bounded by the same
+ * max_result_bytes / max_result_rows as /sql) and sent as one piece; a ClickHouse server streams it.
+ */
+function embeddedStreamReader(Session: typeof import('chdb').Session, path: string, database: string, settings: Record<string, string | number>): StreamReader {
+  const session: ChdbSession = new Session(path);
+  session.query(`USE ${database}`);
+  for (const [name, value] of Object.entries(settings)) session.query(`SET ${name} = ${settingLiteral(value)}`);
+  session.query('SET readonly = 1');
+  return {
+    async stream(sql, params, format, signal) {
+      if (format === 'Parquet') {
+        const whole = (await session.queryBindAsync(sql, params, { format, signal })).bytes();
+        return [whole];
+      }
+      const chunks = session.queryStreamBind(sql, params, { format, signal })[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      const repeatsHeader = /WithNames/.test(format);
+      return (async function* () {
+        try {
+          if (first.done) return;
+          const head = first.value.raw();
+          yield head;
+          const header = repeatsHeader ? headerLines(head, format.endsWith('WithNamesAndTypes') ? 2 : 1) : undefined;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            const bytes = next.value.raw();
+            yield header && startsWith(bytes, header) ? bytes.subarray(header.length) : bytes;
+          }
+        } finally {
+          await chunks.return?.(); // a consumer that stops early: the engine stops too
+        }
+      })();
+    },
+    close: () => session.close(),
+  };
+}
+
+function settingLiteral(value: string | number): string {
+  return typeof value === 'number' ? String(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The first `count` lines of a chunk, newlines included. */
+function headerLines(chunk: Uint8Array, count: number): Uint8Array {
+  let end = 0;
+  for (let i = 0; i < count; i++) {
+    const nl = chunk.indexOf(10, end);
+    if (nl < 0) return chunk.subarray(0, 0);
+    end = nl + 1;
+  }
+  return chunk.subarray(0, end);
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  return prefix.length > 0 && bytes.length >= prefix.length && Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length).equals(prefix);
 }

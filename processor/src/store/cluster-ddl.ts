@@ -8,6 +8,8 @@
 //   CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO t AS SELECT ... FROM s
 //     → the same ON CLUSTER, TO t_local, FROM s_local: every shard aggregates the rows it stores
 //   CREATE VIEW IF NOT EXISTS v AS ...  → ON CLUSTER, body unchanged (it reads the Distributed tables)
+//   CREATE OR REPLACE VIEW v AS ...     → the same (a later migration redefining a view)
+//   ALTER TABLE mv MODIFY QUERY SELECT ... FROM s → ON CLUSTER, FROM s_local (as CREATE MATERIALIZED VIEW)
 //   ALTER TABLE t MODIFY COLUMN ...     → on t_local and on the Distributed t, both ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING/TTL/INDEX ... → on t_local ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING non_replicated_deduplication_window = N → nothing (see below)
@@ -71,6 +73,8 @@ const IDENT = '`?([A-Za-z_][A-Za-z0-9_]*)`?';
 const CREATE_TABLE = new RegExp(`^CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s*\\(`, 'i');
 const CREATE_MV = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+TO\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
+const CREATE_OR_REPLACE_VIEW = new RegExp(`^CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
+const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
@@ -162,6 +166,11 @@ function renderMaterializedView(match: RegExpExecArray, t: ClusterTarget, where:
   const [, ifNotExists, view, target, body] = match as unknown as [string, string | undefined, string, string, string];
   requireIfNotExists(ifNotExists, `CREATE MATERIALIZED VIEW ${view}`, where);
   shardingKey(target, where);
+  return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} ${onCluster(t)} TO ${localName(target)} AS ${localViewBody(view, body, where)}`];
+}
+
+/** A materialized view's SELECT with its one source table replaced by the shard's local table. */
+function localViewBody(view: string, body: string, where: string): string {
   // A view that joins or looks up another table would read one shard's part of it: that needs thought, not a rule.
   if (/\bJOIN\b|\bIN\s*\(\s*SELECT\b/i.test(body)) {
     throw new ClusterDdlError(`${where}: materialized view ${view} reads a second table; cluster-ddl.ts has no rule for it`);
@@ -171,8 +180,13 @@ function renderMaterializedView(match: RegExpExecArray, t: ClusterTarget, where:
   const source = sources[0]![1]!;
   shardingKey(source, where);
   const from = sources[0]!;
-  const localBody = body.slice(0, from.index) + `FROM ${localName(source)}` + body.slice(from.index + from[0].length);
-  return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} ${onCluster(t)} TO ${localName(target)} AS ${localBody}`];
+  return body.slice(0, from.index) + `FROM ${localName(source)}` + body.slice(from.index + from[0].length);
+}
+
+/** ALTER TABLE mv MODIFY QUERY: every shard's view reads its local source table, as when it was created. */
+function renderModifyQuery(match: RegExpExecArray, t: ClusterTarget, where: string): string[] {
+  const [, view, body] = match as unknown as [string, string, string];
+  return [`ALTER TABLE ${view} ${onCluster(t)} MODIFY QUERY ${localViewBody(view, body, where)}`];
 }
 
 function renderView(match: RegExpExecArray, t: ClusterTarget, where: string): string[] {
@@ -233,6 +247,8 @@ export function renderClusterStatement(statement: string, target: ClusterTarget,
   if ((m = CREATE_TABLE.exec(sql))) return renderCreateTable(sql, m, target, where);
   if ((m = CREATE_MV.exec(sql))) return renderMaterializedView(m, target, where);
   if ((m = CREATE_VIEW.exec(sql))) return renderView(m, target, where);
+  if ((m = CREATE_OR_REPLACE_VIEW.exec(sql))) return [`CREATE OR REPLACE VIEW ${m[1]} ${onCluster(target)} AS ${m[2]}`];
+  if ((m = MODIFY_QUERY.exec(sql))) return renderModifyQuery(m, target, where);
   if ((m = ALTER_TABLE.exec(sql))) return renderAlter(m, target, where);
   throw new ClusterDdlError(`${where}: no cluster form for this statement (add a rule to processor/src/store/cluster-ddl.ts): ${sql.slice(0, 120)}`);
 }

@@ -1,6 +1,6 @@
 // genai_spans, column by column: name, ClickHouse type and where its value comes from. The one definition
 // the store encodes rows from (row lines for inserts, row objects for tests and tools); the migrations that
-// create the table (0003, with 0011's wider cost types) must agree, and tests/processor/column-spec.test.ts
+// create the table (0003, with 0011's wider cost types and 0022's AnswerConfidence) must agree, and tests/processor/column-spec.test.ts
 // compares this list with the migrated table's columns.
 import type { CostResult, DecodedSpan, GenAiRecord } from '../model.js';
 import { durationNanos, environmentOf, serviceNameOf, STATUS_CODE_NAMES } from './rows.js';
@@ -76,6 +76,7 @@ export const GENAI_SPANS_COLUMNS: readonly ColumnSpec<GenAiRowSource>[] = [
   { name: 'QueryTokensEstimate', type: 'Nullable(UInt32)', value: (s) => s.record.queryTokensEstimate },
   { name: 'ContextChunks', type: 'Nullable(UInt32)', value: (s) => s.record.contextChunks },
   { name: 'ContextChars', type: 'Nullable(UInt32)', value: (s) => s.record.contextChars },
+  { name: 'AnswerConfidence', type: 'Nullable(Float64)', value: (s) => s.record.answerConfidence },
 ];
 
 /**

@@ -1,0 +1,32 @@
+-- Feedback summary with answer confidence: for the feedback given in the range (latest version per feedback id,
+-- linked to a request), per kind and value (thumbs up/down; rating 1-5; score in 0.1 buckets, labelled by the
+-- lower bound, 0.9 holding 1.0), the feedback count, how many of the rated answers recorded a confidence, their
+-- average confidence and the share below {threshold} (default 0.6). A confidence that tracks feedback is high
+-- for thumbs up and low for thumbs down. Reads feedback_in_range and request_rollup (requests that started at
+-- most 2 days before the range).
+-- defaults: threshold=0.6
+WITH fb AS
+(
+    SELECT FeedbackId, TraceId, Kind, Thumbs, Rating, Value
+    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    WHERE TraceId != ''
+)
+SELECT
+    fb.Kind AS kind,
+    multiIf(fb.Kind = 'thumbs', fb.Thumbs, fb.Kind = 'rating', toString(fb.Rating), toString(least(floor(fb.Value * 10), 9) / 10)) AS value,
+    count() AS feedback,
+    countIf(r.confidence IS NOT NULL) AS with_confidence,
+    avg(r.confidence) AS avg_confidence,
+    if(with_confidence > 0, countIf(r.confidence < {threshold:Float64}) / with_confidence, NULL) AS low_confidence_share
+FROM fb
+LEFT JOIN
+(
+    SELECT TraceId, if(sum(ConfidenceSpans) > 0, argMaxMerge(Confidence), NULL) AS confidence
+    FROM request_rollup
+    WHERE TenantId = {tenant:String}
+      AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
+      AND TraceId IN (SELECT TraceId FROM fb)
+    GROUP BY TraceId
+) AS r ON r.TraceId = fb.TraceId
+GROUP BY kind, value
+ORDER BY kind, value;
