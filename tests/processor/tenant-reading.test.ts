@@ -242,6 +242,29 @@ describe('named queries: the tenant is fixed by the server', () => {
   });
 });
 
+describe('GET /v1/export: the same scope as the named queries', () => {
+  const window = () => ({ from: new Date(range.from).toISOString().slice(0, 19) + 'Z', to: new Date(range.to).toISOString().slice(0, 19) + 'Z' });
+
+  it('exports A\'s rows only for A\'s read key (CSV and JSON lines); B\'s tenant and tenant-less queries are refused', async () => {
+    const { from, to } = window();
+    for (const format of ['csv', 'json']) {
+      const res = await get(`/v1/export/cost_per_model_per_day?from=${from}&to=${to}&format=${format}`, asKey(READ_A));
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(text).toContain(A.model);
+      expectNothingOfB(text);
+    }
+    const asB = await get(`/v1/export/cost_per_model_per_day?from=${from}&to=${to}&tenant=${B.tenant}`, asKey(READ_A));
+    expect(asB.status).toBe(403);
+    expect((await asB.json()).error).toMatch(/tenant is fixed by your credential to "team-a"/);
+    // The admin (loopback) exports B's rows with the same URL: the refusal above is what kept them from A.
+    const admin = await (await get(`/v1/export/cost_per_model_per_day?from=${from}&to=${to}&tenant=${B.tenant}&format=json`)).text();
+    expect(admin).toContain(B.model);
+    const ingestKey = await get(`/v1/export/cost_per_model_per_day?from=${from}&to=${to}`, asKey(INGEST_A));
+    expect(ingestKey.status).toBe(401);
+  });
+});
+
 describe('built-in dashboards: variables, panels and the trace page', () => {
   type Variable = { name: string; current: string | string[]; options: Array<{ value: string }> };
   const variablesOf = async (headers: Record<string, string>, selection: Record<string, string | string[]> = {}) => {
