@@ -63,6 +63,11 @@ export interface StoreClients {
    * Closed with the store.
    */
   openReader(): Promise<ClickHouseClient>;
+  /**
+   * Another writer (ingest inserts, store/table-writers.ts). Embedded mode: a new session on the store, closed
+   * with it; server mode: `writer` itself.
+   */
+  openWriter(): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
@@ -138,6 +143,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
     readerQuerySettings: { readonly: 2, cancel_http_readonly_queries_on_client_close: 1, ...readerSettings(limits) },
     readerWith: async () => reader,
     openReader: async () => reader,
+    openWriter: async () => writer,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -155,6 +161,13 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
   const writer = createClient({ connection: connect(), json: ROW_JSON });
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await writer.command({ query: `USE ${config.database}` });
+  const writers: ClickHouseClient[] = [];
+  const openWriter = async (): Promise<ClickHouseClient> => {
+    const client = createClient({ connection: connect(), json: ROW_JSON });
+    writers.push(client);
+    await client.command({ query: `USE ${config.database}` });
+    return client;
+  };
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
@@ -187,8 +200,9 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       return client;
     },
     openReader: () => openReader(),
+    openWriter,
     close: async () => {
-      for (const client of readers) await client.close();
+      for (const client of [...readers, ...writers]) await client.close();
       await writer.close();
     },
   };

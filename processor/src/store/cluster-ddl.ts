@@ -7,6 +7,7 @@
 //     + CREATE TABLE IF NOT EXISTS t ON CLUSTER c AS t_local ENGINE = Distributed(c, db, t_local[, sharding key])
 //   CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO t AS SELECT ... FROM s
 //     → the same ON CLUSTER, TO t_local, FROM s_local: every shard aggregates the rows it stores
+//   ALTER TABLE mv MODIFY QUERY SELECT ... FROM s → ON CLUSTER, FROM s_local (as when the view was created)
 //   CREATE VIEW IF NOT EXISTS v AS ...  → ON CLUSTER, body unchanged (it reads the Distributed tables)
 //   ALTER TABLE t MODIFY COLUMN ...     → on t_local and on the Distributed t, both ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING/TTL/INDEX ... → on t_local ON CLUSTER
@@ -71,6 +72,7 @@ const IDENT = '`?([A-Za-z_][A-Za-z0-9_]*)`?';
 const CREATE_TABLE = new RegExp(`^CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s*\\(`, 'i');
 const CREATE_MV = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+TO\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
+const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
@@ -162,6 +164,11 @@ function renderMaterializedView(match: RegExpExecArray, t: ClusterTarget, where:
   const [, ifNotExists, view, target, body] = match as unknown as [string, string | undefined, string, string, string];
   requireIfNotExists(ifNotExists, `CREATE MATERIALIZED VIEW ${view}`, where);
   shardingKey(target, where);
+  return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} ${onCluster(t)} TO ${localName(target)} AS ${localViewBody(view, body, where)}`];
+}
+
+/** A materialized view's SELECT reading its one source table's local part: every shard aggregates its own rows. */
+function localViewBody(view: string, body: string, where: string): string {
   // A view that joins or looks up another table would read one shard's part of it: that needs thought, not a rule.
   if (/\bJOIN\b|\bIN\s*\(\s*SELECT\b/i.test(body)) {
     throw new ClusterDdlError(`${where}: materialized view ${view} reads a second table; cluster-ddl.ts has no rule for it`);
@@ -171,8 +178,13 @@ function renderMaterializedView(match: RegExpExecArray, t: ClusterTarget, where:
   const source = sources[0]![1]!;
   shardingKey(source, where);
   const from = sources[0]!;
-  const localBody = body.slice(0, from.index) + `FROM ${localName(source)}` + body.slice(from.index + from[0].length);
-  return [`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} ${onCluster(t)} TO ${localName(target)} AS ${localBody}`];
+  return body.slice(0, from.index) + `FROM ${localName(source)}` + body.slice(from.index + from[0].length);
+}
+
+/** ALTER TABLE mv MODIFY QUERY ... : the view exists on every node under its own name, reading the local source. */
+function renderModifyQuery(match: RegExpExecArray, t: ClusterTarget, where: string): string[] {
+  const [, view, body] = match as unknown as [string, string, string];
+  return [`ALTER TABLE ${view} ${onCluster(t)} MODIFY QUERY ${localViewBody(view, body, where)}`];
 }
 
 function renderView(match: RegExpExecArray, t: ClusterTarget, where: string): string[] {
@@ -233,6 +245,7 @@ export function renderClusterStatement(statement: string, target: ClusterTarget,
   if ((m = CREATE_TABLE.exec(sql))) return renderCreateTable(sql, m, target, where);
   if ((m = CREATE_MV.exec(sql))) return renderMaterializedView(m, target, where);
   if ((m = CREATE_VIEW.exec(sql))) return renderView(m, target, where);
+  if ((m = MODIFY_QUERY.exec(sql))) return renderModifyQuery(m, target, where);
   if ((m = ALTER_TABLE.exec(sql))) return renderAlter(m, target, where);
   throw new ClusterDdlError(`${where}: no cluster form for this statement (add a rule to processor/src/store/cluster-ddl.ts): ${sql.slice(0, 120)}`);
 }
