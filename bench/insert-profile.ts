@@ -1,11 +1,11 @@
-// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120]
+// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw]
 //
 // Where the embedded engine's insert time goes, per table, on the processor's own rows (bench payloads through
 // the real pipeline), variants interleaved round by round so load from other processes skews them alike:
 //   - genai_spans with all its materialized views, as the shipper inserts it (JSONCompactEachRow, one
 //     INSERT statement carrying the rows through @clickhouse/client on the chdb connection);
 //   - the same rows into a copy of genai_spans without views (format parsing + part creation only);
-//   - the same rows through chdb's raw passthrough insert (Buffer, engine-side parallel parsing);
+//   - with --raw, the same rows through chdb's raw passthrough insert (Buffer, engine-side parallel parsing);
 //   - each materialized view's own cost: the view alone on the copy (view + its rollup's part) minus the copy alone;
 //   - otel_traces (with its trace-id view) and a copy without it;
 //   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads).
@@ -31,7 +31,9 @@ const { values: args } = parseArgs({
     spans: { type: 'string', default: '512' },
     rounds: { type: 'string', default: '5' },
     batch: { type: 'string', default: '5120' },
-    sizes: { type: 'string', default: '1024,5120,20480' },
+    sizes: { type: 'string', default: '1024,20480' },
+    // Also chdb's raw passthrough insert (a Buffer, parsed engine-side) for genai_spans.
+    raw: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
   },
 });
@@ -110,8 +112,12 @@ async function main(): Promise<void> {
     const variants: Variant[] = [
       { name: 'genai_spans, all views (as shipped)', rows: genai, size: BATCH, insert: (l) => viaClient('genai_spans', l) },
       { name: 'genai_spans copy, no views', rows: genai, size: BATCH, insert: asTable('genai_spans', 'scratch_genai') },
-      { name: 'genai_spans copy, no views, chdb raw insert', rows: genai, size: BATCH, insert: viaRaw('genai_spans', 'scratch_genai') },
-      { name: 'genai_spans, all views, chdb raw insert', rows: genai, size: BATCH, insert: viaRaw('genai_spans', 'genai_spans') },
+      ...(args.raw
+        ? [
+            { name: 'genai_spans copy, no views, chdb raw insert', rows: genai, size: BATCH, insert: viaRaw('genai_spans', 'scratch_genai') },
+            { name: 'genai_spans, all views, chdb raw insert', rows: genai, size: BATCH, insert: viaRaw('genai_spans', 'genai_spans') },
+          ]
+        : []),
       ...viewCopies.map((c) => ({ name: `view ${c.view} (with the copy)`, rows: genai, size: BATCH, insert: asTable('genai_spans', c.table) })),
       {
         name: 'genai_spans, all views, parallel_view_processing = 1',
