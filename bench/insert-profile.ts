@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '1024,20480' },
     // Also chdb's raw passthrough insert (a Buffer, parsed engine-side) for genai_spans.
     raw: { type: 'boolean', default: false },
+    // Only the variants whose name contains one of these (comma-separated) substrings.
+    only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
   },
 });
@@ -72,6 +74,13 @@ async function main(): Promise<void> {
     // Copies without views; and per view, a copy of the table feeding only that view (into a copy of its target).
     await client.command({ query: 'CREATE TABLE scratch_genai AS genai_spans' });
     await client.command({ query: 'CREATE TABLE scratch_traces AS otel_traces' });
+    // Copies without their data-skipping indexes (bloom filters on ids and, in otel_traces, on map keys/values).
+    await client.command({ query: 'CREATE TABLE scratch_traces_noidx AS otel_traces' });
+    await client.command({ query: 'CREATE TABLE scratch_genai_noidx AS genai_spans' });
+    for (const table of ['scratch_traces_noidx', 'scratch_genai_noidx']) {
+      const indexes = await (await client.query({ query: `SELECT name FROM system.data_skipping_indices WHERE database = 'ragscope' AND table = '${table}'`, format: 'JSONEachRow' })).json<{ name: string }>();
+      if (indexes.length > 0) await client.command({ query: `ALTER TABLE ${table} ${indexes.map((i) => `DROP INDEX ${i.name}`).join(', ')}` });
+    }
     const viewCopies: { view: string; table: string }[] = [];
     for (const v of genaiViews) {
       const target = /TO\s+ragscope\.(\w+)/i.exec((await (await client.query({ query: `SHOW CREATE TABLE ${v.name}`, format: 'TabSeparatedRaw' })).text()))![1];
@@ -127,6 +136,8 @@ async function main(): Promise<void> {
       },
       { name: 'otel_traces, with its view (as shipped)', rows: traces, size: BATCH, insert: (l: string[]) => viaClient('otel_traces', l) },
       { name: 'otel_traces copy, no view', rows: traces, size: BATCH, insert: asTable('otel_traces', 'scratch_traces') },
+      { name: 'otel_traces copy, no view, no skip indexes', rows: traces, size: BATCH, insert: asTable('otel_traces', 'scratch_traces_noidx') },
+      { name: 'genai_spans copy, no views, no skip indexes', rows: genai, size: BATCH, insert: asTable('genai_spans', 'scratch_genai_noidx') },
       ...args.sizes
         .split(',')
         .map(Number)
@@ -137,6 +148,10 @@ async function main(): Promise<void> {
     ];
     // CPU time of this process (the engine runs in it, all its threads) is what a loaded 2-core machine can
     // measure reliably; wall time is printed alongside.
+    if (args.only) {
+      const wanted = args.only.split(',');
+      variants.splice(0, variants.length, ...variants.filter((v) => wanted.some((w) => v.name.includes(w))));
+    }
     const cpu = variants.map(() => [] as number[]);
     const wall = variants.map(() => [] as number[]);
     for (let round = 0; round < ROUNDS + 1; round++) {
@@ -155,7 +170,7 @@ async function main(): Promise<void> {
     }
     const r2 = (x: number) => Math.round(x * 100) / 100;
     const results = variants.map((v, k) => ({ variant: v.name, rowsPerInsert: v.size, cpuMicrosPerRow: r2(median(cpu[k])), wallMicrosPerRow: r2(median(wall[k])), cpuSamples: cpu[k].map(r2) }));
-    const copyAlone = results.find((r) => r.variant === 'genai_spans copy, no views')!.cpuMicrosPerRow;
+    const copyAlone = results.find((r) => r.variant === 'genai_spans copy, no views')?.cpuMicrosPerRow ?? NaN;
     console.log(`${'variant'.padEnd(64)} ${'CPU µs/row'.padStart(10)} ${'wall µs/row'.padStart(11)}`);
     for (const r of results) {
       const extra = r.variant.startsWith('view ') ? `   (view alone ≈ ${(r.cpuMicrosPerRow - copyAlone).toFixed(2)} µs CPU/row)` : '';

@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '15' },
     'e2e-runs': { type: 'string', default: '2' },
     'no-e2e': { type: 'boolean', default: false },
+    'no-cpu': { type: 'boolean', default: false },
     'cpu-processes': { type: 'string', default: '3' },
     'cpu-worker': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
@@ -113,14 +114,24 @@ async function endToEnd(main: string, payloads: TracePayload[], env: Record<stri
     await waitReady(url, 120_000);
     let next = 0;
     let failures = 0;
+    let retries = 0;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < REQUESTS) {
           const payload = payloads[next++ % payloads.length];
-          const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload.protobuf });
-          await res.arrayBuffer();
-          if (res.status !== 200) failures++;
+          // Like an exporter: 429/503 (body slots or spool full) are retried after Retry-After, up to 20 times.
+          for (let attempt = 0; ; attempt++) {
+            const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload.protobuf });
+            await res.arrayBuffer();
+            if (res.status === 200) break;
+            if ((res.status !== 429 && res.status !== 503) || attempt === 20) {
+              failures++;
+              break;
+            }
+            retries++;
+            await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? '1')));
+          }
         }
       }),
     );
@@ -131,7 +142,7 @@ async function endToEnd(main: string, payloads: TracePayload[], env: Record<stri
     const [storedSpans, storedGenai] = (await counted.text()).trim().split('\t').map(Number);
     const spans = REQUESTS * SPANS;
     if (failures > 0 || storedSpans !== spans) throw new Error(`${main}: ${failures} non-200 answers, ${storedSpans} of ${spans} spans stored`);
-    return { spans, storedGenai, seconds: r2(seconds), spansPerSecond: Math.round(spans / seconds) };
+    return { spans, storedGenai, retries, seconds: r2(seconds), spansPerSecond: Math.round(spans / seconds) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -151,7 +162,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   console.log(`ragscope bench:speed — node ${process.version}, baseline ${rev} vs current, ${REQUESTS} requests × ${SPANS} spans; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}`);
 
-  const [cpuBase, cpuNow] = await cpuPerSpan([baseline, ROOT], Number(args['cpu-processes']));
+  const [cpuBase, cpuNow] = args['no-cpu'] ? [[NaN], [NaN]] : await cpuPerSpan([baseline, ROOT], Number(args['cpu-processes']));
   const cpu = {
     baselineMedianUs: r2(median(cpuBase)),
     currentMedianUs: r2(median(cpuNow)),
@@ -163,7 +174,7 @@ async function main(): Promise<void> {
   console.log(`  baseline ${rev}: median ${cpu.baselineMedianUs} µs, least ${cpu.baselineMinUs} µs (per process: ${cpuBase.map(r2).join(', ')})`);
   console.log(`  current:          median ${cpu.currentMedianUs} µs, least ${cpu.currentMinUs} µs (per process: ${cpuNow.map(r2).join(', ')})  → ${cpu.ratio}× less CPU (target ≤ 7 µs)`);
 
-  const e2e: { target: string; spansPerSecond: number; seconds: number; storedGenai: number }[] = [];
+  const e2e: { target: string; spansPerSecond: number; seconds: number; storedGenai: number; retries: number }[] = [];
   if (!args['no-e2e']) {
     console.log('\n(b) end to end: OTLP/HTTP protobuf → processor → rows committed (/v1/flush)');
     for (let run = 0; run < Number(args['e2e-runs']); run++) {
@@ -175,7 +186,7 @@ async function main(): Promise<void> {
         const env = target === 'current' ? Object.fromEntries(args.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2))) : {};
         const r = await endToEnd(main, payloads, env);
         e2e.push({ target, ...r });
-        console.log(`  ${target.padEnd(18)} ${r.spansPerSecond.toLocaleString('en-US').padStart(8)} spans/s (${r.spans} spans in ${r.seconds} s; load ${loadavg()[0].toFixed(2)})`);
+        console.log(`  ${target.padEnd(18)} ${r.spansPerSecond.toLocaleString('en-US').padStart(8)} spans/s (${r.spans} spans in ${r.seconds} s; ${r.retries} requests retried after 429/503; load ${loadavg()[0].toFixed(2)})`);
       }
     }
   }
