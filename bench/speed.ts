@@ -120,9 +120,16 @@ async function endToEnd(main: string, payloads: TracePayload[], env: Record<stri
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < REQUESTS) {
           const payload = payloads[next++ % payloads.length];
-          // Like an exporter: 429/503 (body slots or spool full) are retried after Retry-After, up to 20 times.
+          // Like an exporter: 429/503 (body slots or spool full) and connection errors are retried, up to 20 times.
           for (let attempt = 0; ; attempt++) {
-            const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload.protobuf });
+            const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload.protobuf }).catch((err: Error) => err);
+            if (res instanceof Error) {
+              // A connection reset (the server under heavy load): retried like a 503; the duplicate memory drops a repeat.
+              if (attempt === 20) throw res;
+              retries++;
+              await new Promise((r) => setTimeout(r, 1000));
+              continue;
+            }
             await res.arrayBuffer();
             if (res.status === 200) break;
             if ((res.status !== 429 && res.status !== 503) || attempt === 20) {
