@@ -216,11 +216,18 @@ export class Shipper {
     // of one range are inserted at the same time (store/table-writers.ts gives each table its own session): the
     // range is done when the slowest table is, not the sum of all. The range completes only once every insert
     // has settled, so a failure repeats the whole range and the tokens drop what was already stored.
-    const keys = [...batch.groups.keys()].sort();
+    // One table's groups (a format each) stay one after the other: they share that table's session.
+    const byTable = new Map<TableName, string[]>();
+    for (const key of [...batch.groups.keys()].sort()) {
+      const table = batch.groups.get(key)!.table;
+      byTable.set(table, [...(byTable.get(table) ?? []), key]);
+    }
     const settled = await Promise.allSettled(
-      keys.map((key) => {
-        const g = batch.groups.get(key)!;
-        return this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+      [...byTable.values()].map(async (keys) => {
+        for (const key of keys) {
+          const g = batch.groups.get(key)!;
+          await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+        }
       }),
     );
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
