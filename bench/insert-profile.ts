@@ -20,7 +20,6 @@ import { buildGenAiTracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
 import { loadPriceBook } from '../processor/src/derive/index.js';
-import { insertRows } from '../processor/src/store/clickhouse.js';
 import { insertFormat } from '../processor/src/store/row-lines.js';
 import { migrate } from '../processor/src/store/migrations.js';
 import type { TableName } from '../processor/src/store/write-queue.js';
@@ -69,7 +68,6 @@ async function main(): Promise<void> {
       await (await client.query({ query: "SELECT name, as_select FROM system.tables WHERE database = 'ragscope' AND engine = 'MaterializedView' ORDER BY name", format: 'JSONEachRow' })).json<{ name: string; as_select: string }>()
     );
     const genaiViews = views.filter((v) => /\bFROM\s+ragscope\.genai_spans\b/i.test(v.as_select));
-    const traceViews = views.filter((v) => /\bFROM\s+ragscope\.otel_traces\b/i.test(v.as_select));
 
     // Copies without views; and per view, a copy of the table feeding only that view (into a copy of its target).
     await client.command({ query: 'CREATE TABLE scratch_genai AS genai_spans' });
@@ -110,7 +108,6 @@ async function main(): Promise<void> {
       const columns = insertFormat(real, lines) as { columns: string[] };
       return raw.rawInsert({ table: target, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', columns: columns.columns.map((c) => c.replaceAll('`', '')), settings: { insert_deduplication_token: `p${token++}`, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 0 } });
     };
-    void insertRows;
 
     interface Variant {
       name: string;
