@@ -7,8 +7,8 @@
 // genai_spans), how far the cost rollup is from the distinct spans' cost, and the processor's peak RSS.
 // The same load runs against the baseline revision (the write path before the write-ahead log) in the same
 // run, so the two are compared on the same machine at the same time. Writes bench/results/overload.json.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { generateDataset } from '../tools/synthetic/index.js';
 import { encodeTraces } from '../tools/synthetic/otlp.js';
 import { orderedSpans } from '../tools/synthetic/send.js';
 import { freePort, waitFor } from './support/processor.js';
+import { baselineCheckout, processorMain } from './support/baseline.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,20 +43,12 @@ interface Target {
   flush(url: string): Promise<void>;
 }
 
-/** The baseline revision's processor, built once into .bench/baseline (sharing this checkout's node_modules). */
+/** The baseline revision's processor, built once into .bench/baseline-<rev> (bench/support/baseline.ts). */
 function baselineTarget(rev: string): Target {
-  const dir = join(ROOT, '.bench', 'baseline');
-  if (!existsSync(join(dir, 'processor', 'dist', 'main.js'))) {
-    rmSync(dir, { recursive: true, force: true });
-    execFileSync('git', ['worktree', 'prune'], { cwd: ROOT });
-    execFileSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: ROOT, stdio: 'inherit' });
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    if (existsSync(join(ROOT, 'processor/node_modules'))) symlinkSync(join(ROOT, 'processor/node_modules'), join(dir, 'processor/node_modules'));
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(dir, 'processor')], { stdio: 'inherit' });
-  }
+  const dir = baselineCheckout(rev);
   return {
     name: `baseline ${rev}`,
-    main: join(dir, 'processor/dist/main.js'),
+    main: processorMain(dir),
     // Its answer meant "written"; but handlers keep writing after a client gave up: wait for an empty queue.
     async flush(url) {
       await waitFor('the baseline queue to drain', async () => /ragscope_write_queue_rows 0\b/.test(await (await fetch(`${url}/metrics`)).text()), 300_000);

@@ -1,4 +1,4 @@
-// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3]
+// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3 --no-twins]
 //
 // Every example query (clickhouse/queries) answered two ways on the same embedded store, same run:
 //   rollup: the query as shipped, reading the materialized rollups;
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '28' },
     runs: { type: 'string', default: '5' },
     'twin-runs': { type: 'string', default: '3' },
+    // Rollup queries only (a quick before/after of query changes on a kept store; the twins are the slow part).
+    'no-twins': { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
     reuse: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -377,7 +379,7 @@ async function main(): Promise<void> {
     for (const q of queries) {
       const params = resolveParams(q, { from: wide.has(q.name) ? from28 : from7, to });
       const rollup = await time(store, q.sql, params, RUNS);
-      const twinSql = TWINS[q.name];
+      const twinSql = args['no-twins'] ? undefined : TWINS[q.name];
       let twin: Timing | null = null;
       if (twinSql) {
         const twinParams: Record<string, unknown> = { ...params };

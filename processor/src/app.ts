@@ -8,6 +8,7 @@ import { ProcessorMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
 import { insertLines, openStore, type StoreClients } from './store/clickhouse.js';
+import { TableWriters } from './store/table-writers.js';
 import { RecentKeys } from './receive/recent-keys.js';
 import { flushRoute } from './store/flush-route.js';
 import { migrate } from './store/migrations.js';
@@ -106,10 +107,11 @@ export async function createProcessor(
   const sqlQueries = new Set<(why: string) => void>();
   const sqlReaders = new ReaderPool(sqlConcurrency, store.openReader, store.mode === 'embedded', sqlMetrics, store.openStreamReader);
   let queue: WriteQueue;
+  const tableWriters = new TableWriters(store);
   try {
     queue = await WriteQueue.open(
       config.walDir,
-      (table, format, lines, token) => insertLines(store.writer, table, format, lines, token),
+      async (table, format, lines, token) => insertLines(await tableWriters.writerFor(table), table, format, lines, token),
       {
         maxBatchRows: config.batchMaxRows,
         maxDelayMs: config.batchMaxDelayMs,

@@ -91,6 +91,11 @@ export interface StoreClients {
   openStreamReader(): Promise<StreamReader>;
   /** With semantic settings preset (a tenant's row filter); the caller closes it. */
   openStreamReader(preset: Record<string, string | number>): Promise<StreamReader>;
+  /**
+   * Another writer (ingest inserts, store/table-writers.ts). Embedded mode: a new session on the store, closed
+   * with it; server mode: `writer` itself.
+   */
+  openWriter(): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
@@ -174,6 +179,7 @@ async function openServerStore(config: Config, limits: ReaderLimits): Promise<St
       },
       close: () => undefined,
     }),
+    openWriter: async () => writer,
     close: async () => {
       await Promise.all([writer.close(), reader.close()]);
     },
@@ -191,6 +197,13 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
   const writer = createClient({ connection: connect(), json: ROW_JSON });
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await writer.command({ query: `USE ${config.database}` });
+  const writers: ClickHouseClient[] = [];
+  const openWriter = async (): Promise<ClickHouseClient> => {
+    const client = createClient({ connection: connect(), json: ROW_JSON });
+    writers.push(client);
+    await client.command({ query: `USE ${config.database}` });
+    return client;
+  };
 
   // chdb applies per-query settings as session-wide SETs, so a read-only lock must live on its own
   // session (a second connection on the same path has its own settings).
@@ -230,9 +243,10 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       streamReaders.push(reader);
       return reader;
     },
+    openWriter,
     close: async () => {
       for (const reader of streamReaders) reader.close();
-      for (const client of readers) await client.close();
+      for (const client of [...readers, ...writers]) await client.close();
       await writer.close();
     },
   };

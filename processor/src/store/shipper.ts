@@ -212,12 +212,26 @@ export class Shipper {
   }
 
   private async ship(batch: Batch): Promise<void> {
-    // Tables in a fixed order, so a repeated range makes the same blocks.
-    const keys = [...batch.groups.keys()].sort();
-    for (const key of keys) {
-      const g = batch.groups.get(key)!;
-      await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+    // Each table's block and token depend only on the range, never on the order of the inserts, so the tables
+    // of one range are inserted at the same time (store/table-writers.ts gives each table its own session): the
+    // range is done when the slowest table is, not the sum of all. The range completes only once every insert
+    // has settled, so a failure repeats the whole range and the tokens drop what was already stored.
+    // One table's groups (a format each) stay one after the other: they share that table's session.
+    const byTable = new Map<TableName, string[]>();
+    for (const key of [...batch.groups.keys()].sort()) {
+      const table = batch.groups.get(key)!.table;
+      byTable.set(table, [...(byTable.get(table) ?? []), key]);
     }
+    const settled = await Promise.allSettled(
+      [...byTable.values()].map(async (keys) => {
+        for (const key of keys) {
+          const g = batch.groups.get(key)!;
+          await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+        }
+      }),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async insertOrSplit(table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
