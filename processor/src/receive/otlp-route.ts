@@ -32,11 +32,10 @@ export function otlpRoute(signal: Signal, deps: OtlpRouteDeps) {
     } catch (err) {
       const refusal = refusalFor(err, signal, deps);
       if (refusal.retryable) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
-      if (refusal.kind === 'unauthenticated') {
-        res.setHeader('WWW-Authenticate', 'Bearer');
-        // Unread body: drain it so the connection can carry the answer.
-        if (!req.readableEnded) req.resume();
-      }
+      if (refusal.kind === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer');
+      // A body refused before it was read (bad key, Content-Length over the limit): drain it, or the socket is
+      // closed under a client still sending and it sees ECONNRESET instead of this answer.
+      if (!req.readableEnded) req.resume();
       send(res, refusal.httpStatus, format, encodeStatus(refusal.httpStatus, refusal.message, format));
     }
   };
