@@ -179,7 +179,9 @@ export async function createProcessor(
       active: sqlQueries,
     }),
   );
-  app.use(uiRouter({ store, token: config.sqlToken }));
+  app.use(
+    uiRouter({ store, token: config.sqlToken, readers: sqlReaders, retryAfterSeconds: config.retryAfterSeconds, metrics: sqlMetrics, logger, active: sqlQueries }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -9,6 +9,7 @@ import { isLoopback } from './loopback.js';
 import { checkParams, ParamError, paramsFromJson, paramsFromUrl, type QueryParams } from './sql-params.js';
 import { killTaggedQuery, tagQuery } from './sql-cancel.js';
 import type { ReaderLease, ReaderPool, SqlMetrics } from './reader-pool.js';
+import { refuseForConcurrency } from './leased-queries.js';
 
 export interface SqlRouteOptions {
   store: StoreClients;
@@ -57,12 +58,7 @@ export function sqlRoute(options: SqlRouteOptions) {
     }
     const lease = options.readers.tryAcquire();
     if (!lease) {
-      res
-        .status(429)
-        .set('Retry-After', String(options.retryAfterSeconds))
-        .json({
-          error: `${options.readers.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
-        });
+      refuseForConcurrency(res, options.readers.limit, options.retryAfterSeconds);
       return;
     }
     let failed = true;

@@ -60,9 +60,9 @@ export interface StoreClients {
   /**
    * Another reader with the same read-only lock and limits. Embedded mode: a new session, because one chdb
    * session runs one query at a time correctly (its output buffer is shared); server mode: `reader` itself.
-   * Closed with the store.
+   * Closed with the store. `preset`: settings fixed on the new session, as for readerWith.
    */
-  openReader(): Promise<ClickHouseClient>;
+  openReader(preset?: Record<string, string | number>): Promise<ClickHouseClient>;
   close(): Promise<void>;
 }
 
@@ -186,7 +186,7 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       if (!client) presetReaders.set(key, (client = openReader(settings)));
       return client;
     },
-    openReader: () => openReader(),
+    openReader: (preset) => openReader(preset),
     close: async () => {
       for (const client of readers) await client.close();
       await writer.close();
