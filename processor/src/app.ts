@@ -180,7 +180,7 @@ export async function createProcessor(
     }),
   );
   app.use(
-    uiRouter({ store, token: config.sqlToken, readers: sqlReaders, retryAfterSeconds: config.retryAfterSeconds, metrics: sqlMetrics, logger, active: sqlQueries }),
+    uiRouter({ store, token: config.sqlToken, readers: sqlReaders, retryAfterSeconds: config.retryAfterSeconds, metrics: sqlMetrics, logger, active: sqlQueries, now }),
   );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

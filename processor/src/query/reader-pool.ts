@@ -83,6 +83,17 @@ export class ReaderPool {
     };
   }
 
+  /**
+   * Opens the readers the first queries will want, one per preset up to the limit each, ahead of them (an
+   * embedded session takes tens of ms to open and set up). Only fills what is idle; never holds a slot.
+   */
+  async prewarm(presets: ReaderPreset[]): Promise<void> {
+    for (const preset of presets) {
+      const key = presetKey(preset);
+      while ((this.idle.get(key)?.length ?? 0) < this.limit) this.park(key, await this.openReader(preset));
+    }
+  }
+
   private park(key: string, client: ClickHouseClient): void {
     const list = this.idle.get(key);
     if (list) list.push(client);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import { ClickHouseError } from '@clickhouse/client';
 import type { StoreClients } from '../store/clickhouse.js';
-import type { ColumnMeta, ReadOnlyQuery, ReadOnlyResult } from '../query/read-only.js';
+import { semanticSettings, type ColumnMeta, type ReadOnlyQuery, type ReadOnlyResult } from '../query/read-only.js';
 import type { ReaderPool, SqlMetrics } from '../query/reader-pool.js';
 import type { Logger } from '../logger.js';
 import { LeasedQueries, QueryCancelled, refuseForConcurrency, type AdmissionOptions } from '../query/leased-queries.js';
@@ -16,6 +16,11 @@ import { Dashboards, type DashboardJson, type PanelJson } from './dashboards.js'
 import { expandPanelQuery, MacroError, type VariableState } from './macros.js';
 import { references, resolveVariables, startVariables, toVariableStates, type ResolvedVariable, type Selection } from './variables.js';
 import { TRACE_ID, traceQueries } from './trace.js';
+import { VariableCache } from './variable-cache.js';
+import { systemClock, type Clock } from '../clock.js';
+
+/** How long a variable query's options are reused (see VariableCache). */
+export const VARIABLE_OPTIONS_TTL_MS = 30_000;
 
 /** The front end built by `npm run build:ui` (processor/ui → processor/dist/ui/static). */
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../dist/ui/static/', import.meta.url));
@@ -32,6 +37,8 @@ export interface UiRouteOptions {
   active?: Set<(why: string) => void>;
   dashboards?: Dashboards;
   staticDir?: string;
+  /** The clock the variable-options cache ages by. */
+  now?: Clock;
 }
 
 class BadRequest extends Error {}
@@ -172,6 +179,21 @@ export function uiRouter(options: UiRouteOptions): Router {
     active: options.active,
   };
   const list = dashboards.list.map((d) => ({ uid: d.uid, title: d.title, tags: d.tags ?? [] }));
+  const variableCache = new VariableCache<ReadOnlyResult>(VARIABLE_OPTIONS_TTL_MS, options.now ?? systemClock);
+  const variableRun =
+    (run: RunSql) =>
+    async (sql: string): Promise<ReadOnlyResult> => {
+      try {
+        return await variableCache.get(sql, () => run({ query: sql }));
+      } catch (err) {
+        // shared with a request whose client left (a quick second change): run it on this request's readers
+        if (err instanceof QueryCancelled) return run({ query: sql });
+        throw err;
+      }
+    };
+  // The sessions the first dashboard will need (one per preset its SQL asks for), opened now, off the request path.
+  const presets = new Map(Dashboards.all(dashboards).map((sql) => semanticSettings(sql)).map((p) => [JSON.stringify(p), p]));
+  void options.readers.prewarm([...presets.values()]).catch((err: unknown) => options.logger?.warn({ err }, 'could not open reader sessions ahead'));
 
   const router = Router();
   router.get('/login', loginRoute(options.token));
@@ -209,7 +231,7 @@ export function uiRouter(options: UiRouteOptions): Router {
     send(res, admission, 2, async (run) => {
       const d = dashboardOf(dashboards, body);
       const range = { from: epochMs(body, 'from'), to: epochMs(body, 'to') };
-      const variables = await resolveVariables(d, range, selectionOf(body), (sql) => run({ query: sql }));
+      const variables = await resolveVariables(d, range, selectionOf(body), variableRun(run));
       return { variables };
     });
   });
@@ -262,7 +284,7 @@ export function uiRouter(options: UiRouteOptions): Router {
       if (!res.destroyed) res.write(JSON.stringify(obj) + '\n');
     };
     const run = runner(queries);
-    const pending = startVariables(d, range, selection, (sql) => run({ query: sql }));
+    const pending = startVariables(d, range, selection, variableRun(run));
     const variables = Promise.all([...pending.values()]).then(
       (resolved) => line({ variables: resolved }),
       (err: Error & { sql?: string }) => line({ error: `variables: ${err.message}`, sql: err.sql }),
