@@ -16,6 +16,7 @@ import { queryReadOnly, semanticSettings } from '../../processor/src/query/read-
 import { ReaderPool } from '../../processor/src/query/reader-pool.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
 import { waitFor } from '../helpers/spawn-processor.js';
+import { warmUpTables } from '../../processor/src/ui/warm-up.js';
 
 const END = Date.UTC(2026, 10, 20, 13);
 const DAY = 86_400_000;
@@ -215,5 +216,13 @@ describe('the /sql limits apply to the dashboards', () => {
     expect(status).toBe(200);
     expect(lines.filter((l) => 'panel' in l && !('error' in l)).length).toBeGreaterThan(0);
     expect(await metric('ragscope_sql_queries_running')).toBe(0);
+  });
+});
+
+describe('warm-up at start', () => {
+  it('touches every MergeTree table of the store from a read-only session', async () => {
+    const tables = await p.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree%'");
+    expect(Number(tables[0]!.n)).toBeGreaterThan(10);
+    expect(await warmUpTables(await p.processor.store.openReader())).toBe(Number(tables[0]!.n));
   });
 });

@@ -17,6 +17,7 @@ import { expandPanelQuery, MacroError, type VariableState } from './macros.js';
 import { references, resolveVariables, startVariables, toVariableStates, type ResolvedVariable, type Selection } from './variables.js';
 import { TRACE_ID, traceQueries } from './trace.js';
 import { VariableCache } from './variable-cache.js';
+import { warmUpTables } from './warm-up.js';
 import { systemClock, type Clock } from '../clock.js';
 
 /** How long a variable query's options are reused (see VariableCache). */
@@ -39,6 +40,8 @@ export interface UiRouteOptions {
   staticDir?: string;
   /** The clock the variable-options cache ages by. */
   now?: Clock;
+  /** Touch every table once at start (warm-up.ts); default true. */
+  warmUp?: boolean;
 }
 
 class BadRequest extends Error {}
@@ -193,7 +196,10 @@ export function uiRouter(options: UiRouteOptions): Router {
     };
   // The sessions the first dashboard will need (one per preset its SQL asks for), opened now, off the request path.
   const presets = new Map(Dashboards.all(dashboards).map((sql) => semanticSettings(sql)).map((p) => [JSON.stringify(p), p]));
-  void options.readers.prewarm([...presets.values()]).catch((err: unknown) => options.logger?.warn({ err }, 'could not open reader sessions ahead'));
+  void options.readers
+    .prewarm([...presets.values()])
+    .then(async () => (options.warmUp === false ? 0 : warmUpTables(await options.store.openReader(), options.logger)))
+    .catch((err: unknown) => options.logger?.warn({ err }, 'could not prepare the read path ahead'));
 
   const router = Router();
   router.get('/login', loginRoute(options.token));
