@@ -7,7 +7,8 @@
 // Each round, for each processor under test: a fresh processor process on the data directory (started and
 // ready, nothing else run), a fresh browser profile; the first page load is the cold one, then --warm loads
 // in the same browser. The baseline revision (the viewer before this bench's optimizations, built once into
-// .bench/ui-baseline) runs in the same rounds, alternating which goes first, so both see the same machine.
+// $TMPDIR/ragscope-ui-baseline-<rev>) runs in the same rounds, alternating which goes first, so both see the
+// same machine.
 // Writes bench/results/ui.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -42,9 +43,12 @@ interface Target {
   main: string;
 }
 
-/** The baseline revision's processor and viewer, built once into .bench/ui-baseline (sharing node_modules). */
+/**
+ * The baseline revision's processor and viewer, built once into a temporary git worktree (sharing
+ * node_modules). Not under .bench/: express will not send a file whose path has a dot-directory.
+ */
 function baselineTarget(rev: string): Target {
-  const dir = join(ROOT, '.bench', 'ui-baseline');
+  const dir = join(tmpdir(), `ragscope-ui-baseline-${rev}`);
   if (!existsSync(join(dir, 'processor', 'dist', 'ui', 'static', 'index.html'))) {
     rmSync(dir, { recursive: true, force: true });
     execFileSync('git', ['worktree', 'prune'], { cwd: ROOT });
@@ -105,7 +109,12 @@ type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['conte
 
 async function measure(page: Page, url: string): Promise<Load> {
   await page.goto(`${url}/d/${DASHBOARD}?from=${RANGE.from}&to=${RANGE.to}&refresh=`);
-  await page.waitForFunction(() => ((window as unknown as { __ragscope?: { readyAt: number[] } }).__ragscope?.readyAt.length ?? 0) > 0, undefined, { timeout: 180_000 });
+  await page
+    .waitForFunction(() => ((window as unknown as { __ragscope?: { readyAt: number[] } }).__ragscope?.readyAt.length ?? 0) > 0, undefined, { timeout: 180_000 })
+    .catch(async (err: Error) => {
+      const state = await page.evaluate(() => `${document.body.dataset.state}: ${document.body.innerText.slice(0, 500)}`).catch(() => '');
+      throw new Error(`${err.message} (page ${state})`);
+    });
   const m = await page.evaluate(() => {
     const sections = [...document.querySelectorAll<HTMLElement>('section.panel')];
     return {
