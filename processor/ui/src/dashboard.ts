@@ -126,10 +126,11 @@ export class DashboardView {
     const defs = new Map((this.dashboard.templating?.list ?? []).map((v) => [v.name, v as { name: string; multi?: boolean }]));
     const sel: Record<string, string | string[]> = selection ?? Object.fromEntries(Object.entries(this.state.vars).map(([k, v]) => [k, defs.get(k)?.multi ? v : v[0]!]));
     const widths: Record<number, number> = {};
+    const drawn: Array<Promise<unknown>> = [];
     for (const { section, body, panel } of this.panelEls.values()) {
       if (panel.type === 'row') continue;
       if (panel.type === 'text') {
-        void loadRenderers().then((r) => (section.dataset.state = r.renderText(body, panel) ? 'data' : 'nodata'));
+        drawn.push(loadRenderers().then((r) => (section.dataset.state = r.renderText(body, panel) ? 'data' : 'nodata')));
         continue;
       }
       widths[panel.id] = Math.max(100, Math.round(body.clientWidth || 600));
@@ -137,7 +138,6 @@ export class DashboardView {
       section.classList.add('loading');
     }
     this.notice.replaceChildren();
-    const drawn: Array<Promise<void>> = [];
     let failed = false;
     try {
       await api.load(
@@ -174,6 +174,8 @@ export class DashboardView {
         section.classList.remove('loading');
       }
       document.body.dataset.state = 'error';
+      // auto-refresh tries again
+      this.schedule();
       return;
     }
     await Promise.all(drawn);
