@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import { ClickHouseError } from '@clickhouse/client';
 import type { StoreClients } from '../store/clickhouse.js';
-import { semanticSettings, type ColumnMeta, type ReadOnlyQuery, type ReadOnlyResult } from '../query/read-only.js';
+import type { ColumnMeta, ReadOnlyQuery, ReadOnlyResult } from '../query/read-only.js';
 import type { ReaderPool, SqlMetrics } from '../query/reader-pool.js';
 import type { Logger } from '../logger.js';
 import { LeasedQueries, QueryCancelled, refuseForConcurrency, type AdmissionOptions } from '../query/leased-queries.js';
@@ -17,7 +17,6 @@ import { expandPanelQuery, MacroError, type VariableState } from './macros.js';
 import { references, resolveVariables, startVariables, toVariableStates, type ResolvedVariable, type Selection } from './variables.js';
 import { TRACE_ID, traceQueries } from './trace.js';
 import { VariableCache } from './variable-cache.js';
-import { warmUpTables } from './warm-up.js';
 import { systemClock, type Clock } from '../clock.js';
 
 /** How long a variable query's options are reused (see VariableCache). */
@@ -40,8 +39,6 @@ export interface UiRouteOptions {
   staticDir?: string;
   /** The clock the variable-options cache ages by. */
   now?: Clock;
-  /** Touch every table once at start (warm-up.ts); default true. */
-  warmUp?: boolean;
 }
 
 class BadRequest extends Error {}
@@ -194,12 +191,6 @@ export function uiRouter(options: UiRouteOptions): Router {
         throw err;
       }
     };
-  // The sessions the first dashboard will need (one per preset its SQL asks for), opened now, off the request path.
-  const presets = new Map(Dashboards.all(dashboards).map((sql) => semanticSettings(sql)).map((p) => [JSON.stringify(p), p]));
-  void options.readers
-    .prewarm([...presets.values()])
-    .then(async () => (options.warmUp === false ? 0 : warmUpTables(await options.store.openReader(), options.logger)))
-    .catch((err: unknown) => options.logger?.warn({ err }, 'could not prepare the read path ahead'));
 
   const router = Router();
   router.get('/login', loginRoute(options.token));
