@@ -1,143 +1,190 @@
-// npm run bench:ui [-- --spans 1000000 --days 7 --runs 5 --data-dir DIR --reuse --keep]
+// npm run bench:ui [-- --data-dir DIR --spans 1000000 --days 7 --rounds 3 --warm 3 --baseline-rev 95a6666 --no-baseline]
 //
-// First paint of the built-in Overview dashboard (12 panels: 7 stats, 4 time series, 1 bar gauge) in
-// headless Chromium over 7 days of seeded synthetic traffic with ≥ --spans GenAI spans, loaded through
-// the processor's pipeline (loadDirect) into the embedded store. Measures, per page load: the browser's
-// first contentful paint, and the time from navigation until every panel has drawn its data (what a
-// user waits for). The first run starts with an empty browser cache and a just-started processor.
-// The rollups are merged (OPTIMIZE ... FINAL) before measuring, as background merges would do over time.
+// First paint of the built-in Overview dashboard (12 panels: 7 stats, 4 time series, 1 bar gauge) in headless
+// Chromium over 7 days of seeded synthetic traffic with ≥ --spans GenAI spans: ms from navigation until every
+// panel has drawn its data (what a user waits for), and the browser's first contentful paint.
+//
+// Each round, for each processor under test: a fresh processor process on the data directory (started and
+// ready, nothing else run), a fresh browser profile; the first page load is the cold one, then --warm loads
+// in the same browser. The baseline revision (the viewer before this bench's optimizations, built once into
+// $TMPDIR/ragscope-ui-baseline-<rev>) runs in the same rounds, alternating which goes first, so both see the
+// same machine.
 // Writes bench/results/ui.json.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../processor/src/config.js';
-import { createProcessor } from '../processor/src/app.js';
-import { createLogger } from '../processor/src/logger.js';
-import { generateDataset, loadDirect } from '../tools/synthetic/index.js';
 import { launchChromium } from '../tests/browser/chromium.js';
+import { freePort, waitReady } from './support/processor.js';
+import { BENCH_UI_END, BENCH_UI_TTL_DAYS, DAY_MS } from './support/ui-data-range.js';
 
 const { values: args } = parseArgs({
   options: {
+    'data-dir': { type: 'string' },
     spans: { type: 'string', default: '1000000' },
     days: { type: 'string', default: '7' },
-    runs: { type: 'string', default: '5' },
-    'data-dir': { type: 'string' },
-    reuse: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    warm: { type: 'string', default: '3' },
+    'baseline-rev': { type: 'string', default: '95a6666' },
+    'no-baseline': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    seed: { type: 'string', default: 'bench-ui' },
     out: { type: 'string', default: 'bench/results/ui.json' },
   },
 });
-
-const TARGET = Number(args.spans);
-const DAYS = Number(args.days);
-const RUNS = Number(args.runs);
-const END = Date.UTC(2026, 10, 20, 13);
-const DAY = 86_400_000;
-const TTL_DAYS = 3650;
-const SPANS_PER_REQUEST = 5.5;
+const ROOT = process.cwd();
+const ROUNDS = Number(args.rounds);
+const WARM = Number(args.warm);
 const DASHBOARD = 'ragscope-overview';
+const RANGE = { from: BENCH_UI_END - 7 * DAY_MS, to: BENCH_UI_END };
+
+interface Target {
+  name: string;
+  main: string;
+}
+
+/**
+ * The baseline revision's processor and viewer, built once into a temporary git worktree (sharing
+ * node_modules). Not under .bench/: express will not send a file whose path has a dot-directory.
+ */
+function baselineTarget(rev: string): Target {
+  const dir = join(tmpdir(), `ragscope-ui-baseline-${rev}`);
+  if (!existsSync(join(dir, 'processor', 'dist', 'ui', 'static', 'index.html'))) {
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync('git', ['worktree', 'prune'], { cwd: ROOT });
+    execFileSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: ROOT, stdio: 'inherit' });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    if (existsSync(join(ROOT, 'processor/node_modules'))) symlinkSync(join(ROOT, 'processor/node_modules'), join(dir, 'processor/node_modules'));
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(dir, 'processor')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(dir, 'processor/ui/build.mjs')], { stdio: 'inherit' });
+  }
+  return { name: `baseline ${rev}`, main: join(dir, 'processor/dist/start.cjs') };
+}
+
+const current: Target = { name: 'this revision', main: join(ROOT, 'processor/dist/start.cjs') };
 
 const dataDir = args['data-dir'] ?? mkdtempSync(join(tmpdir(), 'ragscope-bench-ui-'));
-const reuse = args.reuse && existsSync(join(dataDir, 'store'));
-const config = loadConfig({
-  RAGSCOPE_PORT: '0',
-  RAGSCOPE_DATA_DIR: dataDir,
-  RAGSCOPE_LOG_LEVEL: 'silent',
-  RAGSCOPE_RAW_TTL_DAYS: String(TTL_DAYS),
-  RAGSCOPE_ROLLUP_TTL_DAYS: String(TTL_DAYS),
-});
-const processor = await createProcessor(config, createLogger('silent'));
-const url = await processor.listen();
+const dataInfo = join(tmpdir(), `ragscope-bench-ui-${process.pid}.json`);
+// the data set is loaded (or checked) in a process of its own: the engine binds one data directory per process
+execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/ui-data.ts', '--data-dir', dataDir, '--spans', args.spans!, '--days', args.days!, '--out', dataInfo], { stdio: 'inherit' });
+const data = JSON.parse(readFileSync(dataInfo, 'utf8')) as Record<string, unknown>;
+rmSync(dataInfo, { force: true });
 
-const count = async (sql: string) => Number(((await (await processor.store.writer.query({ query: sql, format: 'JSONEachRow' })).json()) as Array<{ n: string }>)[0]!.n);
-
-let loadSeconds: number | undefined;
-if (!reuse || (await count('SELECT count() AS n FROM genai_spans')) < TARGET) {
-  const started = performance.now();
-  // one day at a time, so the generated objects of a whole week never sit in memory at once
-  const perDay = Math.ceil(TARGET / SPANS_PER_REQUEST / DAYS);
-  let spans = 0;
-  for (let d = 0; d < DAYS; d++) {
-    const ds = generateDataset({ seed: `${args.seed}-${d}`, requests: perDay, days: 1, endMs: END - d * DAY });
-    const stats = await loadDirect(processor.store.writer, ds, { rawTtlDays: TTL_DAYS });
-    if (stats.rejectedSpans > 0) throw new Error(`${stats.rejectedSpans} spans refused`);
-    spans += stats.spans;
-    process.stdout.write(`\rloaded day ${d + 1}/${DAYS}: ${spans.toLocaleString('en-US')} spans`);
-  }
-  loadSeconds = (performance.now() - started) / 1000;
-  process.stdout.write(` in ${loadSeconds.toFixed(0)} s\n`);
+async function startProcessor(target: Target): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [target.main], {
+    env: {
+      ...process.env,
+      RAGSCOPE_PORT: String(port),
+      RAGSCOPE_HOST: '127.0.0.1',
+      RAGSCOPE_GRPC_PORT: 'off',
+      RAGSCOPE_DATA_DIR: dataDir,
+      RAGSCOPE_LOG_LEVEL: 'warn',
+      RAGSCOPE_RAW_TTL_DAYS: String(BENCH_UI_TTL_DAYS),
+      RAGSCOPE_ROLLUP_TTL_DAYS: String(BENCH_UI_TTL_DAYS),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, 180_000);
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
-// Background merges would get the rollups there over time; do it now so every run measures the same layout
-// (as bench:queries does). Every table whose engine merges rows (Summing/Aggregating/Replacing).
-const optimizeStarted = performance.now();
-const rollups = (await (await processor.store.writer.query({
-  query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND match(engine, '^(Summing|Aggregating|Replacing)MergeTree')",
-  format: 'JSONEachRow',
-})).json()) as Array<{ name: string }>;
-for (const t of rollups) await processor.store.writer.command({ query: `OPTIMIZE TABLE ${t.name} FINAL` });
-const optimizeSeconds = (performance.now() - optimizeStarted) / 1000;
-console.log(`optimized ${rollups.length} rollup tables in ${optimizeSeconds.toFixed(1)} s`);
-const genaiSpans = await count('SELECT count() AS n FROM genai_spans');
-const traceSpans = await count('SELECT count() AS n FROM otel_traces');
-if (genaiSpans < TARGET) throw new Error(`only ${genaiSpans} GenAI spans loaded, want ${TARGET}`);
 
-const browser = await launchChromium({ width: 1600, height: 1000 });
-const runs: Array<{ run: number; cache: string; firstContentfulPaintMs: number; allPanelsDrawnMs: number; panels: number; slowestPanelQueryMs: number; sumPanelQueryMs: number; variablesMs: number; panelQueryMs: Record<string, number> }> = [];
+interface Load {
+  allPanelsDrawnMs: number;
+  firstContentfulPaintMs: number;
+  variablesMs: number;
+  panels: number;
+}
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>['context']['newPage']>>;
+
+async function measure(page: Page, url: string): Promise<Load> {
+  await page.goto(`${url}/d/${DASHBOARD}?from=${RANGE.from}&to=${RANGE.to}&refresh=`);
+  await page
+    .waitForFunction(() => ((window as unknown as { __ragscope?: { readyAt: number[] } }).__ragscope?.readyAt.length ?? 0) > 0, undefined, { timeout: 180_000 })
+    .catch(async (err: Error) => {
+      const state = await page.evaluate(() => `${document.body.dataset.state}: ${document.body.innerText.slice(0, 500)}`).catch(() => '');
+      throw new Error(`${err.message} (page ${state})`);
+    });
+  const m = await page.evaluate(() => {
+    const sections = [...document.querySelectorAll<HTMLElement>('section.panel')];
+    return {
+      fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
+      ready: (window as unknown as { __ragscope: { readyAt: number[] } }).__ragscope.readyAt[0]!,
+      states: sections.map((s) => s.dataset.state ?? ''),
+      variablesMs: Number(document.body.dataset.variablesMs ?? NaN),
+    };
+  });
+  if (m.states.some((s) => s !== 'data')) throw new Error(`panels not all drawn with data: ${m.states.join(', ')}`);
+  return { allPanelsDrawnMs: Math.round(m.ready), firstContentfulPaintMs: Math.round(m.fcp), variablesMs: m.variablesMs, panels: m.states.length };
+}
+
+const targets = args['no-baseline'] ? [current] : [baselineTarget(args['baseline-rev']!), current];
+const results = new Map<string, { cold: Load[]; warm: Load[] }>(targets.map((t) => [t.name, { cold: [], warm: [] }]));
+const loadBefore = loadavg();
 try {
-  for (let i = 0; i < RUNS; i++) {
-    const page = await browser.context.newPage();
-    await page.goto(`${url}/d/${DASHBOARD}?from=${END - 7 * DAY}&to=${END}&refresh=`);
-    await page.waitForFunction(() => ((window as unknown as { __ragscope?: { readyAt: number[] } }).__ragscope?.readyAt.length ?? 0) > 0, undefined, { timeout: 120_000 });
-    const m = await page.evaluate(() => {
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;
-      const ready = (window as unknown as { __ragscope: { readyAt: number[] } }).__ragscope.readyAt[0]!;
-      const sections = [...document.querySelectorAll<HTMLElement>('section.panel')];
-      return {
-        fcp,
-        ready,
-        states: sections.map((s) => s.dataset.state ?? ''),
-        titles: sections.map((s) => s.querySelector('h2')?.textContent ?? ''),
-        variablesMs: Number(document.body.dataset.variablesMs ?? NaN),
-        ms: sections.map((s) => Number(s.dataset.ms ?? 0)),
-      };
-    });
-    if (m.states.some((s) => s !== 'data')) throw new Error(`panels not all drawn with data: ${m.states.join(', ')}`);
-    runs.push({
-      run: i + 1,
-      cache: i === 0 ? 'cold' : 'warm',
-      firstContentfulPaintMs: Math.round(m.fcp),
-      allPanelsDrawnMs: Math.round(m.ready),
-      panels: m.states.length,
-      slowestPanelQueryMs: Math.max(...m.ms),
-      sumPanelQueryMs: m.ms.reduce((a, b) => a + b, 0),
-      variablesMs: m.variablesMs,
-      panelQueryMs: Object.fromEntries(m.titles.map((t, k) => [t, m.ms[k]!])),
-    });
-    console.log(`run ${i + 1} (${runs.at(-1)!.cache} cache): first contentful paint ${runs.at(-1)!.firstContentfulPaintMs} ms, all ${m.states.length} panels drawn ${runs.at(-1)!.allPanelsDrawnMs} ms (variables ${m.variablesMs} ms, slowest panel query ${runs.at(-1)!.slowestPanelQueryMs} ms)`);
-    if (i === 0) console.log('  panel query ms:', JSON.stringify(runs[0]!.panelQueryMs));
-    await page.close();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const processor = await startProcessor(target);
+      const browser = await launchChromium({ width: 1600, height: 1000 });
+      try {
+        const r = results.get(target.name)!;
+        for (let i = 0; i <= WARM; i++) {
+          const page = await browser.context.newPage();
+          const load = await measure(page, processor.url);
+          (i === 0 ? r.cold : r.warm).push(load);
+          console.log(`round ${round + 1} ${target.name} ${i === 0 ? 'cold' : 'warm'}: all ${load.panels} panels drawn ${load.allPanelsDrawnMs} ms (first contentful paint ${load.firstContentfulPaintMs} ms, variables ${load.variablesMs} ms)`);
+          await page.close();
+        }
+      } finally {
+        await browser.close();
+        await processor.stop();
+      }
+    }
   }
 } finally {
-  await browser.close();
-  await processor.stop();
   if (!args.keep && !args['data-dir']) rmSync(dataDir, { recursive: true, force: true });
 }
+const loadAfter = loadavg();
 
-const drawn = runs.map((r) => r.allPanelsDrawnMs).sort((a, b) => a - b);
-const median = drawn[Math.floor(drawn.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+};
+const summary = Object.fromEntries(
+  [...results].map(([name, r]) => [
+    name,
+    {
+      coldMedianMs: median(r.cold.map((l) => l.allPanelsDrawnMs)),
+      coldMaxMs: Math.max(...r.cold.map((l) => l.allPanelsDrawnMs)),
+      warmMedianMs: median(r.warm.map((l) => l.allPanelsDrawnMs)),
+      coldFirstContentfulPaintMedianMs: median(r.cold.map((l) => l.firstContentfulPaintMs)),
+      runs: r,
+    },
+  ]),
+);
 const report = {
-  what: 'built-in Overview dashboard, 7-day range, headless Chromium: ms from navigation until every panel has drawn its data',
+  what: 'built-in Overview dashboard, 7-day range, headless Chromium: ms from navigation until every panel has drawn its data; cold = first load after a processor start, fresh browser profile',
   dashboard: DASHBOARD,
-  range: { from: new Date(END - 7 * DAY).toISOString(), to: new Date(END).toISOString() },
-  data: { genaiSpans, traceSpans, days: DAYS, loadSeconds, optimizedRollups: rollups.map((t) => t.name), optimizeSeconds },
-  runs,
-  medianAllPanelsDrawnMs: median,
-  maxAllPanelsDrawnMs: drawn.at(-1),
+  range: { from: new Date(RANGE.from).toISOString(), to: new Date(RANGE.to).toISOString() },
+  data,
+  rounds: ROUNDS,
+  warmLoadsPerRound: WARM,
+  results: summary,
   targetMs: 2000,
-  machine: { cpus: cpus().length, node: process.version },
+  machine: { cpus: cpus().length, node: process.version, loadAverageBefore: loadBefore.map((x) => +x.toFixed(2)), loadAverageAfter: loadAfter.map((x) => +x.toFixed(2)) },
   date: new Date().toISOString(),
 };
 writeFileSync(args.out!, JSON.stringify(report, null, 2) + '\n');
-console.log(`median ${median} ms, max ${drawn.at(-1)} ms over ${runs.length} runs (${genaiSpans.toLocaleString('en-US')} GenAI spans); wrote ${args.out}`);
+for (const [name, s] of Object.entries(summary)) console.log(`${name}: cold median ${s.coldMedianMs} ms (max ${s.coldMaxMs}), warm median ${s.warmMedianMs} ms`);
+console.log(`load average before ${loadBefore.map((x) => x.toFixed(1)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(1)).join(' ')}; wrote ${args.out}`);

@@ -27,6 +27,8 @@ import { ApiKeys, presentedKey } from './auth/api-keys.js';
 import { watchApiKeys } from './auth/watch.js';
 import { Forwarder } from './forward/forwarder.js';
 import { uiRouter } from './ui/route.js';
+import { Dashboards } from './ui/dashboards.js';
+import { prepareReadPath } from './ui/warm-up.js';
 import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } from './store/broken-parts.js';
 import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
 import { BodyLimitMetrics, BodySlots, bodySlots, createLimitedServer } from './http-limits.js';
@@ -146,6 +148,8 @@ export async function createProcessor(
   const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics, now });
 
   let stopping = false;
+  const dashboards = Dashboards.load();
+  const readPathReady = prepareReadPath({ store, readers: sqlReaders, dashboards, logger, stopping: () => stopping });
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
@@ -211,7 +215,21 @@ export async function createProcessor(
   );
   app.get('/query', namedQueryListRoute({ store, access: readAccess, filter: tenantFilter }));
   app.get('/query/:name', namedQueryRoute({ store, access: readAccess, filter: tenantFilter }));
-  app.use(uiRouter({ store, token: config.sqlToken, access: readAccess, filter: tenantFilter }));
+  app.use(
+    uiRouter({
+      store,
+      token: config.sqlToken,
+      access: readAccess,
+      filter: tenantFilter,
+      readers: sqlReaders,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics: sqlMetrics,
+      logger,
+      active: sqlQueries,
+      now,
+      dashboards,
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -293,6 +311,8 @@ export async function createProcessor(
       await queue.close();
       await closed;
       await forwarder?.stop(Math.min(config.shutdownGraceMs, 2_000));
+      // the start-up warm-up must not be running when the store closes (chdb keeps a busy session's directory bound)
+      await readPathReady;
       await store.close();
     },
   };

@@ -8,14 +8,17 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const out = here('../dist/ui/static/');
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [here('src/main.ts')],
+  // app.js (the page, the data request) and a chunk with the renderers and ECharts, imported on the side
+  entryPoints: { app: here('src/main.ts') },
   bundle: true,
+  splitting: true,
   format: 'esm',
   target: 'es2022',
   minify: true,
   sourcemap: true,
   legalComments: 'linked',
-  outfile: out + 'app.js',
+  outdir: out,
+  chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
 });
 copyFileSync(here('style.css'), out + 'app.css');

@@ -13,7 +13,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1600, height: 1000 }): Promise<Browser> {
+/** `timezoneId`: the browser's own time zone (IANA name), e.g. to run the viewer away from UTC. */
+export async function launchChromium(viewport = { width: 1600, height: 1000 }, timezoneId?: string): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set RAGSCOPE_CHROMIUM)`);
   const profile = mkdtempSync(join(tmpdir(), 'ragscope-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -21,6 +22,7 @@ export async function launchChromium(viewport = { width: 1600, height: 1000 }): 
     // headless: false here only stops playwright adding its own --headless; --headless=new below is what runs
     headless: false,
     viewport,
+    timezoneId,
     args: [
       '--headless=new',
       '--no-sandbox',

@@ -2,9 +2,12 @@
  * The built-in dashboard viewer in a real browser (headless Chromium): every generated dashboard loads
  * against seeded synthetic data and every panel shows data; key figures equal independent answers; the
  * time range and a variable change the SQL sent and the figures; links keep range and variables; a
- * trace link opens the waterfall. Screenshots of every dashboard go to tests/browser/artifacts/.
+ * trace link opens the waterfall; the time zone changes the times shown, not the figures. Screenshots of
+ * every dashboard and each dashboard's first paint (navigation → every panel drawn, measured by the
+ * browser; a record, not a pass/fail) go to tests/browser/artifacts/.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { removeDir } from '../helpers/processor.js';
@@ -17,6 +20,9 @@ const DASHBOARDS = readdirSync('grafana/dashboards')
   .sort()
   .map((f) => JSON.parse(readFileSync(`grafana/dashboards/${f}`, 'utf8')) as { uid: string; title: string; panels: Array<{ id: number; type: string }> });
 const WEEK = { from: END_MS - 7 * DAY_MS, to: END_MS };
+/** The browser's own zone: away from UTC (and by a half hour), so "browser time" and UTC differ visibly. */
+const BROWSER_ZONE = 'Asia/Kolkata';
+const BROWSER_OFFSET_MS = 5.5 * 3_600_000;
 const DAY = { from: END_MS - DAY_MS, to: END_MS };
 
 let s: Seeded;
@@ -25,12 +31,53 @@ let page: Page;
 
 beforeAll(async () => {
   s = await startSeeded({ seed: 'browser-dashboards', requests: 8000, days: 8 });
-  browser = await launchChromium();
+  browser = await launchChromium(undefined, BROWSER_ZONE);
   page = await browser.context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
 });
 
+interface FirstPaint {
+  dashboard: string;
+  panels: number;
+  /** ms from navigation start until every panel had drawn its answer */
+  allPanelsDrawnMs: number;
+  firstContentfulPaintMs: number | null;
+  variablesMs: number | null;
+  /** the first page this browser loaded (empty cache) or a later one */
+  browserCache: 'cold' | 'warm';
+}
+const firstPaints: FirstPaint[] = [];
+
+async function recordFirstPaint(uid: string): Promise<void> {
+  const m = await page.evaluate(() => ({
+    ready: (window as unknown as { __ragscope: { readyAt: number[] } }).__ragscope.readyAt[0]!,
+    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
+    variables: document.body.dataset.variablesMs ? Number(document.body.dataset.variablesMs) : null,
+    panels: document.querySelectorAll('section.panel').length,
+  }));
+  firstPaints.push({
+    dashboard: uid,
+    panels: m.panels,
+    allPanelsDrawnMs: Math.round(m.ready),
+    firstContentfulPaintMs: m.fcp === null ? null : Math.round(m.fcp),
+    variablesMs: m.variables,
+    browserCache: firstPaints.length === 0 ? 'cold' : 'warm',
+  });
+}
+
 afterAll(async () => {
+  if (firstPaints.length > 0) {
+    const report = {
+      what: 'built-in viewer, headless Chromium: ms from navigation start until every panel has drawn its data, each dashboard over 7 days of the seeded data (a record of this run, not a pass/fail; the 1 M-span measurement is npm run bench:ui)',
+      spans: s?.stats.spans,
+      range: { from: new Date(WEEK.from).toISOString(), to: new Date(WEEK.to).toISOString() },
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      cpus: cpus().length,
+      date: new Date().toISOString(),
+      dashboards: firstPaints,
+    };
+    writeFileSync(artifactPath('first-paint.json'), JSON.stringify(report, null, 2) + '\n');
+  }
   await browser?.close();
   await s?.p.stop();
   if (s) removeDir(s.p.dataDir);
@@ -86,6 +133,7 @@ describe('every dashboard over 7 days of synthetic traffic', () => {
         // no macro or variable left unexpanded in what was sent
         expect(p.sql, p.title).not.toMatch(/\$__|\$\{|\$[a-z]/);
       }
+      await recordFirstPaint(d.uid);
       await page.screenshot({ path: artifactPath(`${d.uid}.png`), fullPage: true });
     });
   }
@@ -129,7 +177,8 @@ describe('Overview figures', () => {
   });
 
   it('changing the time range changes the SQL sent, the figures and the URL', async () => {
-    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    // the range is typed in UTC below
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}&timezone=utc`);
     const before = { sql: await panelSql(page, 1), value: Number((await stat(page, 1))[0]!.value) };
     expect(before.sql).toContain(`toDateTime(${WEEK.from / 1000})`);
     const n = await renders(page);
@@ -224,6 +273,66 @@ describe('Overview figures', () => {
     const n = await renders(page);
     await waitForRender(page, n, 30_000);
     expect(await renders(page)).toBeGreaterThan(n);
+  });
+});
+
+describe('time zone', () => {
+  const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+  async function shown() {
+    return {
+      from: await page.inputValue('input[name="from"]'),
+      times: await page.$$eval('section.panel[data-panel-id="17"] td[data-time]', (tds) => tds.map((td) => ({ ms: Number((td as HTMLElement).dataset.time), text: td.textContent ?? '' }))),
+      axis: await page.getAttribute('section.panel[data-type="timeseries"] .chart', 'title'),
+      stats: (await panels(page)).filter((p) => p.type === 'stat').map((p) => ({ id: p.id, text: p.text, sql: p.sql })),
+      sql: (await panels(page)).map((p) => p.sql),
+    };
+  }
+
+  it('switching between UTC and browser time changes the times shown, not the figures or the SQL of an absolute range', async () => {
+    await open(`/d/ragscope-latency?from=${DAY.from}&to=${DAY.to}&timezone=utc`);
+    const inUtc = await shown();
+    expect(inUtc.times.length).toBeGreaterThan(0);
+    expect(inUtc.stats.length).toBeGreaterThan(0);
+    expect(inUtc.from).toBe(new Date(DAY.from).toISOString().slice(0, 16));
+    for (const t of inUtc.times) expect(t.text).toBe(utc(t.ms));
+    expect(inUtc.axis).toContain(`${utc(DAY.from)} – ${utc(DAY.to)} UTC`);
+
+    const n = await renders(page);
+    await page.selectOption('select[name="timezone"]', 'browser');
+    await waitForRender(page, n);
+    expect(page.url()).toContain('timezone=browser');
+    const inBrowser = await shown();
+    // the same instants, 5:30 later on the clock (Asia/Kolkata)
+    expect(inBrowser.from).toBe(new Date(DAY.from + BROWSER_OFFSET_MS).toISOString().slice(0, 16));
+    expect(inBrowser.times.map((t) => t.ms)).toEqual(inUtc.times.map((t) => t.ms));
+    for (const t of inBrowser.times) expect(t.text).toBe(utc(t.ms + BROWSER_OFFSET_MS));
+    // (Chromium's ICU names the zone Asia/Calcutta)
+    expect(inBrowser.axis).toContain(`${utc(DAY.from + BROWSER_OFFSET_MS)} – ${utc(DAY.to + BROWSER_OFFSET_MS)} Asia/`);
+    expect(inBrowser.axis).toContain('(UTC+05:30)');
+    // figures and SQL unchanged
+    expect(inBrowser.stats).toEqual(inUtc.stats);
+    expect(inBrowser.sql).toEqual(inUtc.sql);
+    // and the zone survives a reload from the URL
+    await open(new URL(page.url()).pathname + new URL(page.url()).search);
+    expect(await page.inputValue('select[name="timezone"]')).toBe('browser');
+  });
+
+  it('a custom range is read in the chosen zone: the same typed times are different instants', async () => {
+    const typed = { from: new Date(DAY.from).toISOString().slice(0, 16), to: new Date(DAY.to).toISOString().slice(0, 16) };
+    const apply = async (zone: 'utc' | 'browser') => {
+      await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}&timezone=${zone}`);
+      const n = await renders(page);
+      await page.fill('input[name="from"]', typed.from);
+      await page.fill('input[name="to"]', typed.to);
+      await page.click('button[name="apply-range"]');
+      await waitForRender(page, n);
+      return new URL(page.url()).searchParams.get('from');
+    };
+    expect(await apply('utc')).toBe(String(DAY.from));
+    // typed as Kolkata wall-clock time: 5:30 earlier as an instant
+    expect(await apply('browser')).toBe(String(DAY.from - BROWSER_OFFSET_MS));
+    expect(await panelSql(page, 1)).toContain(`toDateTime(${(DAY.from - BROWSER_OFFSET_MS) / 1000})`);
   });
 });
 

@@ -4,7 +4,7 @@
  * panels carry work there without letting a query lift the limits; access follows /sql's rule (token →
  * a /login cookie); bad input names the field.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -13,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, loadDirect } from '../../tools/synthetic/index.js';
 import { expandPanelQuery } from '../../processor/src/ui/macros.js';
 import { queryReadOnly, semanticSettings } from '../../processor/src/query/read-only.js';
+import { ReaderPool } from '../../processor/src/query/reader-pool.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
+import { waitFor } from '../helpers/spawn-processor.js';
+import { warmUpTables } from '../../processor/src/ui/warm-up.js';
 
 const END = Date.UTC(2026, 10, 20, 13);
 const DAY = 86_400_000;
@@ -33,7 +36,8 @@ beforeAll(async () => {
   p = await startProcessor(TTL);
   const stats = await loadDirect(p.processor.store.writer, generateDataset({ seed: 'ui-route', requests: 600, days: 2, endMs: END }), { rawTtlDays: 3650 });
   expect(stats.rejectedSpans).toBe(0);
-  const app = express().use(uiRouter({ store: p.processor.store, token: 'let-me-in' }));
+  const store = p.processor.store;
+  const app = express().use(uiRouter({ store, token: 'let-me-in', readers: new ReaderPool(2, store.openReader, true), retryAfterSeconds: 2 }));
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -109,7 +113,7 @@ describe('access', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/ui/static/app.js');
     const list = await fetch(`${locked.url}/ui/api/dashboards`, { headers: { cookie: session } });
-    expect(((await list.json()) as unknown[]).length).toBe(7);
+    expect(((await list.json()) as unknown[]).length).toBe(readdirSync('grafana/dashboards').filter((f) => f.endsWith('.json')).length);
     const bearer = await fetch(`${locked.url}/ui/api/dashboards`, { headers: { authorization: 'Bearer let-me-in' } });
     expect(bearer.status).toBe(200);
   });
@@ -120,5 +124,105 @@ describe('access', () => {
     const js = await fetch(`${p.url}/ui/static/app.js`);
     expect(js.status).toBe(200);
     expect((await js.text()).length).toBeGreaterThan(10_000);
+  });
+});
+
+/** The NDJSON lines of one /ui/api/load answer. */
+async function loadLines(base: string, body: unknown): Promise<{ status: number; lines: Array<Record<string, unknown>>; res: Response }> {
+  const res = await post(base, '/ui/api/load', body);
+  const text = await res.text();
+  const lines = res.status === 200 ? text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [JSON.parse(text) as Record<string, unknown>];
+  return { status: res.status, lines, res };
+}
+
+describe('one request per dashboard (/ui/api/load)', () => {
+  it('streams the variables, then every panel with the SQL the macro expander makes, then done', async () => {
+    const range = { from: END - DAY, to: END };
+    const { status, lines } = await loadLines(p.url, { dashboard: 'ragscope-overview', ...range, selection: {}, widths: { 8: 500 } });
+    expect(status).toBe(200);
+    expect(lines.at(-1)).toEqual({ done: true });
+    const variables = lines.find((l) => 'variables' in l)!.variables as Array<{ name: string; current: string | string[]; options: Array<{ value: string }> }>;
+    expect(variables[0]!.current).toBe('default');
+    const panelLines = lines.filter((l) => 'panel' in l);
+    const withSql = overview.panels.filter((x) => x.targets?.length);
+    expect(panelLines.map((l) => l.panel).sort((a, b) => Number(a) - Number(b))).toEqual(withSql.map((x) => x.id).sort((a, b) => a - b));
+    expect(panelLines.filter((l) => 'error' in l)).toEqual([]);
+    const states = variables.map((v) => ({ name: v.name, current: v.current, options: v.options.map((o) => o.value), multi: Array.isArray(v.current) }));
+    const panel = overview.panels.find((x) => x.id === 8)!;
+    const got = panelLines.find((l) => l.panel === 8)!.targets as Array<{ sql: string; rows: unknown[][] }>;
+    expect(got[0]!.sql).toBe(expandPanelQuery(panel.targets[0]!.rawSql, { from: new Date(range.from), to: new Date(range.to), variables: states, maxDataPoints: 500, minInterval: panel.interval }));
+    expect(got[0]!.rows.length).toBeGreaterThan(0);
+    expect(got[0]!.rows.length).toBe((await p.query(got[0]!.sql)).length);
+  });
+
+  it('names the field when the request is wrong', async () => {
+    const { status, lines } = await loadLines(p.url, { dashboard: 'ragscope-overview', from: END - DAY, to: END, widths: [] });
+    expect(status).toBe(400);
+    expect(lines[0]!.error).toMatch(/field "widths"/);
+  });
+});
+
+const LONG_QUERY = 'SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 7';
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`metric ${name} missing`);
+  return Number(line.split(' ')[1]);
+}
+
+describe('the /sql limits apply to the dashboards', () => {
+  it('with RAGSCOPE_SQL_MAX_CONCURRENT taken by /sql queries, dashboard data requests are refused exactly as /sql is', async () => {
+    const aborts: AbortController[] = [];
+    const held: Array<Promise<unknown>> = [];
+    try {
+      // hold every slot with a /sql query that would run for minutes
+      for (let i = 0; ; i++) {
+        await waitFor('the /sql query to hold its slot', async () => (await metric('ragscope_sql_queries_running')) === i, 30_000);
+        const probe = await fetch(`${p.url}/sql`, { method: 'POST', body: 'SELECT 1' }).then(async (r) => ({ status: r.status, body: await r.text() }));
+        if (probe.status === 429) break;
+        expect(probe.status).toBe(200);
+        const abort = new AbortController();
+        aborts.push(abort);
+        held.push(fetch(`${p.url}/sql`, { method: 'POST', body: LONG_QUERY, signal: abort.signal }).catch((err: Error) => err));
+        expect(i).toBeLessThan(16);
+      }
+      expect(aborts.length).toBeGreaterThan(0);
+      const refusedBefore = await metric('ragscope_sql_refused_total{reason="concurrency"}');
+      const sqlRefusal = await fetch(`${p.url}/sql`, { method: 'POST', body: 'SELECT 1' });
+      const range = { from: END - DAY, to: END };
+      const refusals = [
+        await post(p.url, '/ui/api/load', { dashboard: 'ragscope-overview', ...range, selection: {} }),
+        await post(p.url, '/ui/api/variables', { dashboard: 'ragscope-overview', ...range, selection: {} }),
+        await post(p.url, '/ui/api/panel', { dashboard: 'ragscope-overview', panelId: 1, ...range, variables: [] }),
+        await fetch(`${p.url}/ui/api/trace/${'a'.repeat(32)}`),
+      ];
+      const sqlBody = await sqlRefusal.json();
+      expect(sqlRefusal.status).toBe(429);
+      for (const r of refusals) {
+        expect(r.status).toBe(429);
+        expect(r.headers.get('retry-after')).toBe(sqlRefusal.headers.get('retry-after'));
+        expect(await r.json()).toEqual(sqlBody);
+      }
+      // counted where /sql's refusals are counted
+      expect(await metric('ragscope_sql_refused_total{reason="concurrency"}')).toBe(refusedBefore + 1 + refusals.length);
+    } finally {
+      for (const a of aborts) a.abort();
+      await Promise.all(held);
+    }
+    // the held queries are stopped in the engine and their slots come back; then the dashboard loads again
+    await waitFor('the slots to be released', async () => (await metric('ragscope_sql_queries_running')) === 0, 30_000);
+    const { status, lines } = await loadLines(p.url, { dashboard: 'ragscope-overview', from: END - DAY, to: END, selection: {} });
+    expect(status).toBe(200);
+    expect(lines.filter((l) => 'panel' in l && !('error' in l)).length).toBeGreaterThan(0);
+    expect(await metric('ragscope_sql_queries_running')).toBe(0);
+  });
+});
+
+describe('warm-up at start', () => {
+  it('touches every MergeTree table of the store from a read-only session', async () => {
+    const tables = await p.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree%'");
+    expect(Number(tables[0]!.n)).toBeGreaterThan(10);
+    expect(await warmUpTables(await p.processor.store.openReader())).toBe(Number(tables[0]!.n));
   });
 });

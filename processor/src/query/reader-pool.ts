@@ -3,18 +3,29 @@ import type { StreamReader } from '../store/clickhouse.js';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 
+/** Settings preset on a reader session (only ones that change query semantics, e.g. join_use_nulls; never limits). */
+export type ReaderPreset = Record<string, string | number>;
+
 export interface ReaderLease {
-  /** The reader this query has to itself until release. */
-  client(): Promise<ClickHouseClient>;
+  /**
+   * The reader this lease has to itself until release: with `preset`, one whose session has those settings
+   * (see StoreClients.readerWith); the lease holds one reader at a time.
+   */
+  client(preset?: ReaderPreset): Promise<ClickHouseClient>;
   /** A streaming reader for this query (exports); needs the pool's openStreamReader. */
   streamReader(): Promise<StreamReader>;
+  /** After a failed query, before the lease runs another one: an embedded reader is scrubbed (see below). */
+  recover(): Promise<void>;
   /** Gives the reader back; after a failed query an embedded reader is scrubbed first (see below). */
   release(failed: boolean): Promise<void>;
 }
 
+const presetKey = (preset: ReaderPreset): string => JSON.stringify(Object.entries(preset).sort(([a], [b]) => a.localeCompare(b)));
+
 /**
  * The /sql concurrency limit and the readers behind it: at most `limit` queries run at once, each on a
- * reader of its own; tryAcquire() refuses instead of queueing (the caller answers 429).
+ * reader of its own; tryAcquire() refuses instead of queueing (the caller answers 429). The built-in
+ * dashboards' queries take their readers here too, so they count against the same limit.
  *
  * Embedded mode needs one chdb session per running query: queries sharing a session mix their output. And a
  * session whose query failed (a limit, a KILL) keeps that query's header in its output buffer and its entry
@@ -23,12 +34,12 @@ export interface ReaderLease {
  */
 export class ReaderPool {
   private running = 0;
-  private readonly idle: ClickHouseClient[] = [];
+  private readonly idle = new Map<string, ClickHouseClient[]>();
   private readonly idleStreamReaders: StreamReader[] = [];
 
   constructor(
     readonly limit: number,
-    private readonly openReader: () => Promise<ClickHouseClient>,
+    private readonly openReader: (preset?: ReaderPreset) => Promise<ClickHouseClient>,
     private readonly scrubAfterFailure: boolean,
     private readonly metrics?: SqlMetrics,
     private readonly openStreamReader?: () => Promise<StreamReader>,
@@ -38,20 +49,36 @@ export class ReaderPool {
     return this.running;
   }
 
+  /** Readers a tryAcquire() would get now. */
+  get free(): number {
+    return Math.max(0, this.limit - this.running);
+  }
+
   tryAcquire(): ReaderLease | undefined {
     if (this.running >= this.limit) {
       this.metrics?.refused.inc({ reason: 'concurrency' });
       return undefined;
     }
     this.setRunning(this.running + 1);
-    let client: ClickHouseClient | undefined;
+    let held: { key: string; client: ClickHouseClient } | undefined;
     let streamReader: StreamReader | undefined;
     let released = false;
     return {
-      client: async () => (client ??= this.idle.pop() ?? (await this.openReader())),
+      client: async (preset: ReaderPreset = {}) => {
+        const key = presetKey(preset);
+        if (held?.key === key) return held.client;
+        if (held) this.park(held.key, held.client);
+        held = undefined;
+        const client = this.idle.get(key)?.pop() ?? (await this.openReader(preset));
+        held = { key, client };
+        return client;
+      },
       streamReader: async () => {
         if (!this.openStreamReader) throw new Error('this reader pool has no stream readers');
         return (streamReader ??= this.idleStreamReaders.pop() ?? (await this.openStreamReader()));
+      },
+      recover: async () => {
+        if (held && this.scrubAfterFailure) await scrub(held.client);
       },
       release: async (failed: boolean) => {
         if (released) return;
@@ -60,13 +87,30 @@ export class ReaderPool {
           // A stream reader whose query failed or was stopped may still hold its stream: replaced, not reused.
           if (streamReader && failed) streamReader.close();
           else if (streamReader) this.idleStreamReaders.push(streamReader);
-          if (client && failed && this.scrubAfterFailure) await scrub(client);
-          if (client) this.idle.push(client);
+          if (held && failed && this.scrubAfterFailure) await scrub(held.client);
+          if (held) this.park(held.key, held.client);
         } finally {
           this.setRunning(this.running - 1);
         }
       },
     };
+  }
+
+  /**
+   * Opens the readers the first queries will want, one per preset up to the limit each, ahead of them (an
+   * embedded session takes tens of ms to open and set up). Only fills what is idle; never holds a slot.
+   */
+  async prewarm(presets: ReaderPreset[]): Promise<void> {
+    for (const preset of presets) {
+      const key = presetKey(preset);
+      while ((this.idle.get(key)?.length ?? 0) < this.limit) this.park(key, await this.openReader(preset));
+    }
+  }
+
+  private park(key: string, client: ClickHouseClient): void {
+    const list = this.idle.get(key);
+    if (list) list.push(client);
+    else this.idle.set(key, [client]);
   }
 
   private setRunning(n: number): void {

@@ -9,6 +9,7 @@ import { resolveReadScope, type ReadAccess } from '../auth/read-scope.js';
 import { checkParams, ParamError, paramsFromJson, paramsFromUrl, type QueryParams } from './sql-params.js';
 import { killTaggedQuery, tagQuery } from './sql-cancel.js';
 import type { ReaderLease, ReaderPool, SqlMetrics } from './reader-pool.js';
+import { refuseForConcurrency } from './leased-queries.js';
 
 export interface SqlRouteOptions {
   store: StoreClients;
@@ -74,14 +75,7 @@ export function sqlRoute(options: SqlRouteOptions) {
 /** The /sql concurrency admission: a reader lease, or undefined after answering 429 with Retry-After. */
 export function acquireReader(res: Response, options: Pick<SqlRouteOptions, 'readers' | 'retryAfterSeconds'>): ReaderLease | undefined {
   const lease = options.readers.tryAcquire();
-  if (!lease) {
-    res
-      .status(429)
-      .set('Retry-After', String(options.retryAfterSeconds))
-      .json({
-        error: `${options.readers.limit} /sql queries are already running (RAGSCOPE_SQL_MAX_CONCURRENT); retry after ${options.retryAfterSeconds} s`,
-      });
-  }
+  if (!lease) refuseForConcurrency(res, options.readers.limit, options.retryAfterSeconds);
   return lease;
 }
 

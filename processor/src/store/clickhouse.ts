@@ -80,9 +80,9 @@ export interface StoreClients {
   /**
    * Another reader with the same read-only lock and limits. Embedded mode: a new session, because one chdb
    * session runs one query at a time correctly (its output buffer is shared); server mode: `reader` itself.
-   * Closed with the store.
+   * Closed with the store. `preset`: settings fixed on the new session, as for readerWith.
    */
-  openReader(): Promise<ClickHouseClient>;
+  openReader(preset?: Record<string, string | number>): Promise<ClickHouseClient>;
   /**
    * A reader that streams a result chunk by chunk as the engine produces it (exports), with the same read-only
    * lock and limits. Server mode: the reader's HTTP response stream. Embedded mode: a chdb session of its own
@@ -236,7 +236,7 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
       if (!client) presetReaders.set(key, (client = openReader(settings)));
       return client;
     },
-    openReader: () => openReader(),
+    openReader: (preset) => openReader(preset),
     openStreamReader: async (preset?: Record<string, string | number>) => {
       if (preset) return embeddedStreamReader(Session, path, config.database, { ...preset, ...readerSettings(limits) });
       const reader = embeddedStreamReader(Session, path, config.database, readerSettings(limits));

@@ -68,6 +68,14 @@ export class Dashboards {
     return this.byUid.get(uid);
   }
 
+  /** The SQL of every panel target and query variable of every dashboard. */
+  static all(dashboards: Dashboards): string[] {
+    return dashboards.list.flatMap((d) => [
+      ...Dashboards.panels(d).flatMap((p) => (p.targets ?? []).map((t) => t.rawSql)),
+      ...(d.templating?.list ?? []).map((v) => (typeof v.query === 'string' ? v.query : String(v.query?.rawSql ?? ''))),
+    ]);
+  }
+
   /** Panels including those nested in collapsed rows. */
   static panels(d: DashboardJson): PanelJson[] {
     const out: PanelJson[] = [];

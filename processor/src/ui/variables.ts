@@ -38,7 +38,7 @@ export function toVariableStates(resolved: readonly ResolvedVariable[]): Variabl
 }
 
 /** Whether `sql` refers to variable `name` ($name, ${name}, ${name:format}, [[name]]). */
-function references(sql: string, name: string): boolean {
+export function references(sql: string, name: string): boolean {
   return new RegExp(`\\$${name}\\b|\\$\\{${name}[:}.]|\\[\\[${name}[:\\]]`).test(sql);
 }
 
@@ -69,14 +69,28 @@ export async function resolveVariables(
   run: RunQuery,
   policy: VariablePolicy = {},
 ): Promise<ResolvedVariable[]> {
-  const list = d.templating?.list ?? [];
+  const pending = startVariables(d, range, selection, run, policy);
+  return Promise.all([...pending.values()]);
+}
+
+/** Every variable's resolution, started at once (each waiting only for those it refers to), by name in declaration order. */
+export function startVariables(
+  d: DashboardJson,
+  range: { from: Date; to: Date },
+  selection: Selection,
+  run: RunQuery,
+  policy: VariablePolicy = {},
+): Map<string, Promise<ResolvedVariable>> {
   const pending = new Map<string, Promise<ResolvedVariable>>();
-  for (const v of list) {
+  for (const v of d.templating?.list ?? []) {
     const sql = variableSql(v);
     const deps = [...pending.entries()].filter(([name]) => references(sql, name)).map(([, p]) => p);
-    pending.set(v.name, Promise.all(deps).then((resolved) => resolveOne(v, resolved, range, selection, run, policy)));
+    const resolved = Promise.all(deps).then((earlier) => resolveOne(v, earlier, range, selection, run, policy));
+    // settled by whoever awaits it; never an unhandled rejection when nobody does
+    resolved.catch(() => undefined);
+    pending.set(v.name, resolved);
   }
-  return Promise.all(list.map((v) => pending.get(v.name)!));
+  return pending;
 }
 
 async function resolveOne(

@@ -1,16 +1,15 @@
-// One dashboard: header (dashboards, variables, time range, refresh), the 24-column grid of panels, and
-// the data flow Grafana follows: resolve variables for the range, then every panel's query at once.
-import { api, ApiError, type Dashboard, type Panel, type TargetResult, type Variable } from './api.js';
+// One dashboard: header (dashboards, variables, time range and zone, refresh), the 24-column grid of panels,
+// and the data flow: one request per load (/ui/api/load) answering the variables and then each panel as its
+// queries finish; each panel is drawn as its answer arrives.
+import { api, ApiError, type Dashboard, type Panel, type PanelAnswer, type Variable } from './api.js';
 import { formatTime } from './format.js';
 import { hasRows } from './frames.js';
-import { renderBarChart } from './panels/barchart.js';
-import { renderBarGauge } from './panels/bargauge.js';
-import { renderPieChart } from './panels/piechart.js';
-import { renderStat } from './panels/stat.js';
-import { renderTable } from './panels/table.js';
-import { renderText } from './panels/text.js';
-import { renderTimeSeries } from './panels/timeseries.js';
 import { ALL, PRESETS, readState, REFRESH, refreshMs, resolveTime, stateQuery, timeQuery, varsQuery, type ViewState } from './state.js';
+import { fromInputValue, parseTimeZone, setTimeZone, toInputValue, zoneLabel, type TimeZone } from './timezone.js';
+
+/** The renderers and ECharts, fetched and parsed while the first queries run. */
+let renderers: Promise<typeof import('./render.js')> | undefined;
+const loadRenderers = () => (renderers ??= import('./render.js'));
 
 interface Run {
   from: number;
@@ -46,7 +45,9 @@ export class DashboardView {
   private state!: ViewState;
   private run?: Run;
   private timer?: number;
+  private inflight?: AbortController;
   private generation = 0;
+  private readonly notice = el('div', 'notice');
   private readonly grid = el('div', 'grid');
   private readonly controls = el('div', 'controls');
 
@@ -58,12 +59,19 @@ export class DashboardView {
 
   async start(): Promise<void> {
     const d = this.dashboard;
-    this.state = readState(location.search, { from: d.time?.from ?? 'now-24h', to: d.time?.to ?? 'now', refresh: d.refresh ?? '' });
+    void loadRenderers();
+    this.state = readState(location.search, {
+      from: d.time?.from ?? 'now-24h',
+      to: d.time?.to ?? 'now',
+      refresh: d.refresh ?? '',
+      timezone: parseTimeZone(d.timezone) ?? 'browser',
+    });
+    setTimeZone(this.state.timezone);
     document.title = `${d.title} · ragscope`;
     const header = el('header', 'dash-header');
     const title = el('h1', undefined, d.title);
     header.append(title, this.controls);
-    this.root.replaceChildren(header, this.navigation(), this.grid);
+    this.root.replaceChildren(header, this.navigation(), this.notice, this.grid);
     await this.load(true);
   }
 
@@ -77,7 +85,11 @@ export class DashboardView {
       a.dataset.uid = other.uid;
       a.addEventListener('click', (e) => {
         e.preventDefault();
-        const parts = [link?.keepTime !== false ? timeQuery(this.state) : '', link?.includeVars !== false && this.run ? varsQuery(selectionOf(this.run.variables)) : ''];
+        const parts = [
+          link?.keepTime !== false ? timeQuery(this.state) : '',
+          link?.includeVars !== false && this.run ? varsQuery(selectionOf(this.run.variables)) : '',
+          `timezone=${this.state.timezone}`,
+        ];
         location.assign(`/d/${other.uid}?${parts.filter(Boolean).join('&')}`);
       });
       a.href = `/d/${other.uid}`;
@@ -91,10 +103,14 @@ export class DashboardView {
     if (url !== location.pathname + location.search) history.pushState(null, '', url);
   }
 
-  /** Resolve the range and variables, then run every panel; `full` also rebuilds the panel grid. */
+  /** One request for the range's variables and every panel; `full` also rebuilds the panel grid first. */
   private async load(full: boolean, selection?: Record<string, string | string[]>): Promise<void> {
     const gen = ++this.generation;
+    this.inflight?.abort();
+    const inflight = (this.inflight = new AbortController());
+    window.clearTimeout(this.timer);
     document.body.dataset.state = 'loading';
+    const started = performance.now();
     const now = Date.now();
     let from: number;
     let to: number;
@@ -103,28 +119,105 @@ export class DashboardView {
       to = resolveTime(this.state.to, now);
     } catch (err) {
       this.grid.replaceChildren(el('div', 'error', (err as Error).message));
-      return;
-    }
-    const defs = new Map((this.dashboard.templating?.list ?? []).map((v) => [v.name, v as { name: string; multi?: boolean }]));
-    const sel: Record<string, string | string[]> = selection ?? Object.fromEntries(Object.entries(this.state.vars).map(([k, v]) => [k, defs.get(k)?.multi ? v : v[0]!]));
-    let variables: Variable[];
-    const variablesStarted = performance.now();
-    try {
-      variables = (await api.variables(this.dashboard.uid, from, to, sel)).variables;
-      document.body.dataset.variablesMs = String(Math.round(performance.now() - variablesStarted));
-    } catch (err) {
-      this.grid.replaceChildren(el('div', 'error', `variables: ${(err as Error).message}`));
       document.body.dataset.state = 'error';
       return;
     }
-    if (gen !== this.generation) return;
-    this.run = { from, to, variables };
-    this.renderControls();
-    this.pushUrl();
     if (full) this.buildGrid();
-    this.refreshTitles();
-    await this.runPanels(gen);
+    const defs = new Map((this.dashboard.templating?.list ?? []).map((v) => [v.name, v as { name: string; multi?: boolean }]));
+    const sel: Record<string, string | string[]> = selection ?? Object.fromEntries(Object.entries(this.state.vars).map(([k, v]) => [k, defs.get(k)?.multi ? v : v[0]!]));
+    const widths: Record<number, number> = {};
+    const drawn: Array<Promise<unknown>> = [];
+    for (const { section, body, panel } of this.panelEls.values()) {
+      if (panel.type === 'row') continue;
+      if (panel.type === 'text') {
+        drawn.push(loadRenderers().then((r) => (section.dataset.state = r.renderText(body, panel) ? 'data' : 'nodata')));
+        continue;
+      }
+      widths[panel.id] = Math.max(100, Math.round(body.clientWidth || 600));
+      section.dataset.state = 'loading';
+      section.classList.add('loading');
+    }
+    this.notice.replaceChildren();
+    let failed = false;
+    try {
+      await api.load(
+        { dashboard: this.dashboard.uid, from, to, selection: sel, widths },
+        {
+          variables: (variables) => {
+            if (gen !== this.generation) return;
+            document.body.dataset.variablesMs = String(Math.round(performance.now() - started));
+            this.run = { from, to, variables };
+            this.renderControls();
+            this.pushUrl();
+            this.refreshTitles();
+          },
+          panel: (id, answer) => {
+            if (gen === this.generation) drawn.push(this.showPanel(gen, id, answer, { from, to }));
+          },
+          error: (message) => {
+            failed = true;
+            this.notice.replaceChildren(el('div', 'error', message));
+          },
+          queued: (seconds, message) => {
+            this.notice.replaceChildren(el('div', 'hint', `${message} (trying again in ${seconds} s)`));
+          },
+        },
+        inflight.signal,
+      );
+    } catch (err) {
+      if (gen !== this.generation) return;
+      const e = err as ApiError;
+      for (const { section, body } of this.panelEls.values()) {
+        if (section.dataset.state !== 'loading') continue;
+        body.replaceChildren(el('div', 'error', e.message));
+        section.dataset.state = 'error';
+        section.classList.remove('loading');
+      }
+      document.body.dataset.state = 'error';
+      // auto-refresh tries again
+      this.schedule();
+      return;
+    }
+    await Promise.all(drawn);
+    if (gen !== this.generation) return;
+    if (!this.run) this.renderFallbackControls(from, to);
+    // for tests and bench:ui: how long each full render took, and when it finished (ms since navigation)
+    const w = window as unknown as { __ragscope?: { renders: number[]; readyAt: number[] } };
+    const stats = (w.__ragscope ??= { renders: [], readyAt: [] });
+    stats.renders.push(performance.now() - started);
+    stats.readyAt.push(performance.now());
+    document.body.dataset.state = failed ? 'error' : 'ready';
     this.schedule();
+  }
+
+  /** The time controls alone, when the variables could not be resolved. */
+  private renderFallbackControls(from: number, to: number): void {
+    this.run = { from, to, variables: [] };
+    this.renderControls();
+  }
+
+  private async showPanel(gen: number, id: number, answer: PanelAnswer, range: { from: number; to: number }): Promise<void> {
+    const entry = this.panelEls.get(id);
+    if (!entry) return;
+    const { section, body, panel } = entry;
+    try {
+      if (answer.error !== undefined) {
+        if (answer.sql) section.dataset.sql = answer.sql;
+        body.replaceChildren(el('div', 'error', answer.error));
+        section.dataset.state = 'error';
+        return;
+      }
+      const targets = answer.targets ?? [];
+      section.dataset.sql = targets.map((t) => t.sql).join('\n;\n');
+      section.dataset.ms = String(targets.reduce((a, t) => a + t.ms, 0));
+      const r = await loadRenderers();
+      if (gen !== this.generation) return;
+      const ok = hasRows(targets) && r.drawPanel(body, panel, targets, { range, traceHref: (traceId) => `/trace/${traceId}?${timeQuery(this.state)}&timezone=${this.state.timezone}` });
+      if (!ok && !body.querySelector('.error')) body.replaceChildren(el('div', 'nodata', 'No data'));
+      section.dataset.state = ok ? 'data' : body.querySelector('.error') ? 'error' : 'nodata';
+    } finally {
+      section.classList.remove('loading');
+    }
   }
 
   private schedule(): void {
@@ -195,27 +288,45 @@ export class DashboardView {
       this.state.to = 'now';
       void this.load(false, selectionOf(run.variables));
     });
-    const local = (ms: number) => new Date(ms).toISOString().slice(0, 16);
     const from = el('input');
     from.type = 'datetime-local';
     from.name = 'from';
-    from.value = local(run.from);
+    from.value = toInputValue(run.from);
     const to = el('input');
     to.type = 'datetime-local';
     to.name = 'to';
-    to.value = local(run.to);
+    to.value = toInputValue(run.to);
     const apply = el('button', undefined, 'Apply');
     apply.name = 'apply-range';
     apply.addEventListener('click', () => {
-      const f = Date.parse(from.value + 'Z');
-      const t = Date.parse(to.value + 'Z');
+      // read in the dashboard's zone, sent as the instants they name
+      const f = fromInputValue(from.value);
+      const t = fromInputValue(to.value);
       if (Number.isNaN(f) || Number.isNaN(t) || f >= t) return;
       this.state.from = String(f);
       this.state.to = String(t);
       void this.load(false, selectionOf(run.variables));
     });
-    const utc = el('span', 'hint', 'UTC');
-    box.append(preset, from, to, utc, apply);
+    const zone = el('select');
+    zone.name = 'timezone';
+    zone.title = 'Time zone';
+    for (const [value, text] of [
+      ['browser', `Browser time: ${zoneLabel(run.to, 'browser')}`],
+      ['utc', 'UTC'],
+    ] as Array<[TimeZone, string]>) {
+      const o = el('option', undefined, text);
+      o.value = value;
+      o.selected = value === this.state.timezone;
+      zone.append(o);
+    }
+    zone.addEventListener('change', () => {
+      this.state.timezone = zone.value as TimeZone;
+      setTimeZone(this.state.timezone);
+      // the same instants, shown in the other zone
+      void this.load(false, selectionOf(run.variables));
+    });
+    const utc = el('span', 'hint zone', zoneLabel(run.to));
+    box.append(preset, from, to, utc, apply, zone);
     return box;
   }
 
@@ -287,68 +398,6 @@ export class DashboardView {
       for (const a of section.querySelectorAll<HTMLAnchorElement>('a.panel-link')) {
         a.href = a.dataset.url!.replace('${__url_time_range}', timeQuery(this.state)).replace('${__all_variables}', varsQuery(selectionOf(run.variables)));
       }
-    }
-  }
-
-  private async runPanels(gen: number): Promise<void> {
-    const run = this.run!;
-    const started = performance.now();
-    const jobs = [...this.panelEls.values()].map(async ({ section, body, panel }) => {
-      if (panel.type === 'row') return;
-      if (panel.type === 'text') {
-        section.dataset.state = renderText(body, panel) ? 'data' : 'nodata';
-        return;
-      }
-      section.dataset.state = 'loading';
-      section.classList.add('loading');
-      try {
-        const width = Math.max(100, Math.round(body.clientWidth || 600));
-        const { targets } = await api.panel(this.dashboard.uid, panel.id, run.from, run.to, run.variables, width);
-        if (gen !== this.generation) return;
-        section.dataset.sql = targets.map((t) => t.sql).join('\n;\n');
-        section.dataset.ms = String(targets.reduce((a, t) => a + t.ms, 0));
-        const ok = hasRows(targets) && this.draw(body, panel, targets);
-        if (!ok) body.replaceChildren(el('div', 'nodata', 'No data'));
-        section.dataset.state = ok ? 'data' : 'nodata';
-      } catch (err) {
-        if (gen !== this.generation) return;
-        const e = err as ApiError;
-        const box = el('div', 'error', e.message);
-        if (e.sql) section.dataset.sql = e.sql;
-        body.replaceChildren(box);
-        section.dataset.state = 'error';
-      } finally {
-        section.classList.remove('loading');
-      }
-    });
-    await Promise.all(jobs);
-    if (gen !== this.generation) return;
-    // for tests and bench:ui: how long each full render took, and when it finished (ms since navigation)
-    const w = window as unknown as { __ragscope?: { renders: number[]; readyAt: number[] } };
-    const stats = (w.__ragscope ??= { renders: [], readyAt: [] });
-    stats.renders.push(performance.now() - started);
-    stats.readyAt.push(performance.now());
-    document.body.dataset.state = 'ready';
-  }
-
-  private draw(body: HTMLElement, panel: Panel, targets: TargetResult[]): boolean {
-    const range = { from: this.run!.from, to: this.run!.to };
-    switch (panel.type) {
-      case 'timeseries':
-        return renderTimeSeries(body, panel, targets, range);
-      case 'barchart':
-        return renderBarChart(body, panel, targets);
-      case 'piechart':
-        return renderPieChart(body, panel, targets);
-      case 'stat':
-        return renderStat(body, panel, targets);
-      case 'bargauge':
-        return renderBarGauge(body, panel, targets);
-      case 'table':
-        return renderTable(body, panel, targets, { traceHref: (id) => `/trace/${id}?${timeQuery(this.state)}` });
-      default:
-        body.replaceChildren(el('div', 'error', `panel type "${panel.type}" is not supported by the built-in viewer`));
-        return false;
     }
   }
 }

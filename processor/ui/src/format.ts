@@ -75,9 +75,7 @@ export function formatValue(value: unknown, f: FieldDisplay = {}): string {
   }
 }
 
-export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-}
+export { formatTime } from './timezone.js';
 
 const NAMED_COLORS: Record<string, string> = {
   green: '#73bf69',

@@ -1,12 +1,16 @@
 // What the URL holds, as in Grafana: /d/<uid>?from=now-24h&to=now&var-service=a&var-service=b&refresh=5m
 // (from/to are relative expressions or epoch milliseconds), so every view is a shareable link.
 
+import { parseTimeZone, type TimeZone } from './timezone.js';
+
 export const ALL = '$__all';
 
 export interface ViewState {
   from: string;
   to: string;
   refresh: string;
+  /** Grafana's `timezone`: "browser" or "utc". */
+  timezone: TimeZone;
   vars: Record<string, string[]>;
 }
 
@@ -41,11 +45,17 @@ export function refreshMs(r: string): number {
   return m ? Number(m[1]) * UNIT_MS[m[2]!]! : 0;
 }
 
-export function readState(search: string, defaults: { from: string; to: string; refresh: string }): ViewState {
+export function readState(search: string, defaults: { from: string; to: string; refresh: string; timezone: TimeZone }): ViewState {
   const p = new URLSearchParams(search);
   const vars: Record<string, string[]> = {};
   for (const [k, v] of p) if (k.startsWith('var-')) (vars[k.slice(4)] ??= []).push(v);
-  return { from: p.get('from') ?? defaults.from, to: p.get('to') ?? defaults.to, refresh: p.get('refresh') ?? defaults.refresh, vars };
+  return {
+    from: p.get('from') ?? defaults.from,
+    to: p.get('to') ?? defaults.to,
+    refresh: p.get('refresh') ?? defaults.refresh,
+    timezone: parseTimeZone(p.get('timezone')) ?? defaults.timezone,
+    vars,
+  };
 }
 
 export function timeQuery(s: Pick<ViewState, 'from' | 'to'>): string {
@@ -61,5 +71,5 @@ export function varsQuery(vars: Record<string, string | string[]>): string {
 }
 
 export function stateQuery(s: ViewState, vars: Record<string, string | string[]>): string {
-  return [timeQuery(s), varsQuery(vars), s.refresh ? `refresh=${encodeURIComponent(s.refresh)}` : ''].filter(Boolean).join('&');
+  return [timeQuery(s), varsQuery(vars), `timezone=${s.timezone}`, s.refresh ? `refresh=${encodeURIComponent(s.refresh)}` : ''].filter(Boolean).join('&');
 }

@@ -1,7 +1,8 @@
 // One trace as a waterfall (spans from otel_traces, nested by parent, placed on the trace's time line),
 // each span with its GenAI attributes from genai_spans, plus the trace's evaluations and feedback.
 import { api, type Result } from './api.js';
-import { formatValue } from './format.js';
+import { formatTime, formatValue } from './format.js';
+import { zoneLabel } from './timezone.js';
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
@@ -83,7 +84,7 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
   };
   walk('', 0);
 
-  const summary = el('p', 'trace-summary', `${spans.length} spans, ${formatValue(total, { unit: 'ms', decimals: 1 })}, service ${spans[0]!.ServiceName}, started ${new Date(Number(start / 1_000_000n)).toISOString()}`);
+  const summary = el('p', 'trace-summary', `${spans.length} spans, ${formatValue(total, { unit: 'ms', decimals: 1 })}, service ${spans[0]!.ServiceName}, started ${formatTime(Number(start / 1_000_000n))} ${zoneLabel(Number(start / 1_000_000n))}`);
   const list = el('div', 'waterfall');
   for (const { s, depth } of ordered) {
     const row = el('details', 'span-row');

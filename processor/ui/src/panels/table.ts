@@ -84,6 +84,7 @@ export function renderTable(body: HTMLElement, panel: Panel, targets: TargetResu
         td.textContent = mapping?.text ?? text;
       }
       if (isNumeric(c) && typeof value === 'number') td.dataset.value = String(value);
+      if (isTime(c) && typeof value === 'number') td.dataset.time = String(value);
       if (cell === 'color-background' && typeof value === 'number') {
         const bg = f.color?.mode?.startsWith('continuous') ? blYlRd(hi > lo ? (value - lo) / (hi - lo) : 0) : thresholdColor(value, f);
         if (bg) {

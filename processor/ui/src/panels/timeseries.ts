@@ -2,6 +2,7 @@ import type { Panel, TargetResult } from '../api.js';
 import { AXIS_STYLE, chartIn, PALETTE } from '../charts.js';
 import { fieldDisplay } from '../fields.js';
 import { formatTime, formatValue } from '../format.js';
+import { axisLabel, timeZone, zoneLabel } from '../timezone.js';
 import { seriesName, toSeries } from '../frames.js';
 import { legendTable } from './legend.js';
 
@@ -33,6 +34,12 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
       e.s = { ...e.s, points: times.map((t) => [t, byTime.get(t) ?? 0] as [number, number | null]) };
     }
   }
+  const labels = new Set<string>();
+  const label = (v: number): string => {
+    const text = axisLabel(v, range.to - range.from);
+    labels.add(text);
+    return text;
+  };
   const chart = chartIn(chartEl);
   chart.setOption(
     {
@@ -44,7 +51,16 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
         valueFormatter: (v: unknown) => formatValue(v as number, defaults),
         axisPointer: { type: 'line' },
       },
-      xAxis: { type: 'time', min: range.from, max: range.to, ...AXIS_STYLE, splitLine: { show: false } },
+      // ECharts places time ticks in local time unless useUTC; the labels are ours, in the dashboard's zone
+      useUTC: timeZone() === 'utc',
+      xAxis: {
+        type: 'time',
+        min: range.from,
+        max: range.to,
+        ...AXIS_STYLE,
+        axisLabel: { ...AXIS_STYLE.axisLabel, hideOverlap: true, formatter: (v: number) => label(v) },
+        splitLine: { show: false },
+      },
       yAxis: {
         type: 'value',
         min: defaults.min,
@@ -84,6 +100,8 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
     );
   }
   chartEl.dataset.points = String(all.reduce((n, s) => n + s.points.length, 0));
-  chartEl.title = `${all.length} series, ${formatTime(range.from)} – ${formatTime(range.to)} UTC`;
+  chartEl.title = `${all.length} series, ${formatTime(range.from)} – ${formatTime(range.to)} ${zoneLabel(range.from)}`;
+  // the time labels the axis drew, for tests and the curious (a canvas cannot be read back)
+  chartEl.dataset.timeLabels = [...labels].join('|');
   return true;
 }
