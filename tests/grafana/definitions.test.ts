@@ -41,9 +41,11 @@ describe('where each number comes from', () => {
     for (const p of named) {
       const name = /Runs the named query `([a-z0-9_]+)`/.exec(p.description)![1]!;
       expect(files.has(name), `${p.where}: ${name}`).toBe(true);
-      // month_end_cost_projection binds `from` to the last 7 days: compare with the same binding
-      const candidates = [namedQuerySql(name), namedQuerySql(name, {}, { from: '$__toTime() - toIntervalDay(7)' })].map(flat);
-      expect(candidates.some((c) => flat(p.sql).includes(c)), `${p.where} does not contain ${name}.sql`).toBe(true);
+      // month_end_cost_projection binds `from` to the last 7 days, the confidence panels bind `threshold` to the
+      // dashboard variable: compare with the same binding
+      const candidates = [namedQuerySql(name), namedQuerySql(name, {}, { from: '$__toTime() - toIntervalDay(7)' })];
+      if (loadNamedQuery(name).parameters.some((q) => q.name === 'threshold')) candidates.push(namedQuerySql(name, {}, { threshold: 'toFloat64($confidence_threshold)' }));
+      expect(candidates.map(flat).some((c) => flat(p.sql).includes(c)), `${p.where} does not contain ${name}.sql`).toBe(true);
       expect(p.sql, p.where).not.toMatch(/(?<!\$)\{[a-z_]+:[A-Z][A-Za-z0-9()]*\}/); // no unbound ClickHouse parameter left
     }
   });

@@ -120,6 +120,10 @@ function dateTimeParam(key: string, value: string): string {
  * THE one place a named query runs for an export: the query's SQL with its parameters bound by the engine, on the
  * lease's streaming reader, as bytes in `format`. Everything the caller may not choose (e.g. a tenant fixed by
  * its credentials) belongs here, applied to `params` before they are bound.
+ *
+ * Cancellation: a server finds the query by its tag (KILL QUERY, as for /sql) and stops it when the request is
+ * aborted. The embedded engine lists a streamed query by its formatted text, without the tag comment, so there
+ * the abort signal stops the stream between chunks and the failed lease closes the session.
  */
 export async function streamNamedQuery(
   lease: ReaderLease,
