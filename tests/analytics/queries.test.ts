@@ -712,6 +712,10 @@ describe('example queries', () => {
       'thumbs_down_by_model', 'thumbs_down_by_variant', 'ab_variant_comparison', 'rate_limit_incidents', 'error_breakdown',
       'response_cache_savings', 'prompt_cache_savings', 'most_repeated_questions', 'month_end_cost_projection', 'period_over_period',
       'evaluation_score_distribution', 'prediction_precision_recall', 'request_stage_breakdown',
+      // Conversations and implicit feedback (migration 0021): tests/analytics/conversations.test.ts.
+      'sessions_and_active_users_per_day', 'turns_per_conversation', 'session_duration', 'cost_per_session',
+      'users_most_thumbs_down_or_reformulations', 'recent_conversations', 'implicit_feedback_by_variant',
+      'implicit_feedback_daily', 'top_question_clusters',
     ]);
     expect(listNamedQueries().map((q) => q.name).sort()).toEqual([...tested].sort());
   });

@@ -21,6 +21,8 @@ export const RAGSCOPE_ATTRIBUTES = {
   QUERY_FINGERPRINT: 'ragscope.query.fingerprint',
   QUERY_CHARS: 'ragscope.query.chars',
   QUERY_TOKENS_ESTIMATE: 'ragscope.query.tokens_estimate',
+  QUERY_SKETCH: 'ragscope.query.sketch',
+  QUERY_TOPIC: 'ragscope.query.topic',
   FEEDBACK_ID: 'ragscope.feedback.id',
   FEEDBACK_KIND: 'ragscope.feedback.kind',
   FEEDBACK_COMMENT: 'ragscope.feedback.comment',

@@ -76,6 +76,9 @@ export const GENAI_SPANS_COLUMNS: readonly ColumnSpec<GenAiRowSource>[] = [
   { name: 'QueryTokensEstimate', type: 'Nullable(UInt32)', value: (s) => s.record.queryTokensEstimate },
   { name: 'ContextChunks', type: 'Nullable(UInt32)', value: (s) => s.record.contextChunks },
   { name: 'ContextChars', type: 'Nullable(UInt32)', value: (s) => s.record.contextChars },
+  // Added by migration 0021 (conversations & implicit feedback).
+  { name: 'QuerySketch', type: 'Nullable(UInt64)', value: (s) => s.record.querySketch },
+  { name: 'QueryTopic', type: 'LowCardinality(String)', value: (s) => s.record.queryTopic },
 ];
 
 /**
