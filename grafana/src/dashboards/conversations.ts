@@ -97,7 +97,7 @@ export function conversationsDashboard() {
             title: 'Recent conversations',
             definition: { namedQuery: 'recent_conversations' },
             description:
-              'The conversations with the latest activity: user, turns, cost, feedback, implicit signals and how the last answer ended. Click last_trace_id to open the last request; trace_ids lists every request in order.' +
+              'The conversations with the latest activity: user, turns, cost, feedback, implicit signals and how the last answer ended. Click last_trace_id to open the last request; request_trace_ids lists every request in order.' +
               SIGNALS_NOTE + NAMED_QUERY_FILTERS_NOTE,
             sql: fromNamed(
               'recent_conversations',
@@ -105,7 +105,7 @@ export function conversationsDashboard() {
                CAST(first_time AS DateTime64(3, 'UTC')) AS first_time, CAST(last_time AS DateTime64(3, 'UTC')) AS last_time,
                duration_s, turns, requests, llm_calls, total_tokens, toFloat64(cost_usd) AS cost_usd, failed_requests, feedback, thumbs_down,
                repeats, reformulations, follow_ups, abandoned, last_outcome,
-               trace_ids[length(trace_ids)] AS last_trace_id, arrayStringConcat(trace_ids, ' ') AS trace_ids`,
+               trace_ids[length(trace_ids)] AS last_trace_id, arrayStringConcat(trace_ids, ' ') AS request_trace_ids`,
               'last_time DESC, service, conversation',
             ),
             columns: [
