@@ -130,6 +130,7 @@ const noopRequest: RagRequest = {
   traceId: '',
   spanId: '',
   setQuery() {},
+  setTopic() {},
   setAnswer() {},
   markCacheHit() {},
   setAttributes() {},
