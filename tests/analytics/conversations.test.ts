@@ -109,7 +109,7 @@ const turnsFor = (th: Thresholds = TH) => expectedTurns(ds, fromMs, toMs, th);
 const rate = (a: number, b: number) => (b > 0 ? a / b : null);
 const avgOrNull = (xs: number[]) => (xs.length ? sum(xs) / xs.length : null);
 
-describe('the conversation rollup and its views', () => {
+describe('the conversation rollup and its views', { timeout: 240_000 }, () => {
   it('the dataset has what the signals need', () => {
     const relations = groupBy([...ds.truth.values()], (t) => t.next);
     for (const r of ['repeat', 'reformulation', 'follow_up', 'end']) expect(relations.get(r)?.length ?? 0, r).toBeGreaterThan(20);
@@ -203,7 +203,7 @@ describe('the conversation rollup and its views', () => {
   });
 });
 
-describe('named queries', () => {
+describe('named queries', { timeout: 240_000 }, () => {
   const forEveryTenant = async (name: string, params: Record<string, ParamValue>, expected: Row[], keys: string[], ordered = false, abs: Record<string, number> = {}) => {
     for (const tenant of TENANTS) compare(await run(tenant, name, params), expected, keys, `${name} ${tenant}`, ordered, abs);
   };
@@ -428,7 +428,7 @@ describe('named queries', () => {
   });
 });
 
-describe('implicit and explicit feedback agree', () => {
+describe('implicit and explicit feedback agree', { timeout: 240_000 }, () => {
   it('the variant with worse answers (concise) has higher reformulation, repeat and thumbs-down rates', async () => {
     const rows = await run('default', 'implicit_feedback_by_variant');
     const v = new Map(rows.map((r) => [r.variant as string, r]));
@@ -443,7 +443,7 @@ describe('implicit and explicit feedback agree', () => {
   });
 });
 
-describe('thresholds', () => {
+describe('thresholds', { timeout: 240_000 }, () => {
   it('every named query reading the signals declares the same documented defaults', () => {
     const signalQueries = listNamedQueries().filter((q) => q.parameters.some((p) => p.name === 'reformulation_max_distance'));
     expect(signalQueries.length).toBeGreaterThanOrEqual(5);
