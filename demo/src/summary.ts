@@ -95,6 +95,59 @@ export interface Summary {
   experiment: { name: string; variants: VariantRow[] } | null;
   /** Rows of clickhouse/queries/request_stage_breakdown.sql for the window (all services). */
   features: Record<string, unknown>[];
+  /** Conversations and implicit feedback of the run (conversation_turn_signals, migration 0026). */
+  conversations: ConversationSummary;
+}
+
+export interface ConversationSummary {
+  conversations: number;
+  sessions: number;
+  users: number;
+  answers: number;
+  multiTurn: number;
+  repeats: number;
+  reformulations: number;
+  followUps: number;
+  abandoned: number;
+  abandonedAfterFailure: number;
+  open: number;
+  avgEngagementS: number | null;
+  /** The session timeout the run was read with (minutes): a demo run lasts minutes, not the 30-minute default. */
+  sessionTimeoutMin: number;
+}
+
+/** A demo run lasts a few minutes: with the 30-minute default every last answer would still be open. */
+export const DEMO_SESSION_TIMEOUT_MIN = 1;
+
+/** The `-- defaults:` of a named query (the implicit-feedback thresholds are defined there). */
+export function namedQueryDefaults(root: string, name: string): Record<string, string> {
+  const text = readFileSync(join(root, 'clickhouse/queries', `${name}.sql`), 'utf8');
+  const line = /^--\s*defaults:\s*(.*)$/m.exec(text)?.[1] ?? '';
+  return Object.fromEntries(line.split(',').map((kv) => kv.split('=').map((x) => x.trim())).filter((kv) => kv.length === 2));
+}
+
+/** The run's answers with their implicit signals: conversation_turn_signals with the named queries' thresholds. */
+export function conversationSignalsSql(s: SummaryScope, root: string): string {
+  const d = namedQueryDefaults(root, 'implicit_feedback_by_variant');
+  const n = (k: string) => String(Number(d[k]));
+  return `SELECT
+    uniqExact(ConversationKey) AS conversations,
+    uniqExactIf(SessionId, SessionId != '') AS sessions,
+    uniqExactIf(UserId, UserId != '') AS users,
+    count() AS answers,
+    sum(Repeat) AS repeats,
+    sum(Reformulation) AS reformulations,
+    sum(FollowUp) AS follow_ups,
+    sum(Abandoned) AS abandoned,
+    sum(AbandonedAfterFailure) AS abandoned_after_failure,
+    sum(Open) AS open,
+    avg(EngagementMs) / 1000 AS avg_engagement_s,
+    (SELECT count() FROM (SELECT ConversationKey FROM conversation_requests(tenant = ${quote(s.tenant)}, from = toDateTime(${quote(s.from)}, 'UTC'), to = toDateTime(${quote(s.to)}, 'UTC'))
+        WHERE ServiceName = ${quote(s.service)} GROUP BY ConversationKey HAVING count() > 1)) AS multi_turn
+FROM conversation_turn_signals(tenant = ${quote(s.tenant)}, from = toDateTime(${quote(s.from)}, 'UTC'), to = toDateTime(${quote(s.to)}, 'UTC'),
+    repeat_window_min = ${n('repeat_window_min')}, reformulation_window_min = ${n('reformulation_window_min')},
+    reformulation_max_distance = ${n('reformulation_max_distance')}, session_timeout_min = ${DEMO_SESSION_TIMEOUT_MIN})
+WHERE ServiceName = ${quote(s.service)}`;
 }
 
 export const STAGES = ['request', 'first_token', 'embedding', 'retrieval', 'rerank', 'context_assembly', 'generation', 'post_processing'] as const;
@@ -227,7 +280,7 @@ export function renderNamedQuery(root: string, name: string, params: Record<stri
 export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: string, experiment: string): Promise<Summary> {
   const q = summaryQueries(scope);
   type Row = Record<string, unknown>;
-  const [[r = {} as Row], [llm = {} as Row], latency, models, [rel = {} as Row], [fb = {} as Row], evaluations, variants, features] = await Promise.all([
+  const [[r = {} as Row], [llm = {} as Row], latency, models, [rel = {} as Row], [fb = {} as Row], evaluations, variants, features, [cv = {} as Row]] = await Promise.all([
     sql<Row>(q.requests),
     sql<Row>(q.llmCalls),
     sql<Row>(q.latency),
@@ -237,6 +290,7 @@ export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: 
     sql<Row>(q.evaluations),
     sql<Row>(q.variants),
     sql<Row>(renderNamedQuery(root, 'request_stage_breakdown', { tenant: scope.tenant, from: scope.from, to: scope.to })),
+    sql<Row>(conversationSignalsSql(scope, root)),
   ]);
   const stored = num(r.stored);
   const totalUsd = num(r.cost_usd);
@@ -328,6 +382,21 @@ export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: 
         }
       : null,
     features,
+    conversations: {
+      conversations: num(cv.conversations),
+      sessions: num(cv.sessions),
+      users: num(cv.users),
+      answers: num(cv.answers),
+      multiTurn: num(cv.multi_turn),
+      repeats: num(cv.repeats),
+      reformulations: num(cv.reformulations),
+      followUps: num(cv.follow_ups),
+      abandoned: num(cv.abandoned),
+      abandonedAfterFailure: num(cv.abandoned_after_failure),
+      open: num(cv.open),
+      avgEngagementS: numOrNull(cv.avg_engagement_s),
+      sessionTimeoutMin: DEMO_SESSION_TIMEOUT_MIN,
+    },
   };
 }
 
@@ -427,6 +496,15 @@ export function formatSummary(s: Summary, c: PrintContext): string {
       `feedback on ${int(f.requestsWithFeedback)} of ${int(rq.stored)} requests, ${plural(f.comments, 'comment')}`,
   );
   for (const e of s.evaluations) p(`Evaluations  ${e.name}: ${plural(e.count, 'answer')} checked, mean ${dec(e.avgValue)}`);
+  const cv = s.conversations;
+  if (cv.answers > 0) {
+    p(`Conversations ${int(cv.conversations)} (${int(cv.multiTurn)} with several turns) in ${int(cv.sessions)} sessions of ${plural(cv.users, 'user')}; ${plural(cv.answers, 'answer')}`);
+    p(
+      `Implicit     what users did after an answer: ${int(cv.followUps)} follow-ups, ${int(cv.reformulations)} reformulations, ${int(cv.repeats)} repeats, ` +
+        `${int(cv.abandoned)} abandoned (${int(cv.abandonedAfterFailure)} after an error or empty retrieval), ${int(cv.open)} still open`,
+    );
+    p(`             engagement (answer end to next question) ${cv.avgEngagementS === null ? '—' : `${cv.avgEngagementS.toFixed(1)} s`} on average; session timeout ${cv.sessionTimeoutMin} min for this short run (default 30)`);
+  }
   if (s.experiment) {
     p();
     p(`Experiment   ${s.experiment.name}`);

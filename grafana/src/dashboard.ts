@@ -18,6 +18,7 @@ export const UID = {
   feedback: 'ragscope-feedback',
   experiments: 'ragscope-experiments',
   usage: 'ragscope-usage',
+  conversations: 'ragscope-conversations',
 } as const;
 
 export type Section = { row?: string; collapsed?: boolean; panels: Array<cog.Builder<Panel>> };

@@ -24,6 +24,8 @@ export const RAGSCOPE_ATTRIBUTES = {
   QUERY_TOKENS_ESTIMATE: 'ragscope.query.tokens_estimate',
   /** The app's confidence in its answer, a double in [0, 1], on the span that produced the answer. */
   ANSWER_CONFIDENCE: 'ragscope.answer.confidence',
+  QUERY_SKETCH: 'ragscope.query.sketch',
+  QUERY_TOPIC: 'ragscope.query.topic',
   FEEDBACK_ID: 'ragscope.feedback.id',
   FEEDBACK_KIND: 'ragscope.feedback.kind',
   FEEDBACK_COMMENT: 'ragscope.feedback.comment',

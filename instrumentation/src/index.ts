@@ -16,6 +16,7 @@ export { defaultRedact, Redactor } from './redaction.js';
 export type { RedactFn, RedactionContext } from './redaction.js';
 export { fingerprintQuery, normalizeQuery, estimateTokens } from './fingerprint.js';
 export type { QueryFingerprint } from './fingerprint.js';
+export { simHash64, sketchHex, hammingDistance, sketchFeatures } from './sketch.js';
 
 export { traceRag, markResponseCacheHit, recordQuery, currentTraceId, currentFeedbackTarget } from './request.js';
 export type { RagContext, RagRequest } from './request.js';

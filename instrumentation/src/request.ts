@@ -5,6 +5,7 @@ import { context, SpanKind, trace, createContextKey, isSpanContextValid, type At
 import { GEN_AI, OTHER_ATTRIBUTES, RAGSCOPE_ATTRIBUTES as R } from './attributes.js';
 import { runtimeConfig } from './config.js';
 import { fingerprintQuery } from './fingerprint.js';
+import { simHash64, sketchHex } from './sketch.js';
 import { setRequestBaggage, setRequestContext } from './request-context.js';
 import { noopSpan, runInSpan, safe, tracer } from './span-run.js';
 
@@ -19,8 +20,10 @@ export interface RagContext {
   feature?: string;
   experiment?: string;
   variant?: string;
-  /** The user's query: recorded as a fingerprint (hash, length, estimated tokens); as text only with content capture on. */
+  /** The user's query: recorded as a fingerprint (hash, length, estimated tokens) and a similarity sketch; as text only with content capture on. */
   query?: string;
+  /** The app's topic/category label for the query (`ragscope.query.topic`), e.g. "billing": a label, not the text. */
+  topic?: string;
   /** Extra attributes for the root span. */
   attributes?: Attributes;
 }
@@ -40,8 +43,10 @@ export interface RagRequest {
   /** The W3C trace id: hand it to your front end so a later recordFeedback() can target this request. */
   readonly traceId: string;
   readonly spanId: string;
-  /** Records the query fingerprint (and the text, with content capture on). */
+  /** Records the query fingerprint and sketch (and the text, with content capture on). */
   setQuery(query: string): void;
+  /** Records the app's topic/category label of the query (`ragscope.query.topic`). */
+  setTopic(topic: string): void;
   /** Records the final answer (only with content capture on). */
   setAnswer(answer: string): void;
   /** Marks the request as served from the app's response cache. */
@@ -55,6 +60,7 @@ export function recordQueryOn(span: Span, query: string, textAttribute: string |
   span.setAttribute(R.QUERY_FINGERPRINT, fp.fingerprint);
   span.setAttribute(R.QUERY_CHARS, fp.chars);
   span.setAttribute(R.QUERY_TOKENS_ESTIMATE, fp.tokensEstimate);
+  span.setAttribute(R.QUERY_SKETCH, sketchHex(simHash64(query, runtimeConfig().fingerprintSalt)));
   if (textAttribute !== undefined && runtimeConfig().captureContent) {
     span.setAttribute(
       textAttribute,
@@ -94,6 +100,7 @@ export function traceRag<T>(name: string, ragContext: RagContext, fn: (request: 
     }
     span = tracer.startSpan(`invoke_workflow ${name}`, { kind: SpanKind.INTERNAL, attributes }, ctx);
     if (typeof ragContext?.query === 'string') recordQueryOn(span, ragContext.query, GEN_AI.INPUT_MESSAGES);
+    if (typeof ragContext?.topic === 'string' && ragContext.topic !== '') span.setAttribute(R.QUERY_TOPIC, ragContext.topic);
     ctx = trace.setSpan(ctx, span).setValue(ROOT_SPAN_KEY, span);
   } catch {
     // Telemetry failed to start: run the app's code untraced.
@@ -105,6 +112,7 @@ export function traceRag<T>(name: string, ragContext: RagContext, fn: (request: 
     traceId: s.spanContext().traceId,
     spanId: s.spanContext().spanId,
     setQuery: (q) => safe(() => recordQueryOn(s, q, GEN_AI.INPUT_MESSAGES)),
+    setTopic: (topic) => safe(() => typeof topic === 'string' && topic !== '' && s.setAttribute(R.QUERY_TOPIC, topic)),
     setAnswer: (a) =>
       safe(() => {
         if (runtimeConfig().captureContent && typeof a === 'string') {
@@ -122,6 +130,7 @@ const noopRequest: RagRequest = {
   traceId: '',
   spanId: '',
   setQuery() {},
+  setTopic() {},
   setAnswer() {},
   markCacheHit() {},
   setAttributes() {},

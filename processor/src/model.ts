@@ -147,6 +147,10 @@ export interface GenAiRecord {
   queryFingerprint: string;
   queryChars: number | null;
   queryTokensEstimate: number | null;
+  /** ragscope.query.sketch as the decimal text of its UInt64 (a 64-bit SimHash of the query), null when absent. */
+  querySketch: string | null;
+  /** ragscope.query.topic: the app's topic label of the query, '' when none. */
+  queryTopic: string;
   contextChunks: number | null;
   contextChars: number | null;
   /** The app's confidence in its answer, 0..1 (`ragscope.answer.confidence`); null when absent or invalid. */

@@ -714,6 +714,10 @@ describe('example queries', () => {
       'evaluation_score_distribution', 'prediction_precision_recall', 'request_stage_breakdown',
       // tests/analytics/confidence.test.ts (shuffled arrival order, its own dataset)
       'confidence_distribution', 'low_confidence_requests', 'confidence_by_rating',
+      // Conversations and implicit feedback (migration 0026): tests/analytics/conversations.test.ts.
+      'sessions_and_active_users_per_day', 'turns_per_conversation', 'session_duration', 'cost_per_session',
+      'users_most_thumbs_down_or_reformulations', 'recent_conversations', 'implicit_feedback_by_variant',
+      'implicit_feedback_daily', 'top_question_clusters',
     ]);
     expect(listNamedQueries().map((q) => q.name).sort()).toEqual([...tested].sort());
   });

@@ -101,7 +101,7 @@ const RATE_LIMITED = /^429$|rate.?limit|too.?many.?requests|throttl|resource.?ex
 
 interface Expected {
   traces: Map<string, SpanRow[]>;
-  summary: Omit<Summary, 'scope' | 'features' | 'experiment'> & { variants: Summary['experiment'] };
+  summary: Omit<Summary, 'scope' | 'features' | 'experiment' | 'conversations'> & { variants: Summary['experiment'] };
   features: Map<string, { requests: number; failureRate: number; avgTotalMs: number }>;
 }
 
@@ -389,6 +389,15 @@ describe('npm run demo against a running processor', () => {
     expect(s.cost.totalUsd).toBeGreaterThan(0);
     expect(s.retrieval.avgRelevance).toBeGreaterThan(0);
     expect(s.feedback.feedback).toBeGreaterThan(0);
+    // Conversations and implicit feedback (conversation_turn_signals): every demo request is an answer in a
+    // conversation; each decided answer has exactly one outcome.
+    const cv = s.conversations;
+    expect(cv.answers).toBe(x.summary.requests.stored);
+    expect(cv.sessions).toBe(x.summary.requests.sessions);
+    expect(cv.users).toBe(x.summary.requests.users);
+    expect(cv.conversations).toBeGreaterThanOrEqual(cv.sessions);
+    expect(cv.followUps + cv.reformulations + cv.repeats + cv.abandoned + cv.open).toBeLessThanOrEqual(cv.answers);
+    expect(cv.followUps + cv.reformulations + cv.repeats + cv.abandoned).toBeGreaterThan(0);
   });
 
   it('prints the figures it read back, and the commands to explore further', () => {

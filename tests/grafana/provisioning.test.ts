@@ -90,7 +90,7 @@ describe('data source and providers', () => {
 });
 
 describe('dashboards', () => {
-  it('are the seven ragscope dashboards', () => {
+  it('are the eight ragscope dashboards', () => {
     expect(dashboards.map((d) => d.title).sort()).toEqual(
       [
         'ragscope / Overview',
@@ -100,6 +100,7 @@ describe('dashboards', () => {
         'ragscope / Feedback & evaluations',
         'ragscope / Experiments',
         'ragscope / Usage patterns',
+        'ragscope / Conversations & users',
       ].sort(),
     );
   });

@@ -9,6 +9,8 @@ import {
   currentFeedbackTarget,
   currentTraceId,
   fingerprintQuery,
+  simHash64,
+  sketchHex,
   markResponseCacheHit,
   recordAnswerConfidence,
   recordCitations,
@@ -204,12 +206,14 @@ describe('traceRag and stage helpers', () => {
 
   it('query fingerprint with content capture off: hash, chars, estimated tokens; no text anywhere', async () => {
     const q = '  What is   the capital of FRANCE?? ';
-    await traceRag('fp', { query: q }, () => undefined);
+    await traceRag('fp', { query: q, topic: 'geography' }, () => undefined);
     const root = pipeline.spans()[0]!;
     expect(root.attributes).toMatchObject({
       'ragscope.query.fingerprint': fingerprintQuery('what is the capital of france').fingerprint,
       'ragscope.query.chars': q.length,
       'ragscope.query.tokens_estimate': Math.ceil(q.length / 4),
+      'ragscope.query.sketch': sketchHex(simHash64('what is the capital of france')),
+      'ragscope.query.topic': 'geography',
     });
     expect(JSON.stringify(root.attributes)).not.toContain('FRANCE');
   });

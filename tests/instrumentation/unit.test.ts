@@ -10,7 +10,11 @@ import {
   defaultRedact,
   estimateTokens,
   fingerprintQuery,
+  hammingDistance,
   normalizeQuery,
+  simHash64,
+  sketchFeatures,
+  sketchHex,
 } from '../../instrumentation/src/index.js';
 
 describe('default redaction', () => {
@@ -73,6 +77,22 @@ describe('query fingerprint', () => {
   it('estimates CJK at one token per character', () => {
     expect(estimateTokens('東京はどこ')).toBe(5);
     expect(estimateTokens('')).toBe(0);
+  });
+});
+
+describe('query sketch (64-bit SimHash of words and word pairs)', () => {
+  it('ignores case and punctuation, moves few bits for a rephrasing and about half for another question', () => {
+    const a = simHash64('How do I reset my password?');
+    expect(simHash64('how do i RESET my password')).toBe(a);
+    expect(simHash64('How, do I reset... my password!')).toBe(a);
+    expect(sketchFeatures('How do I reset')).toEqual(['how', 'do', 'i', 'reset', 'how do', 'do i', 'i reset']);
+    expect(hammingDistance(a, simHash64('How do I reset my password please?'))).toBeLessThanOrEqual(12);
+    expect(hammingDistance(a, simHash64('Which regions host the EU data centre for invoices?'))).toBeGreaterThan(16);
+    expect(sketchHex(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(BigInt(`0x${sketchHex(a)}`)).toBe(a);
+    expect(simHash64('How do I reset my password?', 'salt')).not.toBe(a);
+    expect(simHash64('  ?! ')).toBe(0n);
+    expect(hammingDistance(0n, (1n << 64n) - 1n)).toBe(64);
   });
 });
 

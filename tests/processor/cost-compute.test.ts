@@ -42,6 +42,8 @@ function rec(over: Partial<GenAiRecord>): GenAiRecord {
     queryFingerprint: '',
     queryChars: null,
     queryTokensEstimate: null,
+    querySketch: null,
+    queryTopic: '',
     contextChunks: null,
     contextChars: null,
     answerConfidence: null,

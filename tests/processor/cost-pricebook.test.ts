@@ -22,7 +22,7 @@ const base: GenAiRecord = {
   usageCounted: true, streaming: null, ttftMs: null, finishReasons: [], errorType: '', responseId: '', conversationId: '',
   sessionId: '', userId: '', feature: '', experiment: '', variant: '', dataSourceId: '', topK: null, documents: [],
   reportedCostUsd: null, citedDocumentIds: [], citationCount: null, invalidCitationCount: null, responseCacheHit: null,
-  queryFingerprint: '', queryChars: null, queryTokensEstimate: null, contextChunks: null, contextChars: null,
+  queryFingerprint: '', queryChars: null, queryTokensEstimate: null, querySketch: null, queryTopic: '', contextChunks: null, contextChars: null,
   answerConfidence: null, answerConfidenceIgnored: null,
 };
 

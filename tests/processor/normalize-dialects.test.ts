@@ -168,6 +168,8 @@ const expectedOpenAi: Omit<GenAiRecord, 'dialect'> = {
   queryFingerprint: '',
   queryChars: null,
   queryTokensEstimate: null,
+  querySketch: null,
+  queryTopic: '',
   contextChunks: null,
   contextChars: null,
   answerConfidence: null,

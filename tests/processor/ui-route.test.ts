@@ -113,7 +113,7 @@ describe('access', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/ui/static/app.js');
     const list = await fetch(`${locked.url}/ui/api/dashboards`, { headers: { cookie: session } });
-    expect(((await list.json()) as unknown[]).length).toBe(readdirSync('grafana/dashboards').filter((f) => f.endsWith('.json')).length);
+    expect(((await list.json()) as unknown[]).length).toBe(readdirSync(new URL('../../grafana/dashboards/', import.meta.url)).filter((f) => f.endsWith('.json')).length);
     const bearer = await fetch(`${locked.url}/ui/api/dashboards`, { headers: { authorization: 'Bearer let-me-in' } });
     expect(bearer.status).toBe(200);
   });

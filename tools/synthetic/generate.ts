@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { CHAT_MODELS, EMBEDDING_MODEL, FEATURES, RERANK_MODEL, questionsFor, type FeatureSpec, type ModelSpec, type Question } from './catalog.js';
 import { Prng } from './prng.js';
+import { simHash64, sketchHex } from '../../instrumentation/src/sketch.js';
 import {
   KIND_CLIENT,
   KIND_INTERNAL,
@@ -184,28 +185,60 @@ function documentsAttributes(span: SynthSpan, docs: { id: string; score: number 
   }
 }
 
-interface Population {
+export interface Population {
   users: string[];
   questions: Map<string, Question[]>;
 }
 
-function generateRequest(index: number, rng: Prng, pop: Population, fromMs: number, toMs: number, opts: Required<Pick<GenerateOptions, 'rateLimitRate'>>): SynthRequest {
-  const feature: FeatureSpec = rng.weighted(FEATURES.map((f) => [f, f.weight] as const));
-  const variant = rng.pick(feature.variants);
+/**
+ * A request laid out by the caller instead of drawn at random (tools/synthetic/conversations.ts): who asks
+ * what, when, in which conversation; optionally an empty retrieval or a failed generation. Planned requests
+ * are never response-cache hits and never rate limited, so their outcome is what the plan says.
+ */
+export interface RequestPlan {
+  startMs: number;
+  feature: string;
+  variant: string;
+  userId: string;
+  sessionId: string;
+  conversationId: string;
+  question: Question;
+  emptyRetrieval: boolean;
+  fail: boolean;
+  contentCaptured: boolean;
+}
+
+/** The sketch the instrumentation records for a query (ragscope.query.sketch), unsalted. */
+export function sketchOf(text: string): string {
+  return sketchHex(simHash64(text));
+}
+
+export function generateRequest(
+  index: number,
+  rng: Prng,
+  pop: Population,
+  fromMs: number,
+  toMs: number,
+  opts: Required<Pick<GenerateOptions, 'rateLimitRate'>>,
+  plan?: RequestPlan,
+): SynthRequest {
+  const feature: FeatureSpec = plan ? FEATURES.find((f) => f.name === plan.feature)! : rng.weighted(FEATURES.map((f) => [f, f.weight] as const));
+  const variant = plan ? plan.variant : rng.pick(feature.variants);
   const environment = rng.bool(0.92) ? 'production' : 'staging';
-  const userId = pop.users[rng.zipf(pop.users.length, 0.9)];
-  const startMs = sampleStartMs(rng, fromMs, toMs);
+  const userId = plan ? plan.userId : pop.users[rng.zipf(pop.users.length, 0.9)];
+  const startMs = plan ? plan.startMs : sampleStartMs(rng, fromMs, toMs);
   const day = Math.floor(startMs / DAY_MS);
-  const sessionId = `sess-${userId.slice(5)}-${day}-${rng.int(0, 1)}`;
-  const conversationId = `conv-${sessionId.slice(5)}-${rng.int(0, 2)}`;
+  const sessionId = plan ? plan.sessionId : `sess-${userId.slice(5)}-${day}-${rng.int(0, 1)}`;
+  const conversationId = plan ? plan.conversationId : `conv-${sessionId.slice(5)}-${rng.int(0, 2)}`;
   const questions = pop.questions.get(feature.name)!;
-  const qIndex = rng.zipf(questions.length, 1.05);
-  const question = questions[qIndex];
+  const qIndex = plan ? -1 : rng.zipf(questions.length, 1.05);
+  const question = plan ? plan.question : questions[qIndex];
   const fingerprint = fingerprintOf(question.text);
+  const querySketch = sketchOf(question.text);
   const queryChars = question.text.length;
   const queryTokens = Math.ceil(queryChars / 4);
-  const contentCaptured = rng.bool(0.3);
-  const cacheHit = rng.bool(qIndex < 8 ? 0.22 : feature.name === 'search' ? 0.1 : 0.04);
+  const contentCaptured = plan ? plan.contentCaptured : rng.bool(0.3);
+  const cacheHit = plan ? false : rng.bool(qIndex < 8 ? 0.22 : feature.name === 'search' ? 0.1 : 0.04);
   const traceId = rng.hex(32);
   const context: SynthAttributes = {
     'user.id': userId,
@@ -226,6 +259,8 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     'ragscope.query.fingerprint': fingerprint,
     'ragscope.query.chars': queryChars,
     'ragscope.query.tokens_estimate': queryTokens,
+    'ragscope.query.sketch': querySketch,
+    'ragscope.query.topic': question.topic,
     'ragscope.response_cache.hit': cacheHit,
     'http.route': '/ask',
   });
@@ -269,7 +304,7 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
       'gen_ai.request.top_k': topK,
     });
     if (contentCaptured) retrieval.attributes['gen_ai.retrieval.query.text'] = question.text;
-    const empty = rng.bool(0.04);
+    const empty = plan ? (rng.next(), plan.emptyRetrieval) : rng.bool(0.04);
     const topicLevel = 0.5 + ((fingerprint.charCodeAt(0) % 7) / 7) * 0.35;
     let docs: { id: string; score: number }[] = [];
     if (!empty) {
@@ -329,8 +364,8 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     let attempt = 0;
     for (;;) {
       attempt++;
-      const rateLimited = rng.bool(attempt === 1 ? opts.rateLimitRate : 0.2);
-      const terminal = !rateLimited && rng.bool(0.015);
+      const rateLimited = plan ? false : rng.bool(attempt === 1 ? opts.rateLimitRate : 0.2);
+      const terminal = plan ? plan.fail : !rateLimited && rng.bool(0.015);
       const chat = baseSpan(ctx, root.spanId, `chat ${spec.requestModel}`, KIND_CLIENT, 'llm', t, 0, 'generation', 'chat');
       chat.provider = spec.provider;
       chat.requestModel = spec.requestModel;
@@ -470,6 +505,8 @@ function generateRequest(index: number, rng: Prng, pop: Population, fromMs: numb
     sessionId,
     conversationId,
     fingerprint,
+    querySketch,
+    topic: question.topic,
     queryText: question.text,
     queryChars,
     queryTokens,
@@ -500,7 +537,7 @@ function feedbackVersion(rng: Prng, kind: SynthFeedbackVersion['kind'], quality:
   return v;
 }
 
-function generateFeedback(req: SynthRequest, rng: Prng, toMs: number, rate: number): SynthFeedback | null {
+export function generateFeedback(req: SynthRequest, rng: Prng, toMs: number, rate: number): SynthFeedback | null {
   if (!rng.bool((req.failed ? 0.3 : 0.12) * rate)) return null;
   const feature = FEATURES.find((f) => f.name === req.feature)!;
   const kind = rng.weighted(feature.feedbackKinds);

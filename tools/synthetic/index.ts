@@ -17,3 +17,5 @@ export {
 export { CHAT_MODELS, EMBEDDING_MODEL, FEATURES, RERANK_MODEL, syntheticPriceBook, modelPrices, type ModelSpec, type FeatureSpec } from './catalog.js';
 export { Prng } from './prng.js';
 export * from './model.js';
+export { generateConversations, IMPLICIT_DEFAULTS, type ConversationDataset, type ConversationOptions, type PlannedTurn, type PlannedRelation } from './conversations.js';
+export { sketchOf } from './generate.js';

@@ -79,6 +79,10 @@ export interface SynthRequest {
   sessionId: string;
   conversationId: string;
   fingerprint: string;
+  /** ragscope.query.sketch: 16 hex digits, the 64-bit SimHash of queryText (instrumentation/src/sketch.ts). */
+  querySketch: string;
+  /** ragscope.query.topic: the catalog topic of the question. */
+  topic: string;
   queryText: string;
   queryChars: number;
   queryTokens: number;

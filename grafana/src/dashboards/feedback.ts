@@ -5,6 +5,7 @@ import { feedbackWhere, thumbsUpStatSql } from '../feedback.js';
 import { FROM, PREV_FROM, REQUEST_COLUMNS, requestDimensionFilter, requestsView, T, TO, TRACE_LINK_SQL } from '../sql.js';
 import { confidenceThresholdVariable, filterClause, TENANT, type FilterColumns } from '../variables.js';
 import { DIFFERS, NAMED_QUERY_FILTERS_NOTE, namedQuerySql } from '../named-queries.js';
+import { implicitVersusExplicitPanels } from './conversations.js';
 
 /** evaluations_daily: per evaluation name, evaluated model and service. */
 const EVAL_COLUMNS: FilterColumns = { tenant: 'TenantId', service: 'ServiceName', model: 'Model' };
@@ -366,6 +367,10 @@ export function feedbackDashboard() {
             size: { w: 14, h: 8 },
           }),
         ],
+      },
+      {
+        row: 'Implicit vs explicit feedback',
+        panels: implicitVersusExplicitPanels(),
       },
     ],
   });

@@ -6,6 +6,7 @@ import { retrievalDashboard } from './retrieval.js';
 import { feedbackDashboard } from './feedback.js';
 import { experimentsDashboard } from './experiments.js';
 import { usageDashboard } from './usage.js';
+import { conversationsDashboard } from './conversations.js';
 
 /** Every provisioned dashboard, in the order of the dashboards dropdown. */
 export function allDashboards(): Dashboard[] {
@@ -17,5 +18,6 @@ export function allDashboards(): Dashboard[] {
     feedbackDashboard(),
     experimentsDashboard(),
     usageDashboard(),
+    conversationsDashboard(),
   ];
 }

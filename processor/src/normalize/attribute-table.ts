@@ -57,8 +57,10 @@ export const S = {
   RS_CTX_CHUNKS: 48,
   RS_CTX_CHARS: 49,
   RS_CONFIDENCE: 50,
+  RS_QSKETCH: 51,
+  RS_QTOPIC: 52,
 } as const;
-export const SLOT_COUNT = 51;
+export const SLOT_COUNT = 53;
 
 /** Hint bits. */
 export const H = {
@@ -212,6 +214,8 @@ const ROWS: Row[] = [
   ['ragscope.query.fingerprint', S.RS_QFP, 0, 0],
   ['ragscope.query.chars', S.RS_QCHARS, 0, 0],
   ['ragscope.query.tokens_estimate', S.RS_QTOK, 0, 0],
+  ['ragscope.query.sketch', S.RS_QSKETCH, 0, 0],
+  ['ragscope.query.topic', S.RS_QTOPIC, 0, 0],
   ['ragscope.context.chunks', S.RS_CTX_CHUNKS, 0, 0],
   ['ragscope.context.chars', S.RS_CTX_CHARS, 0, 0],
   ['ragscope.answer.confidence', S.RS_CONFIDENCE, 0, 0],

@@ -411,6 +411,8 @@ function build(span: DecodedSpan): GenAiRecord | null {
     queryFingerprint: toStr(vals[S.RS_QFP]),
     queryChars: toU32(toCount(vals[S.RS_QCHARS])),
     queryTokensEstimate: toU32(toCount(vals[S.RS_QTOK])),
+    querySketch: toSketch(vals[S.RS_QSKETCH]),
+    queryTopic: toStr(vals[S.RS_QTOPIC]),
     contextChunks: toU32(toCount(vals[S.RS_CTX_CHUNKS])),
     contextChars: toU32(toCount(vals[S.RS_CTX_CHARS])),
     ...answerConfidence(vals[S.RS_CONFIDENCE]),
@@ -428,6 +430,12 @@ function answerConfidence(raw: AttrValue | undefined): { answerConfidence: numbe
   if (value >= 0 && value <= 1) return { answerConfidence: value, answerConfidenceIgnored: null };
   return { answerConfidence: null, answerConfidenceIgnored: `ragscope.answer.confidence = ${JSON.stringify(raw) ?? String(raw)} ignored (must be a number in [0, 1])` };
 }
+
+/** ragscope.query.sketch: 16 hex digits (a 64-bit SimHash) → its unsigned decimal text for the UInt64 column; anything else null. */
+function toSketch(v: unknown): string | null {
+  return typeof v === 'string' && SKETCH_HEX.test(v) ? BigInt(`0x${v}`).toString() : null;
+}
+const SKETCH_HEX = /^[0-9a-fA-F]{16}$/;
 
 function toU32(n: number | null): number | null {
   return n !== null && n <= U32_MAX ? n : null;

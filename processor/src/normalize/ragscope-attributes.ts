@@ -22,6 +22,8 @@ export const RAGSCOPE_ATTRIBUTES = {
   QUERY_CHARS: 'ragscope.query.chars',
   QUERY_TOKENS_ESTIMATE: 'ragscope.query.tokens_estimate',
   ANSWER_CONFIDENCE: 'ragscope.answer.confidence',
+  QUERY_SKETCH: 'ragscope.query.sketch',
+  QUERY_TOPIC: 'ragscope.query.topic',
   FEEDBACK_ID: 'ragscope.feedback.id',
   FEEDBACK_KIND: 'ragscope.feedback.kind',
   FEEDBACK_COMMENT: 'ragscope.feedback.comment',

@@ -44,6 +44,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string | null>> = {
   otel_logs: "if(TraceId != '', cityHash64(TraceId), cityHash64(Timestamp, Body))",
   genai_spans: 'cityHash64(TraceId)',
   request_rollup: 'cityHash64(TraceId)',
+  conversation_turns: 'cityHash64(TraceId)',
   response_lookup: 'cityHash64(TraceId)',
   // All versions of one feedback id on one shard, so ReplacingMergeTree(Version) can collapse them.
   feedback: 'cityHash64(FeedbackId)',

@@ -77,6 +77,9 @@ export const GENAI_SPANS_COLUMNS: readonly ColumnSpec<GenAiRowSource>[] = [
   { name: 'ContextChunks', type: 'Nullable(UInt32)', value: (s) => s.record.contextChunks },
   { name: 'ContextChars', type: 'Nullable(UInt32)', value: (s) => s.record.contextChars },
   { name: 'AnswerConfidence', type: 'Nullable(Float64)', value: (s) => s.record.answerConfidence },
+  // Added by migration 0026 (conversations & implicit feedback).
+  { name: 'QuerySketch', type: 'Nullable(UInt64)', value: (s) => s.record.querySketch },
+  { name: 'QueryTopic', type: 'LowCardinality(String)', value: (s) => s.record.queryTopic },
 ];
 
 /**
