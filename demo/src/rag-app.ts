@@ -19,6 +19,7 @@ import {
   traceRerank,
   traceRetrieval,
   type CitationResult,
+  recordAnswerConfidence,
 } from '@ragscope/instrumentation';
 import type { Doc } from './corpus.js';
 import type { ScoredDoc, VectorIndex } from './retriever.js';
@@ -152,6 +153,11 @@ export class RagApp {
               explanation: citations.invalidCount > 0 ? `cites ${citations.invalidRefs.map((n) => `[${n}]`).join(', ')}, which match no source` : undefined,
             });
           }
+          // The app's own confidence in its answer: how well the best source matched, and how many of the
+          // answer's citations point at a real source (an answer without citations counts half).
+          const cited = citations.count + citations.invalidCount;
+          const topScore = Math.max(0, ...answer.sources.map((d) => d.score));
+          recordAnswerConfidence(Math.round(Math.min(1, 0.5 * topScore + 0.5 * (cited > 0 ? citations.count / cited : 0.5)) * 1000) / 1000);
           request.setAnswer(answer.answer);
           const result = { ...answer, citations };
           if (!input.history?.length) this.remember(cacheKey, result);

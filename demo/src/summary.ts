@@ -97,6 +97,17 @@ export interface Summary {
   features: Record<string, unknown>[];
   /** Conversations and implicit feedback of the run (conversation_turn_signals, migration 0026). */
   conversations: ConversationSummary;
+  /** Answer confidence (clickhouse/queries/confidence_distribution.sql and confidence_by_rating.sql). */
+  confidence: ConfidenceSummary;
+}
+
+export interface ConfidenceSummary {
+  answers: number;
+  /** Share of those answers below the named queries' default threshold. */
+  lowShare: number | null;
+  threshold: number;
+  /** Average confidence of the answers that got a thumbs up / down. */
+  byThumbs: { thumbs: string; feedback: number; avgConfidence: number | null }[];
 }
 
 export interface ConversationSummary {
@@ -292,6 +303,14 @@ export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: 
     sql<Row>(renderNamedQuery(root, 'request_stage_breakdown', { tenant: scope.tenant, from: scope.from, to: scope.to })),
     sql<Row>(conversationSignalsSql(scope, root)),
   ]);
+  const threshold = Number(namedQueryDefaults(root, 'confidence_by_rating').threshold ?? 0.6);
+  const range = { tenant: scope.tenant, from: scope.from, to: scope.to };
+  const [distribution, byRating] = await Promise.all([
+    sql<Row>(renderNamedQuery(root, 'confidence_distribution', range)),
+    sql<Row>(renderNamedQuery(root, 'confidence_by_rating', { ...range, threshold })),
+  ]);
+  const confidenceAnswers = distribution.reduce((n, b) => n + num(b.requests), 0);
+  const lowAnswers = distribution.filter((b) => num(b.bucket_to) <= threshold + 1e-9).reduce((n, b) => n + num(b.requests), 0);
   const stored = num(r.stored);
   const totalUsd = num(r.cost_usd);
   const thumbsUp = num(fb.thumbs_up);
@@ -396,6 +415,14 @@ export async function collectSummary(sql: SqlClient, scope: SummaryScope, root: 
       open: num(cv.open),
       avgEngagementS: numOrNull(cv.avg_engagement_s),
       sessionTimeoutMin: DEMO_SESSION_TIMEOUT_MIN,
+    },
+    confidence: {
+      answers: confidenceAnswers,
+      lowShare: confidenceAnswers > 0 ? lowAnswers / confidenceAnswers : null,
+      threshold,
+      byThumbs: byRating
+        .filter((r) => r.kind === 'thumbs')
+        .map((r) => ({ thumbs: String(r.value), feedback: num(r.feedback), avgConfidence: numOrNull(r.avg_confidence) })),
     },
   };
 }
@@ -504,6 +531,11 @@ export function formatSummary(s: Summary, c: PrintContext): string {
         `${int(cv.abandoned)} abandoned (${int(cv.abandonedAfterFailure)} after an error or empty retrieval), ${int(cv.open)} still open`,
     );
     p(`             engagement (answer end to next question) ${cv.avgEngagementS === null ? '—' : `${cv.avgEngagementS.toFixed(1)} s`} on average; session timeout ${cv.sessionTimeoutMin} min for this short run (default 30)`);
+  }
+  const cf = s.confidence;
+  if (cf.answers > 0) {
+    const thumbs = cf.byThumbs.map((t) => `${t.thumbs} ${dec(t.avgConfidence)} (${plural(t.feedback, 'vote')})`).join(', ');
+    p(`Confidence   ${plural(cf.answers, 'answer')} scored, ${pct(cf.lowShare)} below ${cf.threshold}; average confidence by thumbs: ${thumbs || '—'}`);
   }
   if (s.experiment) {
     p();

@@ -101,7 +101,7 @@ const RATE_LIMITED = /^429$|rate.?limit|too.?many.?requests|throttl|resource.?ex
 
 interface Expected {
   traces: Map<string, SpanRow[]>;
-  summary: Omit<Summary, 'scope' | 'features' | 'experiment' | 'conversations'> & { variants: Summary['experiment'] };
+  summary: Omit<Summary, 'scope' | 'features' | 'experiment' | 'conversations' | 'confidence'> & { variants: Summary['experiment'] };
   features: Map<string, { requests: number; failureRate: number; avgTotalMs: number }>;
 }
 
@@ -398,6 +398,29 @@ describe('npm run demo against a running processor', () => {
     expect(cv.conversations).toBeGreaterThanOrEqual(cv.sessions);
     expect(cv.followUps + cv.reformulations + cv.repeats + cv.abandoned + cv.open).toBeLessThanOrEqual(cv.answers);
     expect(cv.followUps + cv.reformulations + cv.repeats + cv.abandoned).toBeGreaterThan(0);
+
+    // Answer confidence (confidence_distribution / confidence_by_rating) against the spans' own values: the
+    // demo app records one per answered request; the latest span's value is the request's.
+    const confidences = await tp.query<{ TraceId: string; c: number }>(
+      `SELECT TraceId, argMax(AnswerConfidence, Timestamp) AS c FROM genai_spans
+       WHERE ServiceName = 'ragscope-demo' AND AnswerConfidence IS NOT NULL GROUP BY TraceId`,
+    );
+    expect(confidences.length).toBeGreaterThan(0);
+    const cf = s.confidence;
+    expect(cf.answers).toBe(confidences.length);
+    expectClose(cf.lowShare, confidences.filter((r) => r.c < cf.threshold).length / confidences.length, 'confidence.lowShare');
+    const byTrace = new Map(confidences.map((r) => [r.TraceId, r.c]));
+    const latestThumbs = new Map<string, { version: bigint; thumbs: string; traceId: string }>();
+    for (const f of feedbackRows.filter((r) => r.Kind === 'thumbs' && r.TraceId !== '')) {
+      const prev = latestThumbs.get(f.FeedbackId);
+      if (!prev || BigInt(f.Version) > prev.version) latestThumbs.set(f.FeedbackId, { version: BigInt(f.Version), thumbs: f.Thumbs, traceId: f.TraceId });
+    }
+    for (const t of cf.byThumbs) {
+      const votes = [...latestThumbs.values()].filter((v) => v.thumbs === t.thumbs);
+      expect(t.feedback, `thumbs ${t.thumbs}`).toBe(votes.length);
+      const scored = votes.map((v) => byTrace.get(v.traceId)).filter((c): c is number => c !== undefined);
+      expectClose(t.avgConfidence, scored.length ? scored.reduce((a, b) => a + b, 0) / scored.length : null, `confidence.${t.thumbs}`);
+    }
   });
 
   it('prints the figures it read back, and the commands to explore further', () => {
@@ -412,6 +435,7 @@ describe('npm run demo against a running processor', () => {
     if (s.feedback.thumbsUpRate !== null) expect(out).toContain(`${Math.round(s.feedback.thumbsUpRate * 100)}% thumbs up (${s.feedback.thumbsUp} up, ${s.feedback.thumbsDown} down)`);
     expect(out).toContain(`average relevance ${s.retrieval.avgRelevance!.toFixed(2)}`);
     expect(out).toContain(`${s.citations.invalidCitations} invalid citation${s.citations.invalidCitations === 1 ? '' : 's'}`);
+    expect(out).toMatch(new RegExp(`Confidence   ${s.confidence.answers} answers? scored`));
     expect(out).toContain('npm run sql -- "SELECT');
     expect(out).toContain('docker compose up');
   });
