@@ -30,7 +30,8 @@ WITH
                 anyIf(q.11, q.1 = cluster) AS sample
             FROM
             (
-                SELECT qs, arraySlice(arraySort(x -> (-toInt64(x.3), x.1), qs), 1, {candidates:UInt32}) AS leaders
+                -- Leaders as (fingerprint, sketch) only: ARRAY JOIN copies this array to every question's row.
+                SELECT qs, arrayMap(x -> (x.1, x.2), arraySlice(arraySort(x -> (-toInt64(x.3), x.1), qs), 1, {candidates:UInt32})) AS leaders
                 FROM
                 (
                     SELECT groupArray((fp, sketch, n, users, thumbs_feedback, thumbs_down, empty_retrievals, reformulations, topic_keys, topic_counts, sample)) AS qs
@@ -71,8 +72,7 @@ WITH
             )
             ARRAY JOIN qs AS q
             -- The most-asked leader within the distance (ties: the smaller fingerprint), else the question itself.
-            GROUP BY if(notEmpty(arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {reformulation_max_distance:UInt8}, leaders).1),
-                        arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {reformulation_max_distance:UInt8}, leaders).1, q.1) AS cluster
+            GROUP BY if(notEmpty(tupleElement(arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {reformulation_max_distance:UInt8}, leaders), 1) AS leader), leader, q.1) AS cluster
             ORDER BY requests DESC, cluster
             LIMIT {limit:UInt32}
         )
