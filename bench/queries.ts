@@ -1,4 +1,4 @@
-// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3 --no-twins]
+// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3 --no-twins --only a,b --queries-dir DIR]
 //
 // Every example query (clickhouse/queries) answered two ways on the same embedded store, same run:
 //   rollup: the query as shipped, reading the materialized rollups;
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     seed: { type: 'string', default: 'bench-queries' },
     only: { type: 'string' },
+    // Another directory of named queries (e.g. the previous version) to compare on the same kept store.
+    'queries-dir': { type: 'string' },
     out: { type: 'string', default: 'bench/results/queries.json' },
   },
 });
@@ -374,7 +376,7 @@ async function main(): Promise<void> {
     const from7 = new Date(toMs - 7 * 86_400_000);
     const from28 = new Date(toMs - (DAYS - 1) * 86_400_000);
     const wide = new Set(['cost_per_model_per_day', 'top_features_by_cost']);
-    const queries: NamedQuery[] = listNamedQueries().filter((q) => !args.only || args.only.split(',').includes(q.name));
+    const queries: NamedQuery[] = listNamedQueries(args['queries-dir']).filter((q) => !args.only || args.only.split(',').includes(q.name));
     const results: Record<string, unknown>[] = [];
     for (const q of queries) {
       const params = resolveParams(q, { from: wide.has(q.name) ? from28 : from7, to });

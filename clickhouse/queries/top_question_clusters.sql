@@ -8,78 +8,103 @@
 -- label (ragscope.query.topic) in the cluster, else its fingerprint (label_source says which).
 -- Signals and thresholds as in conversation_turn_signals (migration 0026, docs/analytics.md).
 -- defaults: repeat_window_min=10, reformulation_window_min=5, reformulation_max_distance=12, session_timeout_min=30, candidates=200, limit=20
+-- One pass: the signal view is read once, folded to one row per question, and the {candidates} leaders are
+-- picked from that same array (a CTE referenced twice would be computed twice). The ranked clusters are a
+-- scalar sub-query (evaluated once) that the text look-up and the result both read.
 WITH
-    signals AS
     (
-        SELECT TraceId, UserId, QueryFingerprint, assumeNotNull(QuerySketch) AS sketch, QueryTopic, EmptyRetrieval, Reformulation, ThumbsFeedback, ThumbsDown
-        FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
-        WHERE QueryFingerprint != '' AND QuerySketch IS NOT NULL
-    ),
-    questions AS
-    (
-        SELECT QueryFingerprint AS fp, any(sketch) AS sketch, count() AS n
-        FROM signals
-        GROUP BY fp
-    ),
-    leaders AS
-    (
-        SELECT fp, sketch, n FROM questions ORDER BY n DESC, fp LIMIT {candidates:UInt32}
-    ),
-    assigned AS
-    (
-        SELECT q.fp AS fp, argMin(l.fp, (-toInt64(l.n), l.fp)) AS cluster
-        FROM questions AS q
-        CROSS JOIN leaders AS l
-        WHERE bitCount(bitXor(q.sketch, l.sketch)) <= {reformulation_max_distance:UInt8}
-        GROUP BY q.fp
-    ),
-    top AS
-    (
-        SELECT
-            if(a.cluster != '', a.cluster, s.QueryFingerprint) AS cluster,
-            count() AS requests,
-            uniqExact(s.QueryFingerprint) AS questions,
-            uniqExactIf(s.UserId, s.UserId != '') AS users,
-            sum(s.ThumbsFeedback) AS thumbs_feedback,
-            sum(s.ThumbsDown) AS thumbs_down,
-            avg(s.EmptyRetrieval) AS empty_retrieval_rate,
-            avg(s.Reformulation) AS reformulation_rate,
-            topKIf(1)(s.QueryTopic, s.QueryTopic != '') AS topics,
-            groupArrayIf(50)(s.TraceId, s.QueryFingerprint = cluster) AS sample
-        FROM signals AS s
-        LEFT JOIN assigned AS a ON a.fp = s.QueryFingerprint
-        GROUP BY cluster
-        ORDER BY requests DESC, cluster
-        LIMIT {limit:UInt32}
-    ),
+        SELECT groupArray((cluster, requests, questions, users, thumbs_feedback, thumbs_down, empty_retrieval_rate, reformulation_rate, topics, sample))
+        FROM
+        (
+            SELECT
+                cluster,
+                sum(q.3) AS requests,
+                count() AS questions,
+                uniqExactArray(q.4) AS users,
+                sum(q.5) AS thumbs_feedback,
+                sum(q.6) AS thumbs_down,
+                sum(q.7) / requests AS empty_retrieval_rate,
+                sum(q.8) / requests AS reformulation_rate,
+                sumMap(q.9, q.10) AS topic_counts,
+                if(empty(topic_counts.1), [], [topic_counts.1[indexOf(topic_counts.2, arrayMax(topic_counts.2))]]) AS topics,
+                anyIf(q.11, q.1 = cluster) AS sample
+            FROM
+            (
+                -- Leaders as (fingerprint, sketch) only: ARRAY JOIN copies this array to every question's row.
+                SELECT qs, arrayMap(x -> (x.1, x.2), arraySlice(arraySort(x -> (-toInt64(x.3), x.1), qs), 1, {candidates:UInt32})) AS leaders
+                FROM
+                (
+                    SELECT groupArray((fp, sketch, n, users, thumbs_feedback, thumbs_down, empty_retrievals, reformulations, topic_keys, topic_counts, sample)) AS qs
+                    FROM
+                    (
+                        SELECT
+                            fp,
+                            any(fp_topic_sketch) AS sketch,
+                            sum(fp_topic_n) AS n,
+                            groupUniqArrayArray(fp_topic_users) AS users,
+                            sum(fp_topic_thumbs_feedback) AS thumbs_feedback,
+                            sum(fp_topic_thumbs_down) AS thumbs_down,
+                            sum(fp_topic_empty_retrievals) AS empty_retrievals,
+                            sum(fp_topic_reformulations) AS reformulations,
+                            groupArrayIf(topic, topic != '') AS topic_keys,
+                            groupArrayIf(fp_topic_n, topic != '') AS topic_counts,
+                            arraySlice(groupArrayArray(fp_topic_sample), 1, 50) AS sample
+                        FROM
+                        (
+                            SELECT
+                                QueryFingerprint AS fp,
+                                QueryTopic AS topic,
+                                any(assumeNotNull(QuerySketch)) AS fp_topic_sketch,
+                                count() AS fp_topic_n,
+                                groupUniqArrayIf(UserId, UserId != '') AS fp_topic_users,
+                                sum(ThumbsFeedback) AS fp_topic_thumbs_feedback,
+                                sum(ThumbsDown) AS fp_topic_thumbs_down,
+                                sum(EmptyRetrieval) AS fp_topic_empty_retrievals,
+                                sum(Reformulation) AS fp_topic_reformulations,
+                                groupArray(50)(TraceId) AS fp_topic_sample
+                            FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
+                            WHERE QueryFingerprint != '' AND QuerySketch IS NOT NULL
+                            GROUP BY fp, topic
+                        )
+                        GROUP BY fp
+                    )
+                )
+            )
+            ARRAY JOIN qs AS q
+            -- The most-asked leader within the distance (ties: the smaller fingerprint), else the question itself.
+            GROUP BY if(notEmpty(tupleElement(arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {reformulation_max_distance:UInt8}, leaders), 1) AS leader), leader, q.1) AS cluster
+            ORDER BY requests DESC, cluster
+            LIMIT {limit:UInt32}
+        )
+    ) AS ranked,
     texts AS
     (
         SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS text
         FROM otel_traces
-        PREWHERE TraceId IN (SELECT arrayJoin(sample) FROM top)
+        PREWHERE TraceId IN (SELECT arrayJoin(arrayFlatten(arrayMap(r -> r.10, ranked))))
         WHERE SpanName LIKE 'retrieval%'
           AND Timestamp >= {from:DateTime} - INTERVAL 1 DAY AND Timestamp < {to:DateTime} + INTERVAL 1 DAY
         GROUP BY TraceId
         HAVING text != ''
     )
 SELECT
-    t.cluster AS cluster,
-    multiIf(x.text != '', x.text, notEmpty(t.topics), t.topics[1], t.cluster) AS label,
-    multiIf(x.text != '', 'query_text', notEmpty(t.topics), 'topic', 'fingerprint') AS label_source,
-    t.requests AS requests,
-    t.questions AS questions,
-    t.users AS users,
-    t.thumbs_feedback AS thumbs_feedback,
-    if(t.thumbs_feedback > 0, t.thumbs_down / t.thumbs_feedback, NULL) AS thumbs_down_share,
-    t.empty_retrieval_rate AS empty_retrieval_rate,
-    t.reformulation_rate AS reformulation_rate
-FROM top AS t
+    t.1 AS cluster,
+    multiIf(x.text != '', x.text, notEmpty(t.9), t.9[1], cluster) AS label,
+    multiIf(x.text != '', 'query_text', notEmpty(t.9), 'topic', 'fingerprint') AS label_source,
+    t.2 AS requests,
+    t.3 AS questions,
+    t.4 AS users,
+    t.5 AS thumbs_feedback,
+    if(thumbs_feedback > 0, t.6 / thumbs_feedback, NULL) AS thumbs_down_share,
+    t.7 AS empty_retrieval_rate,
+    t.8 AS reformulation_rate
+FROM (SELECT arrayJoin(ranked) AS t) AS t
 LEFT JOIN
 (
     SELECT c.cluster AS cluster, topK(1)(tx.text)[1] AS text
-    FROM (SELECT cluster, arrayJoin(sample) AS TraceId FROM top) AS c
+    FROM (SELECT r.1 AS cluster, arrayJoin(r.10) AS TraceId FROM (SELECT arrayJoin(ranked) AS r)) AS c
     INNER JOIN texts AS tx ON tx.TraceId = c.TraceId
     GROUP BY c.cluster
-) AS x ON x.cluster = t.cluster
+) AS x ON x.cluster = t.1
 ORDER BY requests DESC, cluster
 SETTINGS join_use_nulls = 0;
