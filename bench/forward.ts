@@ -1,5 +1,6 @@
-// Ingest throughput with forwarding off vs on, downstream dead and downstream slow, in one run: the cost
-// forwarding adds to ingestion (goal: within 10 % of off). Each round starts a fresh processor per setting
+// Ingest throughput with forwarding off vs on (downstream healthy, dead and slow), in one run: the cost
+// forwarding adds to ingestion (goal: within 10 % of off). "healthy" (a sink answering at once) is forwarding's own
+// work; dead and slow show what a failing downstream adds on top of it. Each round starts a fresh processor per setting
 // (settings alternate in order between rounds) and sends the same OTLP/HTTP protobuf payloads.
 // Throughput = spans acknowledged per second.
 //   npm run bench:forward [-- --requests 60 --spans 512 --concurrency 16 --rounds 5 --slow-ms 200]
@@ -98,8 +99,15 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
   const slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+  let healthyReceived = 0;
+  const healthy = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => (healthyReceived++, res.writeHead(200).end()));
+  });
+  await new Promise<void>((r) => healthy.listen(0, '127.0.0.1', r));
+  const healthyUrl = `http://127.0.0.1:${(healthy.address() as { port: number }).port}`;
   const deadUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
-  const envs: Record<string, Record<string, string>> = { off: {}, dead: { RAGSCOPE_FORWARD_ENDPOINT: deadUrl }, slow: { RAGSCOPE_FORWARD_ENDPOINT: slowUrl } };
+  const envs: Record<string, Record<string, string>> = { off: {}, healthy: { RAGSCOPE_FORWARD_ENDPOINT: healthyUrl }, dead: { RAGSCOPE_FORWARD_ENDPOINT: deadUrl }, slow: { RAGSCOPE_FORWARD_ENDPOINT: slowUrl } };
   const settings: Record<string, Setting> = {};
   for (const [name, env] of Object.entries(envs)) settings[name] = { entry: 'processor/dist/start.cjs', env };
   if (BASELINE) for (const [name, env] of Object.entries(envs)) settings[`base-${name}`] = { entry: join(BASELINE, 'processor/dist/start.cjs'), env };
@@ -123,6 +131,7 @@ async function main(): Promise<void> {
     }
   } finally {
     slow.close();
+    healthy.close();
   }
   const summary = Object.fromEntries(names.map((n) => [n, { spansPerSecond: rates[n], medianSpansPerSecond: median(rates[n]), relativeToOff: median(rates[n]) / median(rates[offOf(n)]),
         cpuMsPer1000Spans: cpuCosts[n], medianCpuMsPer1000Spans: median(cpuCosts[n]),
@@ -132,9 +141,9 @@ async function main(): Promise<void> {
   for (const n of names) console.log(`median ${n.padEnd(9)} ${Math.round(summary[n].medianSpansPerSecond).toLocaleString('en-US')} spans/s (${(summary[n].relativeToOff * 100).toFixed(1)} % of ${offOf(n)}); CPU ${summary[n].medianCpuMsPer1000Spans.toFixed(1)} ms per 1,000 spans (capacity ${(summary[n].cpuCapacityRelativeToOff * 100).toFixed(1)} % of ${offOf(n)})  ${lastMetrics[n]}`);
   const loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
   console.log(`load average at the end: ${loadAverage.join(' ')} (${cpus().length} cores)`);
-  console.log(`slow downstream received ${received} export requests`);
+  console.log(`slow downstream received ${received} export requests, healthy downstream ${healthyReceived}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/forward.json', JSON.stringify({ node: process.version, loadAverageAtEnd: loadAverage, loadAverageAtStart, requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, slowMs: SLOW_MS, ...summary }, null, 2) + '\n');
+  writeFileSync('bench/results/forward.json', JSON.stringify({ node: process.version, loadAverageAtEnd: loadAverage, loadAverageAtStart, requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, slowMs: SLOW_MS, exportRequestsReceived: { slow: received, healthy: healthyReceived }, ...summary }, null, 2) + '\n');
 }
 
 await main();
