@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
+import { splitOlderLines } from './older-lines.js';
 import { insertFormat } from './row-lines.js';
 import type { Row, TableName } from './write-queue.js';
 import type { RowFormat } from './wal-record.js';
@@ -28,19 +29,26 @@ export async function insertRows(client: ClickHouseClient, table: TableName, row
   await client.insert({ table, values: rows, ...insertFormat(table, rows), clickhouse_settings: dedupeSettings(token) });
 }
 
-/** Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. */
-export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
-  const columns = format === 'JSONCompactEachRow' ? insertFormat(table, lines) : { format };
-  await client.insert({ table, values: lines, ...columns, clickhouse_settings: { ...dedupeSettings(token), ...lineSettings(table) } });
-}
-
 /**
- * otel_traces lines from a write-ahead log older than migration 0024 lack the trailing TenantId: those rows take
- * the column's DEFAULT (the default tenant, as every row stored before). Named on every insert, never only on
- * some: the embedded engine keeps per-query settings for the session, and other tables keep the strict check.
+ * Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. Lines
+ * an older processor wrote (fewer columns, older-lines.ts) are inserted with the columns they have, one insert
+ * per width under a token derived from this one, so a retry of the same lines is deduplicated the same way.
  */
-function lineSettings(table: TableName) {
-  return { input_format_json_compact_allow_variable_number_of_columns: table === 'otel_traces' ? 1 : 0 } as const;
+export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+  if (format !== 'JSONCompactEachRow') {
+    await client.insert({ table, values: lines, format, clickhouse_settings: dedupeSettings(token) });
+    return;
+  }
+  try {
+    await client.insert({ table, values: lines, ...insertFormat(table, lines), clickhouse_settings: dedupeSettings(token) });
+  } catch (err) {
+    // The common case pays nothing: lines are only measured after today's column list failed.
+    const groups = splitOlderLines(table, lines);
+    if (!groups) throw err;
+    for (const g of groups) {
+      await client.insert({ table, values: g.lines, format, columns: g.columns, clickhouse_settings: dedupeSettings(`${token}/w${g.width}`) });
+    }
+  }
 }
 
 function dedupeSettings(token: string) {
