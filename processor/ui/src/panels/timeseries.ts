@@ -147,6 +147,8 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
         grid: { stroke: GRID, width: 1 },
         ticks: { show: false },
         space: spanMs > 2 * 86_400_000 ? 70 : 50,
+        // one line of labels (uPlot's default leaves room for two)
+        size: 22,
         values: (_u, splits) => {
           const labels = splits.map((v) => axisLabel(v, spanMs));
           ticks = { at: splits, labels };
