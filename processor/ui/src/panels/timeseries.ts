@@ -123,10 +123,10 @@ export function renderTimeSeries(body: HTMLElement, panel: Panel, targets: Targe
     }),
   ];
   const yRange: uPlot.Scale.Range = (_u, dmin, dmax) => {
-    const lo = dmin ?? 0;
-    const hi = dmax ?? 1;
-    // bars grow from zero; lines get uPlot's padded range (which keeps 0 when the data is near it)
-    const [autoMin, autoMax] = uPlot.rangeNum(bars ? Math.min(0, lo) : lo, hi === lo ? hi + 1 : hi, 0.1, true);
+    // padded by a tenth and always including 0 (soft mode 1), as the charts were drawn before; a flat series
+    // gets room around its value rather than a sliver of a range
+    const flatZero = dmin === null || (dmin === 0 && dmax === 0);
+    const [autoMin, autoMax] = flatZero ? [0, 1] : uPlot.rangeNum(dmin, dmax, { min: { pad: 0.1, soft: 0, mode: 1 }, max: { pad: 0.1, soft: 0, mode: 1 } });
     return [defaults.min ?? autoMin, defaults.max ?? autoMax];
   };
   const opts: uPlot.Options = {
