@@ -290,6 +290,18 @@ describe('charts', () => {
       expect(c.painted, c.title).toBeGreaterThan(0.05);
     }
     expect(await page.$$eval('section.panel[data-type="timeseries"] .chart .uplot', (els) => els.length)).toBe(4);
+    // the chart follows its panel's size
+    const canvasWidth = () => page.$eval('section.panel[data-panel-id="9"] .chart canvas', (c) => c.getBoundingClientRect().width);
+    const wide = await canvasWidth();
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: Math.round(viewport.width * 0.6), height: viewport.height });
+    try {
+      await page.waitForFunction((w) => document.querySelector('section.panel[data-panel-id="9"] .chart canvas')!.getBoundingClientRect().width < w * 0.75, wide);
+      const panelWidth = await page.$eval('section.panel[data-panel-id="9"] .chart', (c) => c.clientWidth);
+      expect(Math.abs((await canvasWidth()) - panelWidth)).toBeLessThanOrEqual(1);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
     // a 7-day axis in browser time: ticks on whole hours of Kolkata's clock, the date alone at its midnight
     const axis = await timeAxis(page, 9);
     expect(axis.length).toBeGreaterThan(2);
