@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { removeDir } from '../helpers/processor.js';
 import { artifactPath, launchChromium, type Browser } from './chromium.js';
-import { panels, panelSql, renders, stat, waitForRender } from './page.js';
-import { DAY_MS, END_MS, startSeeded, type Seeded } from './seeded.js';
+import { canvasColors, panels, panelSql, renders, stat, timeAxis, timeSeriesCharts, waitForRender } from './page.js';
+import { DAY_MS, END_MS, HOUR_MS, startSeeded, type Seeded } from './seeded.js';
 
 const DASHBOARDS = readdirSync('grafana/dashboards')
   .filter((f) => f.endsWith('.json'))
@@ -276,6 +276,99 @@ describe('Overview figures', () => {
   });
 });
 
+describe('charts', () => {
+  it('time series panels are drawn by uPlot: a sized canvas with its points painted, fixed colours kept', async () => {
+    await open(`/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+    const charts = await timeSeriesCharts(page);
+    expect(charts.length).toBe(4);
+    for (const c of charts) {
+      expect(c.canvas, c.title).not.toBeNull();
+      expect(c.canvas!.width, c.title).toBeGreaterThan(200);
+      expect(c.canvas!.height, c.title).toBeGreaterThan(60);
+      expect(c.points, c.title).toBeGreaterThan(0);
+      // axes and grid alone paint ~2 %; lines, fills and bars over 7 days of data far more
+      expect(c.painted, c.title).toBeGreaterThan(0.05);
+    }
+    expect(await page.$$eval('section.panel[data-type="timeseries"] .chart .uplot', (els) => els.length)).toBe(4);
+    // the chart follows its panel's size
+    const canvasWidth = () => page.$eval('section.panel[data-panel-id="9"] .chart canvas', (c) => c.getBoundingClientRect().width);
+    const wide = await canvasWidth();
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: Math.round(viewport.width * 0.6), height: viewport.height });
+    try {
+      await page.waitForFunction((w) => document.querySelector('section.panel[data-panel-id="9"] .chart canvas')!.getBoundingClientRect().width < w * 0.75, wide);
+      const panelWidth = await page.$eval('section.panel[data-panel-id="9"] .chart', (c) => c.clientWidth);
+      expect(Math.abs((await canvasWidth()) - panelWidth)).toBeLessThanOrEqual(1);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
+    // a 7-day axis in browser time: ticks on whole hours of Kolkata's clock, the date alone at its midnight
+    const axis = await timeAxis(page, 9);
+    expect(axis.length).toBeGreaterThan(2);
+    for (const t of axis) {
+      const local = new Date(t.ms + BROWSER_OFFSET_MS).toISOString().replace('T', ' ');
+      expect((t.ms + BROWSER_OFFSET_MS) % HOUR_MS).toBe(0);
+      expect(t.label).toBe(local.slice(11, 16) === '00:00' ? local.slice(5, 10) : local.slice(5, 16));
+    }
+    expect(axis.some((t) => (t.ms + BROWSER_OFFSET_MS) % DAY_MS === 0)).toBe(true);
+    // hovering shows the time under the cursor (browser time) and each series' value there
+    const legend = await page.$$eval('section.panel[data-panel-id="9"] .legend tbody tr td:first-child', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(legend.length).toBeGreaterThan(1);
+    await page.hover('section.panel[data-panel-id="9"] .u-over');
+    const tip = page.locator('section.panel[data-panel-id="9"] .chart-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    const [time, ...rows] = (await tip.innerText()).split('\n');
+    const at = Date.parse(time!.replace(' ', 'T') + 'Z') - BROWSER_OFFSET_MS;
+    expect(at).toBeGreaterThanOrEqual(WEEK.from);
+    expect(at).toBeLessThanOrEqual(WEEK.to);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(legend.some((name) => r.startsWith(name))).toBe(true);
+
+    // Feedback volume: stacked bars, "thumbs up" fixed green and "thumbs down" fixed red (Grafana's named colours)
+    await open(`/d/ragscope-feedback?from=${WEEK.from}&to=${WEEK.to}`);
+    const [green, red, paletteFirst, paletteSecond] = await canvasColors(page, 8, ['#73bf69', '#f2495c', '#7eb26d', '#eab839']);
+    expect(green).toBeGreaterThan(100);
+    expect(red).toBeGreaterThan(100);
+    // the colours those two series would have without their overrides: at most a few blended edge pixels
+    expect(paletteFirst).toBeLessThan(green / 20);
+    expect(paletteSecond).toBeLessThan(red / 20);
+  });
+
+  it('ECharts is downloaded only by dashboards with a bar or pie chart', async () => {
+    // a browser of its own: an empty cache, so every script the page imports is a request seen here
+    const fresh = await launchChromium();
+    try {
+      const p = await fresh.context.newPage();
+      const scripts: Array<{ url: string; body: string }> = [];
+      p.on('response', (r) => {
+        if (r.url().endsWith('.js')) scripts.push({ url: r.url(), body: '' });
+      });
+      const bodies = async () => {
+        for (const x of scripts) if (!x.body) x.body = await (await fetch(x.url)).text();
+        return scripts;
+      };
+      // ECharts marks the element it draws in with this attribute; the name survives minification
+      const isEcharts = (body: string) => body.includes('_echarts_instance_');
+
+      await p.goto(`${s.p.url}/d/ragscope-overview?from=${WEEK.from}&to=${WEEK.to}`);
+      await waitForRender(p, 0);
+      const overview = await bodies();
+      expect(overview.length).toBeGreaterThanOrEqual(2);
+      expect(overview.filter((x) => isEcharts(x.body)).map((x) => x.url)).toEqual([]);
+      expect(await p.$$eval('section.panel[data-type="timeseries"] .uplot canvas', (els) => els.length)).toBe(4);
+
+      const before = scripts.length;
+      await p.goto(`${s.p.url}/d/ragscope-tokens-cost?from=${WEEK.from}&to=${WEEK.to}`);
+      await waitForRender(p, 0);
+      const loaded = (await bodies()).slice(before).filter((x) => isEcharts(x.body));
+      expect(loaded.length).toBe(1);
+      expect(await p.$$eval('section.panel[data-type="piechart"] canvas', (els) => els.length)).toBeGreaterThan(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('time zone', () => {
   const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -284,6 +377,7 @@ describe('time zone', () => {
       from: await page.inputValue('input[name="from"]'),
       times: await page.$$eval('section.panel[data-panel-id="17"] td[data-time]', (tds) => tds.map((td) => ({ ms: Number((td as HTMLElement).dataset.time), text: td.textContent ?? '' }))),
       axis: await page.getAttribute('section.panel[data-type="timeseries"] .chart', 'title'),
+      ticks: await timeAxis(page, 7),
       stats: (await panels(page)).filter((p) => p.type === 'stat').map((p) => ({ id: p.id, text: p.text, sql: p.sql })),
       sql: (await panels(page)).map((p) => p.sql),
     };
@@ -297,6 +391,12 @@ describe('time zone', () => {
     expect(inUtc.from).toBe(new Date(DAY.from).toISOString().slice(0, 16));
     for (const t of inUtc.times) expect(t.text).toBe(utc(t.ms));
     expect(inUtc.axis).toContain(`${utc(DAY.from)} – ${utc(DAY.to)} UTC`);
+    // the time axis: ticks on whole hours of UTC, labelled with UTC's time of day
+    expect(inUtc.ticks.length).toBeGreaterThan(2);
+    for (const t of inUtc.ticks) {
+      expect(t.ms % HOUR_MS).toBe(0);
+      expect(t.label).toBe(utc(t.ms).slice(11, 16));
+    }
 
     const n = await renders(page);
     await page.selectOption('select[name="timezone"]', 'browser');
@@ -310,6 +410,12 @@ describe('time zone', () => {
     // (Chromium's ICU names the zone Asia/Calcutta)
     expect(inBrowser.axis).toContain(`${utc(DAY.from + BROWSER_OFFSET_MS)} – ${utc(DAY.to + BROWSER_OFFSET_MS)} Asia/`);
     expect(inBrowser.axis).toContain('(UTC+05:30)');
+    // ticks on whole hours of Kolkata's clock (half past in UTC), labelled with its time of day
+    expect(inBrowser.ticks.length).toBeGreaterThan(2);
+    for (const t of inBrowser.ticks) {
+      expect((t.ms + BROWSER_OFFSET_MS) % HOUR_MS).toBe(0);
+      expect(t.label).toBe(utc(t.ms + BROWSER_OFFSET_MS).slice(11, 16));
+    }
     // figures and SQL unchanged
     expect(inBrowser.stats).toEqual(inUtc.stats);
     expect(inBrowser.sql).toEqual(inUtc.sql);

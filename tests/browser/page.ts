@@ -54,3 +54,68 @@ export async function stat(page: Page, panelId: number): Promise<StatView[]> {
 export async function panelSql(page: Page, panelId: number): Promise<string> {
   return (await page.getAttribute(`section.panel[data-panel-id="${panelId}"]`, 'data-sql')) ?? '';
 }
+
+/** A time series panel as drawn: its canvas, the points it was given and how much of the canvas is painted. */
+export interface TimeSeriesView {
+  id: number;
+  title: string;
+  canvas: { width: number; height: number } | null;
+  points: number;
+  /** share of the canvas' pixels that are not transparent (axes, grid, lines, fills) */
+  painted: number;
+}
+
+export async function timeSeriesCharts(page: Page): Promise<TimeSeriesView[]> {
+  return page.$$eval('section.panel[data-type="timeseries"]', (els) =>
+    els.map((e) => {
+      const canvas = e.querySelector<HTMLCanvasElement>('.chart canvas');
+      let painted = 0;
+      if (canvas && canvas.width > 0 && canvas.height > 0) {
+        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) n++;
+        painted = n / (canvas.width * canvas.height);
+      }
+      return {
+        id: Number((e as HTMLElement).dataset.panelId),
+        title: e.querySelector('h2')?.textContent ?? '',
+        canvas: canvas ? { width: canvas.getBoundingClientRect().width, height: canvas.getBoundingClientRect().height } : null,
+        points: Number(e.querySelector<HTMLElement>('.chart')?.dataset.points ?? 0),
+        painted,
+      };
+    }),
+  );
+}
+
+/** The time axis a time series panel drew: each tick's instant and its label. */
+export async function timeAxis(page: Page, panelId: number): Promise<Array<{ ms: number; label: string }>> {
+  const chart = `section.panel[data-panel-id="${panelId}"] .chart`;
+  const ticks = ((await page.getAttribute(chart, 'data-time-ticks')) ?? '').split('|').filter(Boolean).map(Number);
+  const labels = ((await page.getAttribute(chart, 'data-time-labels')) ?? '').split('|').filter(Boolean);
+  if (ticks.length !== labels.length) throw new Error(`panel ${panelId}: ${ticks.length} ticks but ${labels.length} labels`);
+  return ticks.map((ms, i) => ({ ms, label: labels[i]! }));
+}
+
+/**
+ * How many canvas pixels of a panel have each color's RGB (± `tolerance` per channel, any alpha): a line or
+ * bar of that color was drawn.
+ */
+export async function canvasColors(page: Page, panelId: number, colors: string[], tolerance = 6): Promise<number[]> {
+  return page.$eval(
+    `section.panel[data-panel-id="${panelId}"] .chart canvas`,
+    (c, [colors, tolerance]) => {
+      const canvas = c as HTMLCanvasElement;
+      const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const rgb = (colors as string[]).map((h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16)));
+      const counts = rgb.map(() => 0);
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3] === 0) continue;
+        rgb.forEach((c, j) => {
+          if (Math.abs(px[i]! - c[0]!) <= (tolerance as number) && Math.abs(px[i + 1]! - c[1]!) <= (tolerance as number) && Math.abs(px[i + 2]! - c[2]!) <= (tolerance as number)) counts[j]!++;
+        });
+      }
+      return counts;
+    },
+    [colors, tolerance] as const,
+  );
+}

@@ -124,6 +124,13 @@ describe('access', () => {
     const js = await fetch(`${p.url}/ui/static/app.js`);
     expect(js.status).toBe(200);
     expect((await js.text()).length).toBeGreaterThan(10_000);
+    // uPlot's stylesheet is inlined into app.css (no CDN, no import left to resolve)
+    const css = await fetch(`${p.url}/ui/static/app.css`);
+    expect(css.status).toBe(200);
+    const text = await css.text();
+    expect(text).toContain('.uplot');
+    expect(text).toContain('.chart-tooltip');
+    expect(text).not.toContain('@import');
   });
 });
 

@@ -3,11 +3,12 @@
 // queries finish; each panel is drawn as its answer arrives.
 import { api, ApiError, type Dashboard, type Panel, type PanelAnswer, type Variable } from './api.js';
 import { formatTime } from './format.js';
+import { ECHARTS_PANEL_TYPES, loadEchartsPanels } from './echarts-loader.js';
 import { hasRows } from './frames.js';
 import { ALL, PRESETS, readState, REFRESH, refreshMs, resolveTime, stateQuery, timeQuery, varsQuery, type ViewState } from './state.js';
 import { fromInputValue, parseTimeZone, setTimeZone, toInputValue, zoneLabel, type TimeZone } from './timezone.js';
 
-/** The renderers and ECharts, fetched and parsed while the first queries run. */
+/** The renderers (and uPlot), fetched and parsed while the first queries run. */
 let renderers: Promise<typeof import('./render.js')> | undefined;
 const loadRenderers = () => (renderers ??= import('./render.js'));
 
@@ -60,6 +61,7 @@ export class DashboardView {
   async start(): Promise<void> {
     const d = this.dashboard;
     void loadRenderers();
+    if (d.panels.some((p) => [p, ...(p.panels ?? [])].some((q) => ECHARTS_PANEL_TYPES.has(q.type)))) void loadEchartsPanels();
     this.state = readState(location.search, {
       from: d.time?.from ?? 'now-24h',
       to: d.time?.to ?? 'now',
@@ -212,7 +214,7 @@ export class DashboardView {
       section.dataset.ms = String(targets.reduce((a, t) => a + t.ms, 0));
       const r = await loadRenderers();
       if (gen !== this.generation) return;
-      const ok = hasRows(targets) && r.drawPanel(body, panel, targets, { range, traceHref: (traceId) => `/trace/${traceId}?${timeQuery(this.state)}&timezone=${this.state.timezone}` });
+      const ok = hasRows(targets) && (await r.drawPanel(body, panel, targets, { range, traceHref: (traceId) => `/trace/${traceId}?${timeQuery(this.state)}&timezone=${this.state.timezone}` }));
       if (!ok && !body.querySelector('.error')) body.replaceChildren(el('div', 'nodata', 'No data'));
       section.dataset.state = ok ? 'data' : body.querySelector('.error') ? 'error' : 'nodata';
     } finally {

@@ -1,9 +1,9 @@
-// Every panel renderer (and with them Apache ECharts, most of the script): loaded as a separate chunk while
-// the dashboard's queries run, so the page can send its request before the charting code is parsed.
+// The panel renderers (with uPlot for the time series): loaded as a separate chunk while the dashboard's
+// queries run, so the page can send its request before the charting code is parsed. Bar and pie charts are
+// drawn by ECharts, a further chunk loaded only for dashboards that have them (echarts-loader.ts).
 import type { Panel, TargetResult } from './api.js';
-import { renderBarChart } from './panels/barchart.js';
+import { loadEchartsPanels } from './echarts-loader.js';
 import { renderBarGauge } from './panels/bargauge.js';
-import { renderPieChart } from './panels/piechart.js';
 import { renderStat } from './panels/stat.js';
 import { renderTable } from './panels/table.js';
 import { renderTimeSeries } from './panels/timeseries.js';
@@ -16,14 +16,14 @@ export interface DrawContext {
 }
 
 /** Draws one panel's query results; false when there is nothing to draw (or the kind is unknown). */
-export function drawPanel(body: HTMLElement, panel: Panel, targets: TargetResult[], ctx: DrawContext): boolean {
+export async function drawPanel(body: HTMLElement, panel: Panel, targets: TargetResult[], ctx: DrawContext): Promise<boolean> {
   switch (panel.type) {
     case 'timeseries':
       return renderTimeSeries(body, panel, targets, ctx.range);
     case 'barchart':
-      return renderBarChart(body, panel, targets);
+      return (await loadEchartsPanels()).renderBarChart(body, panel, targets);
     case 'piechart':
-      return renderPieChart(body, panel, targets);
+      return (await loadEchartsPanels()).renderPieChart(body, panel, targets);
     case 'stat':
       return renderStat(body, panel, targets);
     case 'bargauge':

@@ -1,5 +1,6 @@
 import type { Panel, TargetResult } from '../api.js';
-import { AXIS_STYLE, chartIn, PALETTE } from '../charts.js';
+import { AXIS_STYLE, chartIn } from '../charts.js';
+import { PALETTE } from '../palette.js';
 import { fieldDisplay } from '../fields.js';
 import { formatValue } from '../format.js';
 import { isNumeric } from '../frames.js';
