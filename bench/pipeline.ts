@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '11' },
     spans: { type: 'string', default: '512' },
     profile: { type: 'boolean', default: false },
+    /** Node flags for a third column: the current code run with them (e.g. --max-semi-space-size=64). */
+    'current-flags': { type: 'string' },
     worker: { type: 'string' },
     'worker-mode': { type: 'string', default: 'stages' },
     out: { type: 'string', default: 'bench/results/pipeline.json' },
@@ -157,9 +159,9 @@ async function startProfiler(): Promise<{ stop(): Promise<object> }> {
   return { stop: async () => ((await session.post('Profiler.stop')) as { profile: object }).profile };
 }
 
-function runWorker(root: string, mode: string, profileOut?: string): Promise<WorkerResult> {
+function runWorker(root: string, mode: string, profileOut?: string, nodeFlags: string[] = []): Promise<WorkerResult> {
   const extra = profileOut ? ['--out', profileOut] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', root, '--worker-mode', mode, '--spans', String(SPANS), '--rounds', String(ROUNDS), ...extra], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', import.meta.filename, '--worker', root, '--worker-mode', mode, '--spans', String(SPANS), '--rounds', String(ROUNDS), ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -203,11 +205,12 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   console.log(`ragscope bench:pipeline — node ${process.version}, baseline ${args['baseline-rev']} (${rev}) vs current, ${PER_ROUND} requests × ${SPANS} spans per round, ${ROUNDS} rounds per process; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}`);
 
-  const roots = [baseline, ROOT];
-  const perProcess: { stages: Record<Stage, number>; total: number }[][] = [[], []];
+  const flags = args['current-flags']?.split(/\s+/).filter(Boolean) ?? [];
+  const variants: [root: string, flags: string[]][] = [[baseline, []], [ROOT, []], ...(flags.length > 0 ? [[ROOT, flags] as [string, string[]]] : [])];
+  const perProcess: { stages: Record<Stage, number>; total: number }[][] = variants.map(() => []);
   for (let p = 0; p < Number(args.processes); p++) {
-    for (let k = 0; k < roots.length; k++) {
-      const r = await runWorker(roots[k], 'stages');
+    for (let k = 0; k < variants.length; k++) {
+      const r = await runWorker(variants[k][0], 'stages', undefined, variants[k][1]);
       perProcess[k].push({ stages: Object.fromEntries(ALL.map((s) => [s, median(r.stages[s])])) as Record<Stage, number>, total: median(r.total) });
     }
   }
@@ -219,6 +222,7 @@ async function main(): Promise<void> {
   });
   const base = summary(0);
   const now = summary(1);
+  const flagged = flags.length > 0 ? summary(2) : null;
   console.log(`\nCPU µs per span (median over ${args.processes} processes of each one's median round)`);
   console.log(`${'stage'.padEnd(18)} ${'baseline'.padStart(9)} ${'current'.padStart(9)} ${'ratio'.padStart(7)}`);
   const line = (name: string, b: number, c: number) => console.log(`${name.padEnd(18)} ${b.toFixed(2).padStart(9)} ${c.toFixed(2).padStart(9)} ${`${r2(b / c)}×`.padStart(7)}`);
@@ -229,6 +233,9 @@ async function main(): Promise<void> {
   console.log(`per process, total: baseline ${base.totalPerProcess.join(', ')}; current ${now.totalPerProcess.join(', ')}`);
   const ratio = r2(base.total / now.total);
   console.log(`→ ${ratio}× less CPU per span; current ${now.total} µs: target ≤ 7 µs ${now.total <= 7 ? 'met' : 'NOT met'}`);
+  if (flagged) {
+    console.log(`current with ${flags.join(' ')}: total ${flagged.total} µs (per process ${flagged.totalPerProcess.join(', ')}), ${r2(base.total / flagged.total)}× less than the baseline`);
+  }
 
   let profiles: { revision: string; file: string; top: { fn: string; selfPercent: number }[] }[] = [];
   if (args.profile) {
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     resolve(ROOT, args.out!),
-    `${JSON.stringify({ benchmark: 'pipeline', date: new Date().toISOString(), node: process.version, baselineRev: rev, loadAverage: { start: loadBefore, end: loadAfter }, parameters: { spansPerRequest: SPANS, requestsPerRound: PER_ROUND, rounds: ROUNDS, processes: Number(args.processes) }, cpuMicrosPerSpan: { baseline: base, current: now, ratio }, profiles }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'pipeline', date: new Date().toISOString(), node: process.version, baselineRev: rev, loadAverage: { start: loadBefore, end: loadAfter }, parameters: { spansPerRequest: SPANS, requestsPerRound: PER_ROUND, rounds: ROUNDS, processes: Number(args.processes) }, cpuMicrosPerSpan: { baseline: base, current: now, ratio, ...(flagged ? { currentWithFlags: { flags, ...flagged } } : {}) }, profiles }, null, 2)}\n`,
   );
   console.log(`\nwrote ${args.out}`);
 }
