@@ -12,8 +12,9 @@
 //   wal record    the request's rows joined into its write-ahead-log record (store/wal-record.ts encodeRecord):
 //                 what the processor does with the rows before it answers (the durable bytes)
 // and the total: decode + Pipeline.processSpans + encodeRecord, one request at a time (what a request costs the
-// processor up to its durable write). Also shown, outside the total: "insert body", the client's join of the rows
-// into the insert body (bench:speed counts that one instead of the record; the shipper does it per insert). The baseline revision (default: main) is checked out and measured in the SAME run: each revision in
+// processor up to its durable write). Also shown, outside the total: "insert body", the shipper's insert of the
+// same rows on the embedded connection up to the SQL text the engine gets (the client's body, chdb's statement
+// text as UTF-8; bench:speed counts the client's join instead of the record). The baseline revision (default: main) is checked out and measured in the SAME run: each revision in
 // fresh processes, alternating; per process the median of its rounds, then the median over processes.
 // --profile also runs one process per revision under the V8 CPU profiler (the total loop's rounds only) and prints the functions with
 // the most self time. Prints figures and writes bench/results/pipeline.json (+ .cpuprofile files with --profile).
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '11' },
     spans: { type: 'string', default: '512' },
     profile: { type: 'boolean', default: false },
+    /** Only the total, no stage rounds (whose 20 000 live spans per round disturb the process's GC). */
+    'total-only': { type: 'boolean', default: false },
     /** Node flags for a third column: the current code run with them (e.g. --max-semi-space-size=64). */
     'current-flags': { type: 'string' },
     worker: { type: 'string' },
@@ -78,10 +81,18 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const { genAiRowLine } = await load('processor/src/store/genai-spans-columns.ts');
   const store = await load('processor/src/store/clickhouse.ts');
   const { encodeRecord } = await load('processor/src/store/wal-record.ts');
-  // A revision that encodes insert bodies itself says how (insertBody); before, @clickhouse/client joined each
-  // row's stringifyRow text with newlines (as bench/speed.ts).
-  const body: (table: string, rows: unknown[]) => { length: number } =
-    store.insertBody ?? ((_table: string, rows: unknown[]) => rows.map((row) => `${store.stringifyRow(row)}\n`).join(''));
+  // The insert's text on the embedded connection, as the shipper's insert makes it (per request here; the
+  // shipper's inserts hold up to RAGSCOPE_BATCH_ROWS rows): @clickhouse/client's body, then chdb's
+  // `${query}\n${body}` handed to the engine as UTF-8 (Buffer.from stands for that copy). A revision with
+  // insertBodyChunks passes chunks the connection concatenates; before, the client joined every row.
+  const INSERT_SQL = 'INSERT INTO otel_traces (`a`) FORMAT JSONCompactEachRow';
+  const body: (table: string, rows: unknown[]) => number = store.insertBodyChunks
+    ? (_table, rows) => {
+        let text = '';
+        for (const chunk of store.insertBodyChunks(rows)) text += `${store.stringifyRow(chunk)}\n`;
+        return Buffer.from(`${INSERT_SQL}\n${text}`).length;
+      }
+    : (_table, rows) => Buffer.from(`${INSERT_SQL}\n${rows.map((row) => `${store.stringifyRow(row)}\n`).join('')}`).length;
   const priceBook = loadPriceBook(undefined);
   const pipeline = new Pipeline({ priceBook, tenant: TENANT, dedupeCacheSize: 100_000, rawTtlDays: 30 });
   const payloads = Array.from({ length: 8 }, (_, i) => buildGenAiTracePayload({ spanCount: SPANS, startMs: Date.now() - 3_600_000 + i * 60_000 }).protobuf);
@@ -210,8 +221,8 @@ async function main(): Promise<void> {
   const perProcess: { stages: Record<Stage, number>; total: number }[][] = variants.map(() => []);
   for (let p = 0; p < Number(args.processes); p++) {
     for (let k = 0; k < variants.length; k++) {
-      const r = await runWorker(variants[k][0], 'stages', undefined, variants[k][1]);
-      perProcess[k].push({ stages: Object.fromEntries(ALL.map((s) => [s, median(r.stages[s])])) as Record<Stage, number>, total: median(r.total) });
+      const r = await runWorker(variants[k][0], args['total-only'] ? 'total' : 'stages', undefined, variants[k][1]);
+      perProcess[k].push({ stages: Object.fromEntries(ALL.map((s) => [s, r.stages[s].length > 0 ? median(r.stages[s]) : NaN])) as Record<Stage, number>, total: median(r.total) });
     }
   }
   const summary = (k: number) => ({

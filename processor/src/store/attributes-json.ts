@@ -49,23 +49,7 @@ function fragment(key: string, value: AttrValue): string {
 /** The same text as JSON.stringify(toStringMap(attributes)). */
 export function attributesJson(attributes: Attributes): string {
   const parts: string[] = [];
-  pushAttributesJson(parts, attributes);
-  return parts.join('');
-}
-
-/**
- * Appends the pieces of attributesJson(attributes) to `parts`, for a caller that joins a whole row at once
- * (row-lines.ts): one Array.join writes one flat string, where concatenating the attributes' JSON into the
- * row would leave a rope that every later reader (the write-ahead-log record, the insert) must flatten first.
- */
-export function pushAttributesJson(parts: string[], attributes: Attributes): void {
-  parts.push('{');
-  let first = true;
   // for…in visits the keys in the order JSON.stringify of the string map would (both walk own keys in order).
-  for (const key in attributes) {
-    if (first) first = false;
-    else parts.push(',');
-    parts.push(fragment(key, attributes[key]));
-  }
-  parts.push('}');
+  for (const key in attributes) parts.push(fragment(key, attributes[key]));
+  return `{${parts.join(',')}}`;
 }
