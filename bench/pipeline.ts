@@ -82,17 +82,17 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const store = await load('processor/src/store/clickhouse.ts');
   const { encodeRecord } = await load('processor/src/store/wal-record.ts');
   // The insert's text on the embedded connection, as the shipper's insert makes it (per request here; the
-  // shipper's inserts hold up to RAGSCOPE_BATCH_ROWS rows): @clickhouse/client's body, then chdb's
-  // `${query}\n${body}` handed to the engine as UTF-8 (Buffer.from stands for that copy). A revision with
-  // insertBodyChunks passes chunks the connection concatenates; before, the client joined every row.
+  // shipper's inserts hold up to RAGSCOPE_BATCH_ROWS rows): @clickhouse/client joins the rows into the body
+  // (a revision that builds it itself exports insertBody), chdb's connection checks `body.trim()` and hands
+  // `${query}\n${body}` to the engine as UTF-8 (Buffer.from stands for that copy).
   const INSERT_SQL = 'INSERT INTO otel_traces (`a`) FORMAT JSONCompactEachRow';
-  const body: (table: string, rows: unknown[]) => number = store.insertBodyChunks
-    ? (_table, rows) => {
-        let text = '';
-        for (const chunk of store.insertBodyChunks(rows)) text += `${store.stringifyRow(chunk)}\n`;
-        return Buffer.from(`${INSERT_SQL}\n${text}`).length;
-      }
-    : (_table, rows) => Buffer.from(`${INSERT_SQL}\n${rows.map((row) => `${store.stringifyRow(row)}\n`).join('')}`).length;
+  const clientBody: (table: string, rows: unknown[]) => string =
+    store.insertBody ?? ((_table: string, rows: unknown[]) => rows.map((row) => `${store.stringifyRow(row)}\n`).join(''));
+  const body = (table: string, rows: unknown[]): number => {
+    const text = clientBody(table, rows);
+    if (text.trim().length === 0) return 0;
+    return Buffer.from(`${INSERT_SQL}\n${text}`).length;
+  };
   const priceBook = loadPriceBook(undefined);
   const pipeline = new Pipeline({ priceBook, tenant: TENANT, dedupeCacheSize: 100_000, rawTtlDays: 30 });
   const payloads = Array.from({ length: 8 }, (_, i) => buildGenAiTracePayload({ spanCount: SPANS, startMs: Date.now() - 3_600_000 + i * 60_000 }).protobuf);

@@ -11,7 +11,7 @@ import { toTraceRow } from '../../processor/src/store/rows.js';
 import { TRACE_COLUMNS, traceRowLine } from '../../processor/src/store/row-lines.js';
 import { GENAI_COLUMNS, genAiRowLine, toGenAiRow } from '../../processor/src/store/genai-spans-columns.js';
 import { decodeRecord, encodeRecord } from '../../processor/src/store/wal-record.js';
-import { insertBodyChunks, insertLines, stringifyRow } from '../../processor/src/store/clickhouse.js';
+import { insertLines } from '../../processor/src/store/clickhouse.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
@@ -87,26 +87,6 @@ describe('row text, byte for byte', () => {
       }
     }
     expect(genai).toBeGreaterThan(100);
-  });
-});
-
-describe('insert body chunks', () => {
-  it('hold every row once, in order: the body the client sends is the rows one per line, as from an array', () => {
-    const rows = [
-      ...Array.from({ length: 300 }, (_, i) => `["row ${i}","${'ü'.repeat(i % 7)}",${'x'.repeat(i * 3)}]`),
-      `["${'long'.repeat(40_000)}"]`,
-      '["after the long one"]',
-      ...Array.from({ length: 100 }, (_, i) => `[${i}]`),
-    ];
-    const chunks = insertBodyChunks(rows);
-    expect(chunks.length).toBeGreaterThan(3);
-    // What the client makes of each: stringifyRow(chunk) + "\n" (encodeJSON), concatenated.
-    expect(chunks.map((c) => `${stringifyRow(c)}\n`).join('')).toBe(rows.map((r) => `${r}\n`).join(''));
-    // Bounded, except the chunk that holds the one row longer than the bound.
-    for (const c of chunks) expect(c.length < 60_000 || c.includes(rows[300])).toBe(true);
-    const objects = [{ a: 1, b: 'x\ny' }, { a: 2 }];
-    expect(insertBodyChunks(objects)).toEqual([objects.map((o) => JSON.stringify(o)).join('\n')]);
-    expect(insertBodyChunks([])).toEqual([]);
   });
 });
 

@@ -6,7 +6,6 @@ import { insertFormat } from './row-lines.js';
 import type { Row, TableName } from './write-queue.js';
 import type { RowFormat } from './wal-record.js';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -26,48 +25,13 @@ const ROW_JSON = { stringify: stringifyRow };
  * without one would reuse the previous insert's token. Unless given, a fresh token: never deduplicated.
  */
 export async function insertRows(client: ClickHouseClient, table: TableName, rows: Row[], token: string = randomUUID()): Promise<void> {
-  await client.insert({ table, values: insertBody(rows), ...insertFormat(table, rows), clickhouse_settings: dedupeSettings(token) });
-}
-
-/** Characters of row text per chunk of an insert body: well below V8's large-object threshold (128 KB). */
-const CHUNK_CHARS = 48 * 1024;
-
-/**
- * An insert's rows as chunks of whole lines (each chunk: its rows' text joined with newlines, ~48 K characters
- * at most unless one row is longer). Given an array, the client joins every row into one string, and the
- * embedded connection then builds the SQL text from it: two multi-MB strings per insert (5 000 rows ≈ 6 MB), each a
- * V8 large object mapped fresh and filled, ~5 µs per KB on this box (bench:pipeline, "insert body"). Given
- * chunks, the embedded connection concatenates them into the SQL text, built flat once (and a server gets them
- * streamed). The client appends "\n" to each chunk (stringifyRow passes text through), so the body's bytes are
- * exactly those of the rows one per line, as before.
- */
-export function insertBodyChunks(rows: readonly Row[]): string[] {
-  const chunks: string[] = [];
-  let from = 0;
-  let chars = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    chars += typeof row === 'string' ? row.length + 1 : 1024;
-    if (chars >= CHUNK_CHARS || i === rows.length - 1) {
-      const lines: string[] = new Array(i + 1 - from);
-      for (let k = from; k <= i; k++) lines[k - from] = stringifyRow(rows[k]);
-      chunks.push(lines.join('\n'));
-      from = i + 1;
-      chars = 0;
-    }
-  }
-  return chunks;
-}
-
-/** insertBodyChunks as the object-mode stream the client takes for JSON formats. */
-function insertBody(rows: readonly Row[]): Readable {
-  return Readable.from(insertBodyChunks(rows));
+  await client.insert({ table, values: rows, ...insertFormat(table, rows), clickhouse_settings: dedupeSettings(token) });
 }
 
 /** Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. */
 export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
   const columns = format === 'JSONCompactEachRow' ? insertFormat(table, lines) : { format };
-  await client.insert({ table, values: insertBody(lines), ...columns, clickhouse_settings: { ...dedupeSettings(token), ...lineSettings(table) } });
+  await client.insert({ table, values: lines, ...columns, clickhouse_settings: { ...dedupeSettings(token), ...lineSettings(table) } });
 }
 
 /**
