@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildGenAiTracePayload } from './decode-payloads.js';
 import { baselineCheckout, ROOT } from './support/baseline.js';
+import type { CostResult, DecodedSpan, GenAiRecord } from '../processor/src/model.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,24 +111,24 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const dedupe = new UsageDeduplicator(100_000);
   const stageRound = (): Record<Stage, number> => {
     const requests = Array.from({ length: PER_ROUND }, () => payloads[next++ % payloads.length]);
-    let decoded: any[][] = [];
-    let records: any[][] = [];
-    let costs: any[][] = [];
+    let decoded: DecodedSpan[][] = [];
+    let records: (GenAiRecord | null)[][] = [];
+    let costs: (CostResult | null)[][] = [];
     let traceLines: string[][] = [];
     let genaiLines: string[][] = [];
     let keys: string[][] = [];
     const t = {} as Record<Stage, number>;
     t.decode = cpu(() => (decoded = requests.map((p) => decodeTraces(p))));
-    t.normalize = cpu(() => (records = decoded.map((spans) => spans.map((s: unknown) => normalizeSpan(s)))));
-    t.dedupe = cpu(() => decoded.forEach((spans, k) => dedupe.markBatch(spans.map((span: unknown, i: number) => ({ span, record: records[k][i] })))));
+    t.normalize = cpu(() => (records = decoded.map((spans) => spans.map((s) => normalizeSpan(s)))));
+    t.dedupe = cpu(() => decoded.forEach((spans, k) => dedupe.markBatch(spans.map((span, i) => ({ span, record: records[k][i] })))));
     t.price = cpu(
-      () => (costs = decoded.map((spans, k) => spans.map((s: { startTimeUnixNano: bigint }, i: number) => (records[k][i] ? computeCost(records[k][i], Number(s.startTimeUnixNano / 1_000_000n), priceBook) : null)))),
+      () => (costs = decoded.map((spans, k) => spans.map((s, i) => (records[k][i] ? computeCost(records[k][i], Number(s.startTimeUnixNano / 1_000_000n), priceBook) : null)))),
     );
-    t['rows otel_traces'] = cpu(() => (traceLines = decoded.map((spans) => spans.map((s: unknown) => traceRowLine(s, TENANT)))));
+    t['rows otel_traces'] = cpu(() => (traceLines = decoded.map((spans) => spans.map((s) => traceRowLine(s, TENANT)))));
     t['rows genai_spans'] = cpu(
-      () => (genaiLines = decoded.map((spans, k) => spans.flatMap((s: unknown, i: number) => (records[k][i] ? [genAiRowLine(s, records[k][i], costs[k][i], TENANT)] : [])))),
+      () => (genaiLines = decoded.map((spans, k) => spans.flatMap((s, i) => (records[k][i] ? [genAiRowLine(s, records[k][i], costs[k][i], TENANT)] : [])))),
     );
-    keys = decoded.map((spans) => spans.map((s: { traceId: string; spanId: string }) => `s${s.traceId}${s.spanId}`));
+    keys = decoded.map((spans) => spans.map((s) => `${s.traceId}${s.spanId}`));
     t['wal record'] = cpu(() => {
       for (let k = 0; k < requests.length; k++) encodeRecord({ otel_traces: traceLines[k], genai_spans: genaiLines[k] }, keys[k]);
     });
