@@ -140,6 +140,35 @@ describe('conversation signals job', { timeout: 240_000 }, () => {
     await expectStored(tenant, expected, 'default thresholds');
   });
 
+  it('a late span that moves a request\'s start to the previous day leaves one row, under the new day', async () => {
+    const tenant = 'midnight';
+    const midnight = Math.floor(testNow() / 86_400_000) * 86_400_000;
+    const src = ds.requests.find((r) => r.spans.length >= 3)!;
+    const byStart = [...src.spans].sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+    expect(byStart[0]!.parentSpanId).toBe('');
+    expect(byStart[1]!.startNs).toBeGreaterThan(byStart[0]!.startNs);
+    // Shifted so that every span but the root starts at or after midnight, and the root before it.
+    const shift = BigInt(midnight) * 1_000_000n - byStart[1]!.startNs;
+    const moved = { ...src, startNs: src.startNs + shift, endNs: src.endNs + shift, spans: src.spans.map((sp) => ({ ...sp, startNs: sp.startNs + shift, endNs: sp.endNs + shift })) };
+    const only = (spans: typeof moved.spans): SynthDataset => ({ ...ds, requests: [{ ...moved, spans }], feedback: [], evaluations: [] });
+    await loadDirect(proc.processor.store.writer, only(moved.spans.filter((sp) => sp.parentSpanId !== '')), { tenant, order: 'natural', pricesFile, now: testNow });
+    const job = newJob(midnight + 3_600_000);
+    await job.refresh();
+    const days = async () =>
+      proc.query<{ Day: string; IsDeleted: number }>(`SELECT toString(Day) AS Day, IsDeleted FROM conversation_signals FINAL WHERE TenantId = '${tenant}' AND TraceId = '${src.traceId}'`);
+    const today = new Date(midnight).toISOString().slice(0, 10);
+    const yesterday = new Date(midnight - 86_400_000).toISOString().slice(0, 10);
+    expect((await days()).map((r) => r.Day)).toEqual([today]);
+    await loadDirect(proc.processor.store.writer, only(moved.spans.filter((sp) => sp.parentSpanId === '')), { tenant, order: 'natural', pricesFile, now: testNow });
+    await job.refresh();
+    expect((await days()).map((r) => r.Day)).toEqual([yesterday]);
+    const rows = await proc.query<{ TraceId: string }>(
+      `SELECT TraceId FROM stored_turn_signals(tenant = '${tenant}', from = '${sqlTime(midnight - 86_400_000)}', to = '${sqlTime(midnight + 86_400_000)}')`,
+    );
+    expect(rows.map((r) => r.TraceId)).toEqual([src.traceId]);
+    await job.stop();
+  });
+
   it('tenants: the table is under the tenant filter, and each tenant reads only its own stored rows', async () => {
     expect(await discoverTenantTables(proc.processor.store.writer, proc.processor.config.database)).toContain('conversation_signals');
     const late = new Set((await stored('late')).map((r) => String(r.TraceId)));
