@@ -10,7 +10,8 @@ import { startProcessor, removeDir, type TestProcessor } from '../helpers/proces
 import { testNow } from '../helpers/clock.js';
 import { generateConversations, IMPLICIT_DEFAULTS, loadDirect, startOfCurrentHourMs, syntheticPriceBook, type ConversationDataset } from '../../tools/synthetic/index.js';
 import { ConversationSignalsJob } from '../../processor/src/derive/conversation-signals.js';
-import { discoverTenantTables } from '../../processor/src/query/tenant-scope.js';
+import { discoverTenantTables, TenantFilter } from '../../processor/src/query/tenant-scope.js';
+import { queryReadOnly } from '../../processor/src/query/read-only.js';
 import { loadConfig } from '../../processor/src/config.js';
 import { expectedTurns, type Turn } from './conversation-expected.js';
 import type { SynthDataset } from '../../tools/synthetic/index.js';
@@ -177,6 +178,14 @@ describe('conversation signals job', { timeout: 240_000 }, () => {
     expect(other.length).toBe(late.size); // the same dataset under two tenants: same trace ids, one row each
     const [n] = await proc.query<{ n: string }>(`SELECT count() AS n FROM stored_turn_signals(tenant = 'nobody', from = '2000-01-01 00:00:00', to = '2100-01-01 00:00:00')`);
     expect(Number(n!.n)).toBe(0);
+    // Under 'late''s tenant filter (what a tenant credential's server-defined SQL runs with), the other tenant's
+    // stored signals read as nothing, its own as before.
+    const { store } = proc.processor;
+    const scoped = new TenantFilter(store.database, await discoverTenantTables(store.writer, store.database)).settingsFor('late');
+    const read = async (tenant: string) =>
+      (await queryReadOnly(store, { query: `SELECT TraceId FROM stored_turn_signals(tenant = '${tenant}', from = '2000-01-01 00:00:00', to = '2100-01-01 00:00:00')` }, scoped)).rows;
+    expect(await read('thresholds')).toEqual([]);
+    expect((await read('late')).length).toBe(late.size);
   });
 
   it('the timer runs passes by itself, and stop() waits for a running one', async () => {
