@@ -12,6 +12,7 @@
 // full pass over the whole store and one incremental pass, timed, as the processor would after such a load.
 // --baseline-queries-dir: also time each query of that directory with the same name (e.g. the read-time form of
 // the conversation queries from an earlier commit) in the same run. Prints a table, writes bench/results/queries.json.
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,7 +263,9 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
   await command(store, 'INSERT INTO bench_genai_base SELECT * FROM genai_spans');
   await command(store, 'CREATE TABLE bench_traces_base AS otel_traces ENGINE = MergeTree ORDER BY tuple()');
   await command(store, 'INSERT INTO bench_traces_base SELECT * FROM otel_traces');
-  const settings = { max_insert_threads: 2, max_threads: 2, min_insert_block_size_rows: 1_000_000, max_block_size: 262144 };
+  // A fresh deduplication token per insert: the embedded engine keeps per-query settings for the session, and without
+  // one every copy reused the base load's last token and was dropped as a duplicate (earlier runs stopped at 2 copies' worth).
+  const settings = () => ({ max_insert_threads: 2, max_threads: 2, min_insert_block_size_rows: 1_000_000, max_block_size: 262144, insert_deduplication_token: randomUUID() });
   for (let copy = 1; copy <= copies; copy++) {
     const shift = `toIntervalSecond(${(copy * 7919) % 3600})`;
     const t0 = performance.now();
@@ -274,7 +277,7 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
          if(ResponseId = '', '', concat(ResponseId, '-', toString(copy))) AS ResponseId,
          Timestamp + ${shift} AS Timestamp)
        FROM (SELECT *, ${copy} AS copy FROM bench_genai_base)`,
-      settings,
+      settings(),
     );
     const t1 = performance.now();
     await command(
@@ -284,7 +287,7 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
          if(ParentSpanId = '', '', ${NEW_ID('ParentSpanId', 16)}) AS ParentSpanId,
          Timestamp + ${shift} AS Timestamp)
        FROM (SELECT *, ${copy} AS copy FROM bench_traces_base)`,
-      settings,
+      settings(),
     );
     log(`copy ${copy}/${copies}: genai_spans ${((performance.now() - t0) / 1000).toFixed(1)} s (${((t1 - t0) / 1000).toFixed(1)} with views), otel_traces ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   }
