@@ -1,4 +1,5 @@
-// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3 --no-twins --only a,b --queries-dir DIR]
+// npm run bench:queries [-- --spans 10000000 --data-dir DIR --reuse --runs 5 --twin-runs 3 --no-twins --only a,b --queries-dir DIR
+//                          --baseline-queries-dir DIR]
 //
 // Every example query (clickhouse/queries) answered two ways on the same embedded store, same run:
 //   rollup: the query as shipped, reading the materialized rollups;
@@ -7,15 +8,20 @@
 // Load: a seeded synthetic base set goes through the processor's own pipeline (normalize, dedupe, price,
 // rows) into genai_spans and otel_traces; it is then replicated inside ClickHouse (INSERT ... SELECT with
 // new trace/span/response ids and shifted timestamps) up to --spans GenAI spans. The materialized views
-// fire on those inserts exactly as on the processor's. Prints a table, writes bench/results/queries.json.
+// fire on those inserts exactly as on the processor's. The conversation-signals job (migration 0027) then runs one
+// full pass over the whole store and one incremental pass, timed, as the processor would after such a load.
+// --baseline-queries-dir: also time each query of that directory with the same name (e.g. the read-time form of
+// the conversation queries from an earlier commit) in the same run. Prints a table, writes bench/results/queries.json.
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../processor/src/config.js';
 import { openStore, type StoreClients } from '../processor/src/store/clickhouse.js';
 import { migrate } from '../processor/src/store/migrations.js';
 import { listNamedQueries, resolveParams, type NamedQuery } from '../processor/src/query/named-queries.js';
+import { ConversationSignalsJob } from '../processor/src/derive/conversation-signals.js';
 import { CHAT_MODELS, EMBEDDING_MODEL, generateDataset, loadDirect, startOfCurrentHourMs, syntheticPriceBook } from '../tools/synthetic/index.js';
 
 const { values: args } = parseArgs({
@@ -34,6 +40,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // Another directory of named queries (e.g. the previous version) to compare on the same kept store.
     'queries-dir': { type: 'string' },
+    // Named queries to time next to the shipped ones (same names), on the same store, in the same run.
+    'baseline-queries-dir': { type: 'string' },
     out: { type: 'string', default: 'bench/results/queries.json' },
   },
 });
@@ -255,7 +263,9 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
   await command(store, 'INSERT INTO bench_genai_base SELECT * FROM genai_spans');
   await command(store, 'CREATE TABLE bench_traces_base AS otel_traces ENGINE = MergeTree ORDER BY tuple()');
   await command(store, 'INSERT INTO bench_traces_base SELECT * FROM otel_traces');
-  const settings = { max_insert_threads: 2, max_threads: 2, min_insert_block_size_rows: 1_000_000, max_block_size: 262144 };
+  // A fresh deduplication token per insert: the embedded engine keeps per-query settings for the session, and without
+  // one every copy reused the base load's last token and was dropped as a duplicate (earlier runs stopped at 2 copies' worth).
+  const settings = () => ({ max_insert_threads: 2, max_threads: 2, min_insert_block_size_rows: 1_000_000, max_block_size: 262144, insert_deduplication_token: randomUUID() });
   for (let copy = 1; copy <= copies; copy++) {
     const shift = `toIntervalSecond(${(copy * 7919) % 3600})`;
     const t0 = performance.now();
@@ -267,7 +277,7 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
          if(ResponseId = '', '', concat(ResponseId, '-', toString(copy))) AS ResponseId,
          Timestamp + ${shift} AS Timestamp)
        FROM (SELECT *, ${copy} AS copy FROM bench_genai_base)`,
-      settings,
+      settings(),
     );
     const t1 = performance.now();
     await command(
@@ -277,7 +287,7 @@ async function replicate(store: StoreClients, copies: number): Promise<void> {
          if(ParentSpanId = '', '', ${NEW_ID('ParentSpanId', 16)}) AS ParentSpanId,
          Timestamp + ${shift} AS Timestamp)
        FROM (SELECT *, ${copy} AS copy FROM bench_traces_base)`,
-      settings,
+      settings(),
     );
     log(`copy ${copy}/${copies}: genai_spans ${((performance.now() - t0) / 1000).toFixed(1)} s (${((t1 - t0) / 1000).toFixed(1)} with views), otel_traces ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   }
@@ -369,6 +379,22 @@ async function main(): Promise<void> {
     }
     const genaiSpans = existing;
     log(`store holds ${genaiSpans} GenAI spans`);
+    // The conversation-signals job as the processor runs it (its own writer session, the default thresholds),
+    // at the bench's instant: a full pass (first pass on this store, or the whole store after a reuse), then an
+    // incremental one (nothing changed: the steady-state cost of a pass).
+    // insertSlackMs 0: the bulk load above has just ended, and the default 60 s overlap would make the second pass
+    // recompute it all again; the steady state is a pass long after the rows' insertion.
+    const job = new ConversationSignalsJob(await store.openWriter(), () => toMs, { ...config.signals, intervalSeconds: 0, insertSlackMs: 0 });
+    for (const kind of ['signalsFirstPass', 'signalsNextPass'] as const) {
+      const t = performance.now();
+      const passes = await job.refresh();
+      load[`${kind}Seconds`] = round((performance.now() - t) / 1000);
+      load[`${kind}Rows`] = passes.reduce((n, p) => n + p.rows, 0);
+      log(`conversation signals ${kind}: ${load[`${kind}Rows`]} rows in ${load[`${kind}Seconds`]} s (${passes.map((p) => `${p.tenant}: ${p.full ? 'full' : 'incremental'} from ${p.from?.toISOString() ?? '-'}`).join(', ')})`);
+    }
+    await job.stop();
+    load.conversationSignalsRows = await count(store, 'conversation_signals FINAL');
+    load.conversationTurnsRequests = await count(store, '(SELECT DISTINCT TraceId FROM conversation_turns)');
     const sizes = await storage(store);
 
     // Query window: the last 7 days of data (28 for the day-level cost questions).
@@ -377,10 +403,17 @@ async function main(): Promise<void> {
     const from28 = new Date(toMs - (DAYS - 1) * 86_400_000);
     const wide = new Set(['cost_per_model_per_day', 'top_features_by_cost']);
     const queries: NamedQuery[] = listNamedQueries(args['queries-dir']).filter((q) => !args.only || args.only.split(',').includes(q.name));
+    const baselines = new Map(args['baseline-queries-dir'] ? listNamedQueries(args['baseline-queries-dir']).map((q) => [q.name, q]) : []);
     const results: Record<string, unknown>[] = [];
     for (const q of queries) {
       const params = resolveParams(q, { from: wide.has(q.name) ? from28 : from7, to });
       const rollup = await time(store, q.sql, params, RUNS);
+      const base = baselines.get(q.name);
+      let baseline: Timing | null = null;
+      if (base && base.sql !== q.sql) {
+        baseline = await time(store, base.sql, resolveParams(base, { from: wide.has(q.name) ? from28 : from7, to }), RUNS);
+        log(`${q.name.padEnd(38)} shipped ${rollup.medianMs.toFixed(1).padStart(8)} ms (${rollup.rows} rows)   baseline ${baseline.medianMs.toFixed(1).padStart(8)} ms (${baseline.rows} rows)   ${(baseline.medianMs / rollup.medianMs).toFixed(1)}×   load ${loadavg()[0]!.toFixed(1)}`);
+      }
       const twinSql = args['no-twins'] ? undefined : TWINS[q.name];
       let twin: Timing | null = null;
       if (twinSql) {
@@ -389,7 +422,8 @@ async function main(): Promise<void> {
         twin = await time(store, twinSql, twinParams, TWIN_RUNS);
       }
       const speedup = twin ? twin.medianMs / rollup.medianMs : null;
-      results.push({ query: q.name, rollupMedianMs: round(rollup.medianMs), rollupRuns: rollup.runs, rows: rollup.rows, twinMedianMs: twin ? round(twin.medianMs) : null, twinRuns: twin?.runs ?? null, twinRows: twin?.rows ?? null, speedup: speedup ? round(speedup) : null });
+      results.push({ query: q.name, rollupMedianMs: round(rollup.medianMs), rollupRuns: rollup.runs, rows: rollup.rows, loadAverage: round(loadavg()[0]!),
+        ...(baseline ? { baselineMedianMs: round(baseline.medianMs), baselineRuns: baseline.runs, baselineRows: baseline.rows } : {}), twinMedianMs: twin ? round(twin.medianMs) : null, twinRuns: twin?.runs ?? null, twinRows: twin?.rows ?? null, speedup: speedup ? round(speedup) : null });
       log(`${q.name.padEnd(38)} rollup ${rollup.medianMs.toFixed(1).padStart(8)} ms   map-scan ${twin ? twin.medianMs.toFixed(0).padStart(7) : '      -'} ms   ${speedup ? `${speedup.toFixed(0)}×` : ''}`);
     }
 

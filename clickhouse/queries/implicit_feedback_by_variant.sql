@@ -2,8 +2,9 @@
 -- started in the range, the share the user repeated, reformulated, followed up or abandoned (implicit,
 -- conversation_turn_signals, migration 0026) next to the thumbs-down rate of the thumbs feedback given on
 -- those same answers (explicit). A variant with worse answers shows both rates higher. Open answers (the
--- session may still continue) count in answers but in no signal. Thresholds as parameters (docs/analytics.md).
--- defaults: repeat_window_min=10, reformulation_window_min=5, reformulation_max_distance=12, session_timeout_min=30
+-- session may still continue) count in answers but in no signal. Thresholds: docs/analytics.md.
+-- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
+-- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
 SELECT
     Experiment AS experiment,
     Variant AS variant,
@@ -20,7 +21,7 @@ SELECT
     sum(ThumbsFeedback) AS thumbs_feedback,
     sum(ThumbsDown) AS thumbs_down,
     if(thumbs_feedback > 0, thumbs_down / thumbs_feedback, NULL) AS thumbs_down_rate
-FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
+FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
 WHERE Experiment != ''
 GROUP BY experiment, variant
 ORDER BY experiment, variant;

@@ -2,7 +2,8 @@
 -- repeat, reformulation, follow-up and abandonment rates, the answers abandoned after an error or an empty
 -- retrieval, the average engagement time (answer end to next question) and the thumbs-down rate of thumbs
 -- feedback on them. Signals as defined in conversation_turn_signals (migration 0026, docs/analytics.md).
--- defaults: repeat_window_min=10, reformulation_window_min=5, reformulation_max_distance=12, session_timeout_min=30
+-- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
+-- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
 SELECT
     toDate(StartTime, 'UTC') AS day,
     Feature AS feature,
@@ -17,6 +18,6 @@ SELECT
     sum(AbandonedAfterFailure) AS abandoned_after_failure,
     avg(EngagementMs) / 1000 AS avg_engagement_s,
     if(sum(ThumbsFeedback) > 0, sum(ThumbsDown) / sum(ThumbsFeedback), NULL) AS thumbs_down_rate
-FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
+FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
 GROUP BY day, feature, model, experiment, variant
 ORDER BY day, feature, model, experiment, variant;

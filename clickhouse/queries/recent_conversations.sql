@@ -1,30 +1,34 @@
 -- Recent conversations: the conversations with the latest activity in the range, newest first, with user,
 -- session, first/last time, duration, turns, requests, LLM calls, tokens, cost, failed requests, feedback,
 -- thumbs down, implicit signals, how the last answer ended (last_outcome), and their requests' trace ids in
--- order (trace_ids: links to the request drill-down). Reads the conversations view (migration 0026).
--- defaults: repeat_window_min=10, reformulation_window_min=5, reformulation_max_distance=12, session_timeout_min=30, limit=50
+-- order (trace_ids: links to the request drill-down). One conversation = one (service, ConversationKey), with its
+-- requests that started in the range, as the `conversations` view of migration 0026 groups them.
+-- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
+-- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
+-- defaults: limit=50
 SELECT
     ServiceName AS service,
     ConversationKey AS conversation,
-    UserId AS user_id,
-    SessionId AS session_id,
-    FirstTime AS first_time,
-    LastTime AS last_time,
-    DurationS AS duration_s,
-    Turns AS turns,
-    Requests AS requests,
-    LlmCalls AS llm_calls,
-    TotalTokens AS total_tokens,
-    CostUSD AS cost_usd,
-    FailedRequests AS failed_requests,
-    Feedback AS feedback,
-    ThumbsDown AS thumbs_down,
-    Repeats AS repeats,
-    Reformulations AS reformulations,
-    FollowUps AS follow_ups,
-    Abandoned AS abandoned,
-    LastOutcome AS last_outcome,
-    TraceIds AS trace_ids
-FROM conversations(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
+    max(UserId) AS user_id,
+    max(SessionId) AS session_id,
+    min(StartTime) AS first_time,
+    max(EndTime) AS last_time,
+    dateDiff('millisecond', first_time, last_time) / 1000 AS duration_s,
+    countIf(QueryFingerprint != '') AS turns,
+    count() AS requests,
+    sum(LlmCalls) AS llm_calls,
+    sum(TotalTokens) AS total_tokens,
+    sum(CostUSD) AS cost_usd,
+    sum(HasError) AS failed_requests,
+    sum(Feedback) AS feedback,
+    sum(ThumbsDown) AS thumbs_down,
+    sum(Repeat) AS repeats,
+    sum(Reformulation) AS reformulations,
+    sum(FollowUp) AS follow_ups,
+    sum(Abandoned) AS abandoned,
+    argMax(Outcome, (StartTime, TraceId)) AS last_outcome,
+    arrayMap(x -> x.2, arraySort(groupArray((StartTime, TraceId)))) AS trace_ids
+FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+GROUP BY service, conversation
 ORDER BY last_time DESC, service, conversation
 LIMIT {limit:UInt32};

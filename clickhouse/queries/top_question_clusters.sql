@@ -2,12 +2,14 @@
 -- (fingerprints), users, thumbs-down share of the thumbs feedback on them, empty-retrieval rate and
 -- reformulation rate. Clusters come from the query sketch (64-bit SimHash, ragscope.query.sketch), no text:
 -- each question (fingerprint) joins the cluster of the most-asked question, among the {candidates} most asked,
--- whose sketch is within reformulation_max_distance bits of its own (ties: the smaller fingerprint); a question
+-- whose sketch is within {cluster_max_distance} bits of its own (ties: the smaller fingerprint); a question
 -- near none of them is its own cluster. The cluster is named after that question: label = its captured query
 -- text when content capture recorded it (otel_traces, a sample of its requests), else the most frequent topic
 -- label (ragscope.query.topic) in the cluster, else its fingerprint (label_source says which).
--- Signals and thresholds as in conversation_turn_signals (migration 0026, docs/analytics.md).
--- defaults: repeat_window_min=10, reformulation_window_min=5, reformulation_max_distance=12, session_timeout_min=30, candidates=200, limit=20
+-- Signals as defined in conversation_turn_signals (migration 0026, docs/analytics.md).
+-- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
+-- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
+-- defaults: cluster_max_distance=12, candidates=200, limit=20
 -- One pass: the signal view is read once, folded to one row per question, and the {candidates} leaders are
 -- picked from that same array (a CTE referenced twice would be computed twice). The ranked clusters are a
 -- scalar sub-query (evaluated once) that the text look-up and the result both read.
@@ -62,7 +64,7 @@ WITH
                                 sum(EmptyRetrieval) AS fp_topic_empty_retrievals,
                                 sum(Reformulation) AS fp_topic_reformulations,
                                 groupArray(50)(TraceId) AS fp_topic_sample
-                            FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime}, repeat_window_min = {repeat_window_min:UInt32}, reformulation_window_min = {reformulation_window_min:UInt32}, reformulation_max_distance = {reformulation_max_distance:UInt8}, session_timeout_min = {session_timeout_min:UInt32})
+                            FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
                             WHERE QueryFingerprint != '' AND QuerySketch IS NOT NULL
                             GROUP BY fp, topic
                         )
@@ -72,7 +74,7 @@ WITH
             )
             ARRAY JOIN qs AS q
             -- The most-asked leader within the distance (ties: the smaller fingerprint), else the question itself.
-            GROUP BY if(notEmpty(tupleElement(arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {reformulation_max_distance:UInt8}, leaders), 1) AS leader), leader, q.1) AS cluster
+            GROUP BY if(notEmpty(tupleElement(arrayFirst(l -> bitCount(bitXor(q.2, l.2)) <= {cluster_max_distance:UInt8}, leaders), 1) AS leader), leader, q.1) AS cluster
             ORDER BY requests DESC, cluster
             LIMIT {limit:UInt32}
         )

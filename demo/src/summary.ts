@@ -130,16 +130,24 @@ export interface ConversationSummary {
 /** A demo run lasts a few minutes: with the 30-minute default every last answer would still be open. */
 export const DEMO_SESSION_TIMEOUT_MIN = 1;
 
-/** The `-- defaults:` of a named query (the implicit-feedback thresholds are defined there). */
+/** The `-- defaults:` of a named query. */
 export function namedQueryDefaults(root: string, name: string): Record<string, string> {
   const text = readFileSync(join(root, 'clickhouse/queries', `${name}.sql`), 'utf8');
   const line = /^--\s*defaults:\s*(.*)$/m.exec(text)?.[1] ?? '';
   return Object.fromEntries(line.split(',').map((kv) => kv.split('=').map((x) => x.trim())).filter((kv) => kv.length === 2));
 }
 
-/** The run's answers with their implicit signals: conversation_turn_signals with the named queries' thresholds. */
+/** The default thresholds of the implicit-feedback signals (the processor's defaults are defined there too). */
+export function signalThresholdDefaults(root: string): Record<string, number> {
+  return JSON.parse(readFileSync(join(root, 'clickhouse/signal-thresholds.json'), 'utf8')) as Record<string, number>;
+}
+
+/**
+ * The run's answers with their implicit signals: conversation_turn_signals read directly (not the stored table the
+ * processor's job fills) with the default thresholds except the session timeout, which a minutes-long run shortens.
+ */
 export function conversationSignalsSql(s: SummaryScope, root: string): string {
-  const d = namedQueryDefaults(root, 'implicit_feedback_by_variant');
+  const d = signalThresholdDefaults(root);
   const n = (k: string) => String(Number(d[k]));
   return `SELECT
     uniqExact(ConversationKey) AS conversations,
@@ -156,8 +164,8 @@ export function conversationSignalsSql(s: SummaryScope, root: string): string {
     (SELECT count() FROM (SELECT ConversationKey FROM conversation_requests(tenant = ${quote(s.tenant)}, from = toDateTime(${quote(s.from)}, 'UTC'), to = toDateTime(${quote(s.to)}, 'UTC'))
         WHERE ServiceName = ${quote(s.service)} GROUP BY ConversationKey HAVING count() > 1)) AS multi_turn
 FROM conversation_turn_signals(tenant = ${quote(s.tenant)}, from = toDateTime(${quote(s.from)}, 'UTC'), to = toDateTime(${quote(s.to)}, 'UTC'),
-    repeat_window_min = ${n('repeat_window_min')}, reformulation_window_min = ${n('reformulation_window_min')},
-    reformulation_max_distance = ${n('reformulation_max_distance')}, session_timeout_min = ${DEMO_SESSION_TIMEOUT_MIN})
+    repeat_window_min = ${n('repeatWindowMin')}, reformulation_window_min = ${n('reformulationWindowMin')},
+    reformulation_max_distance = ${n('reformulationMaxDistance')}, session_timeout_min = ${DEMO_SESSION_TIMEOUT_MIN})
 WHERE ServiceName = ${quote(s.service)}`;
 }
 

@@ -33,6 +33,7 @@ import { BrokenPartsReport, findBrokenParts, recoveryAdvice, type BrokenPart } f
 import { ReaderPool, SqlMetrics } from './query/reader-pool.js';
 import { BodyLimitMetrics, BodySlots, bodySlots, createLimitedServer } from './http-limits.js';
 import { sqlConcurrencyFor, threadPoolSize } from './thread-pool.js';
+import { ConversationSignalsJob } from './derive/conversation-signals.js';
 
 export interface Processor {
   readonly config: Config;
@@ -40,6 +41,8 @@ export interface Processor {
   readonly metrics: ProcessorMetrics;
   readonly queue: WriteQueue;
   readonly logger: Logger;
+  /** Materializes the implicit-feedback signals every RAGSCOPE_SIGNALS_INTERVAL_SECONDS; refresh() runs a pass now. */
+  readonly conversationSignals: ConversationSignalsJob;
   /** Base URL once listening, e.g. http://127.0.0.1:4318 */
   url: string;
   /** Bound OTLP/gRPC port once listening; null when the gRPC receiver is off. */
@@ -146,6 +149,9 @@ export async function createProcessor(
   // Rebuild the duplicate memory from the log still on disk: a client retrying across our restart adds nothing.
   for await (const keys of queue.recentKeys()) for (const key of keys) recent.remember(key);
   const pipeline = new Pipeline({ priceBook, tenant: config.tenant, dedupeCacheSize: config.dedupeCacheSize, rawTtlDays: config.rawTtlDays, metrics, now });
+
+  // Its own writer session: a pass's INSERT … SELECT runs beside ingestion's inserts (store/table-writers.ts).
+  const conversationSignals = new ConversationSignalsJob(await store.openWriter(), now, config.signals, logger);
 
   let stopping = false;
   const dashboards = Dashboards.load();
@@ -278,10 +284,12 @@ export async function createProcessor(
     queue,
     logger,
     apiKeys,
+    conversationSignals,
     url: '',
     grpcPort: null,
     listen: async () => {
       if (grpc) processor.grpcPort = await grpc.listen(config.grpcHost, config.grpcPort!);
+      conversationSignals.start();
       if (config.clickhouseTenantUsers === 'apply') await syncTenantUsers('start');
       if (apiKeys.required) unwatchKeys = watchApiKeys(apiKeys, config.apiKeysFile, logger, 500, () => void syncTenantUsers('keys reloaded'));
       return new Promise((resolve, reject) => {
@@ -311,6 +319,7 @@ export async function createProcessor(
       await queue.close();
       await closed;
       await forwarder?.stop(Math.min(config.shutdownGraceMs, 2_000));
+      await conversationSignals.stop();
       // the start-up warm-up must not be running when the store closes (chdb keeps a busy session's directory bound)
       await readPathReady;
       await store.close();

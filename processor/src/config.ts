@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -16,6 +18,22 @@ const intFrom = (name: string, def: number, min: number, max: number) =>
       }
       return n;
     });
+
+export interface SignalThresholds {
+  repeatWindowMin: number;
+  reformulationWindowMin: number;
+  reformulationMaxDistance: number;
+  sessionTimeoutMin: number;
+}
+
+/**
+ * Default thresholds of the implicit-feedback signals (docs/analytics.md, "Conversations and implicit feedback",
+ * where each is justified), defined once in clickhouse/signal-thresholds.json (the demo and the synthetic data
+ * read the same file): the conversation-signals job computes the stored signals with them.
+ */
+export const SIGNAL_THRESHOLD_DEFAULTS: Readonly<SignalThresholds> = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../clickhouse/signal-thresholds.json', import.meta.url)), 'utf8'),
+) as SignalThresholds;
 
 const optionalString = z
   .string()
@@ -106,6 +124,13 @@ const envSchema = z.object({
       }
       return signals as ('traces' | 'logs')[];
     }),
+  // Implicit-feedback signals (derive/conversation-signals.ts): pass interval (0 = no timer) and thresholds.
+  RAGSCOPE_SIGNALS_INTERVAL_SECONDS: intFrom('RAGSCOPE_SIGNALS_INTERVAL_SECONDS', 30, 0, 86_400),
+  RAGSCOPE_SIGNALS_REPEAT_WINDOW_MIN: intFrom('RAGSCOPE_SIGNALS_REPEAT_WINDOW_MIN', SIGNAL_THRESHOLD_DEFAULTS.repeatWindowMin, 0, 1440),
+  RAGSCOPE_SIGNALS_REFORMULATION_WINDOW_MIN: intFrom('RAGSCOPE_SIGNALS_REFORMULATION_WINDOW_MIN', SIGNAL_THRESHOLD_DEFAULTS.reformulationWindowMin, 0, 1440),
+  RAGSCOPE_SIGNALS_REFORMULATION_MAX_DISTANCE: intFrom('RAGSCOPE_SIGNALS_REFORMULATION_MAX_DISTANCE', SIGNAL_THRESHOLD_DEFAULTS.reformulationMaxDistance, 0, 64),
+  RAGSCOPE_SIGNALS_SESSION_TIMEOUT_MIN: intFrom('RAGSCOPE_SIGNALS_SESSION_TIMEOUT_MIN', SIGNAL_THRESHOLD_DEFAULTS.sessionTimeoutMin, 1, 1440),
+  RAGSCOPE_SIGNALS_LONGEST_REQUEST_MIN: intFrom('RAGSCOPE_SIGNALS_LONGEST_REQUEST_MIN', 10, 0, 1440),
   RAGSCOPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
 });
 
@@ -156,6 +181,12 @@ export interface Config {
   requestTimeoutSeconds: number;
   keepAliveTimeoutSeconds: number;
   logLevel: string;
+  /** The conversation-signals job (derive/conversation-signals.ts). */
+  signals: {
+    intervalSeconds: number;
+    thresholds: SignalThresholds;
+    longestRequestMin: number;
+  };
   /** OTLP/gRPC port; null = no gRPC receiver. */
   grpcPort: number | null;
   grpcHost: string;
@@ -226,6 +257,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutSeconds: e.RAGSCOPE_REQUEST_TIMEOUT_SECONDS,
     keepAliveTimeoutSeconds: e.RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS,
     logLevel: e.RAGSCOPE_LOG_LEVEL,
+    signals: {
+      intervalSeconds: e.RAGSCOPE_SIGNALS_INTERVAL_SECONDS,
+      thresholds: {
+        repeatWindowMin: e.RAGSCOPE_SIGNALS_REPEAT_WINDOW_MIN,
+        reformulationWindowMin: e.RAGSCOPE_SIGNALS_REFORMULATION_WINDOW_MIN,
+        reformulationMaxDistance: e.RAGSCOPE_SIGNALS_REFORMULATION_MAX_DISTANCE,
+        sessionTimeoutMin: e.RAGSCOPE_SIGNALS_SESSION_TIMEOUT_MIN,
+      },
+      longestRequestMin: e.RAGSCOPE_SIGNALS_LONGEST_REQUEST_MIN,
+    },
     grpcPort: e.RAGSCOPE_GRPC_PORT,
     grpcHost: e.RAGSCOPE_GRPC_HOST ?? e.RAGSCOPE_HOST,
     apiKeysFile: e.RAGSCOPE_API_KEYS_FILE,

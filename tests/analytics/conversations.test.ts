@@ -4,7 +4,8 @@
 // orders and batch splits: over OTLP/HTTP with all spans shuffled in batches of 97 and feedback first, and
 // directly through the pipeline in natural order (one insert) and shuffled in inserts of 700 spans (every
 // request split across inserts).
-// Every answer must be the same for the three.
+// Every answer must be the same for the three. The named queries read the stored signals (migration 0027): the
+// conversation-signals job runs once, at the instant the test chooses (the end of the data), before they are asked.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import {
   type ConversationDataset,
 } from '../../tools/synthetic/index.js';
 import { listNamedQueries, runNamedQuery, type ParamValue } from '../../processor/src/query/named-queries.js';
+import { ConversationSignalsJob } from '../../processor/src/derive/conversation-signals.js';
 import { conversationRequests, expectedTurns, type Thresholds, type Turn } from './conversation-expected.js';
 import { dayOf, decimalToUnits, groupBy, sum, sumBig, unitsToUsd, type Row } from './expected.js';
 
@@ -37,7 +39,8 @@ beforeAll(async () => {
   priceDir = mkdtempSync(join(tmpdir(), 'ragscope-prices-'));
   const pricesFile = join(priceDir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
-  proc = await startProcessor({ RAGSCOPE_PRICES_FILE: pricesFile });
+  // No timer: the signals are stored by the one pass below, at the instant chosen here.
+  proc = await startProcessor({ RAGSCOPE_PRICES_FILE: pricesFile, RAGSCOPE_SIGNALS_INTERVAL_SECONDS: '0' });
   ds = generateConversations({ seed: 'conversations-test', conversations: 240, days: 3, endMs: startOfCurrentHourMs(testNow()) });
   await sendDataset(proc.url, ds, { order: 'shuffled', batchSpans: 97, feedbackFirst: true, seed: 'shuffle-1' });
   const writer = proc.processor.store.writer;
@@ -46,6 +49,11 @@ beforeAll(async () => {
   await proc.processor.queue.flushed();
   fromMs = ds.fromMs;
   toMs = ds.toMs;
+  // The stored answer at instant toMs = conversation_turn_signals(from <= each start, to = toMs): what expectedTurns computes.
+  const job = new ConversationSignalsJob(writer, () => toMs, { thresholds: TH, intervalSeconds: 0, longestRequestMin: 10 });
+  const passes = await job.refresh();
+  expect(passes.map((p) => p.tenant).sort()).toEqual([...TENANTS].sort());
+  await job.stop();
 }, 300_000);
 
 afterAll(async () => {
@@ -348,13 +356,6 @@ describe('named queries', { timeout: 240_000 }, () => {
     await forEveryTenant('implicit_feedback_by_variant', {}, byVariant(turnsFor()), ['experiment', 'variant'], true, { avg_engagement_s: 0.0011 });
   });
 
-  it('implicit_feedback_by_variant: thresholds are parameters (reformulation_max_distance = 0, repeat_window_min = 0)', async () => {
-    const th = { ...TH, reformulationMaxDistance: 0, repeatWindowMin: 0 };
-    const expected = byVariant(turnsFor(th));
-    expect(sum(expected.map((r) => r.reformulations))).toBeLessThan(sum(byVariant(turnsFor()).map((r) => r.reformulations)));
-    await forEveryTenant('implicit_feedback_by_variant', thresholdParams(th), expected, ['experiment', 'variant'], true, { avg_engagement_s: 0.0011 });
-  });
-
   it('implicit_feedback_daily: by day, feature, model and variant', async () => {
     const groups = groupBy(turnsFor(), (t) => [dayOf(t.startMs), t.req.feature, t.e.model, t.req.experiment, t.req.variant].join('|'));
     const expected = [...groups].map(([k, ts]) => {
@@ -444,17 +445,17 @@ describe('implicit and explicit feedback agree', { timeout: 240_000 }, () => {
 });
 
 describe('thresholds', { timeout: 240_000 }, () => {
-  it('every named query reading the signals declares the same documented defaults', () => {
-    const signalQueries = listNamedQueries().filter((q) => q.parameters.some((p) => p.name === 'reformulation_max_distance'));
-    expect(signalQueries.length).toBeGreaterThanOrEqual(5);
-    for (const q of signalQueries) {
-      const d = Object.fromEntries(q.parameters.map((p) => [p.name, p.default]));
-      expect(d, q.name).toMatchObject({
-        repeat_window_min: String(IMPLICIT_DEFAULTS.repeatWindowMin),
-        reformulation_window_min: String(IMPLICIT_DEFAULTS.reformulationWindowMin),
-        reformulation_max_distance: String(IMPLICIT_DEFAULTS.reformulationMaxDistance),
-        session_timeout_min: String(IMPLICIT_DEFAULTS.sessionTimeoutMin),
-      });
+  it('no named query takes the signal thresholds as parameters: they are the job configuration (RAGSCOPE_SIGNALS_*)', () => {
+    const conversationQueries = listNamedQueries().filter((q) => /stored_turn_signals\(/.test(q.sql));
+    expect(conversationQueries.map((q) => q.name).sort()).toEqual([
+      'cost_per_session', 'implicit_feedback_by_variant', 'implicit_feedback_daily', 'recent_conversations', 'session_duration',
+      'sessions_and_active_users_per_day', 'top_question_clusters', 'turns_per_conversation', 'users_most_thumbs_down_or_reformulations',
+    ]);
+    for (const q of listNamedQueries()) {
+      const names = q.parameters.map((p) => p.name);
+      for (const t of ['repeat_window_min', 'reformulation_window_min', 'reformulation_max_distance', 'session_timeout_min']) expect(names, q.name).not.toContain(t);
     }
+    const clusters = listNamedQueries().find((q) => q.name === 'top_question_clusters')!;
+    expect(clusters.parameters.find((p) => p.name === 'cluster_max_distance')?.default).toBe(String(IMPLICIT_DEFAULTS.reformulationMaxDistance));
   });
 });

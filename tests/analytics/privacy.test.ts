@@ -14,6 +14,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configure, RagscopeSpanProcessor, simHash64, traceRag, traceRetrieval } from '../../instrumentation/src/index.js';
 import { removeDir, startProcessor, type TestProcessor } from '../helpers/processor.js';
+import { ConversationSignalsJob } from '../../processor/src/derive/conversation-signals.js';
 
 const PRIVATE_QUERY = 'Why was my quarterly invoice charged twice yesterday?';
 const CAPTURED_QUERY = 'Whereabouts does the lighthouse telescope calibration happen?';
@@ -46,6 +47,12 @@ beforeAll(async () => {
   privateTraceId = await ask(PRIVATE_QUERY, false);
   await ask(CAPTURED_QUERY, true);
   await proc.processor.queue.flushed();
+  // The stored implicit-feedback signals (migration 0027) are scanned too: one pass of the job, at an instant
+  // after these real-clock spans.
+  const at = Date.now() + 60_000;
+  const job = new ConversationSignalsJob(proc.processor.store.writer, () => at, { ...proc.processor.config.signals, intervalSeconds: 0 });
+  await job.refresh();
+  await job.stop();
 }, 120_000);
 
 afterAll(async () => {
@@ -68,6 +75,7 @@ async function textHits(needles: string[]): Promise<{ table: string; column: str
   expect(columns.length).toBeGreaterThan(50);
   expect(new Set(columns.map((c) => c.table))).toContain('genai_spans');
   expect(new Set(columns.map((c) => c.table))).toContain('conversation_turns');
+  expect(new Set(columns.map((c) => c.table))).toContain('conversation_signals');
   const list = `[${needles.map((n) => `'${n.replace(/'/g, "\\'")}'`).join(', ')}]`;
   const out: { table: string; column: string; rows: number }[] = [];
   for (const c of columns) {
@@ -88,6 +96,8 @@ describe('with content capture off, the query text is stored nowhere', () => {
     expect(rows[0]!.QueryTopic).toBe('account-help');
     const [t] = await proc.query<{ type: string }>(`SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'genai_spans' AND name = 'QuerySketch'`);
     expect(t!.type).toBe('Nullable(UInt64)');
+    const stored = await proc.query<{ QueryFingerprint: string }>(`SELECT QueryFingerprint FROM conversation_signals FINAL WHERE TraceId = '${privateTraceId}'`);
+    expect(stored.map((r) => r.QueryFingerprint)).toEqual([rows[0]!.QueryFingerprint]);
   });
 
   it('no String/Array/Map column of any table contains the text or any of its words of 4+ characters', async () => {

@@ -46,6 +46,8 @@ beforeAll(async () => {
   const started = performance.now();
   ds = generateDataset({ seed: 'grafana-panels', requests: 8000, days: 8, endMs: END });
   const stats = await loadAtTestNow(p.processor.store.writer, ds);
+  // The conversation panels read the stored implicit-feedback signals (migration 0027): one pass of the job now.
+  await p.processor.conversationSignals.refresh();
   console.log(`loaded ${ds.requests.length} requests, ${stats.spans} spans, ${stats.feedbackRows} feedback, ${stats.evaluationRows} evaluations in ${Math.round(performance.now() - started)} ms`);
 }, 180_000);
 

@@ -7,6 +7,8 @@
 //    database: its tables have exactly the single-node columns, keys, TTLs and settings, and every named query
 //    gives the same answer on it as on the single-node schema for the same synthetic traffic;
 //  - a statement without a cluster form fails rendering; node drift is found from real system.tables listings.
+import { ConversationSignalsJob } from '../../processor/src/derive/conversation-signals.js';
+import { SIGNAL_THRESHOLD_DEFAULTS } from '../../processor/src/config.js';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +226,12 @@ describe('cluster form of every migration', () => {
     for (const t of ['otel_traces', 'genai_spans', 'otel_logs', 'feedback', 'evaluations']) {
       await client.command({ query: `INSERT INTO cl.${t}_local SELECT * FROM sn.${t}` });
     }
+    // The stored implicit-feedback signals (migration 0027): one pass of the processor's job on one node, its rows
+    // written into the local table like the other processor-written rows (the Merge stand-in takes no inserts).
+    const job = new ConversationSignalsJob(client, () => now, { thresholds: SIGNAL_THRESHOLD_DEFAULTS, intervalSeconds: 0, longestRequestMin: 10 });
+    expect((await job.refresh()).reduce((n, p) => n + p.rows, 0)).toBeGreaterThan(100);
+    await job.stop();
+    await client.command({ query: 'INSERT INTO cl.conversation_signals_local SELECT * FROM sn.conversation_signals' });
     const params = { from: new Date(now - 3 * 86_400_000), to: new Date(now) };
     const queries = listNamedQueries();
     expect(queries.length).toBeGreaterThan(15);

@@ -9,15 +9,11 @@ import { FEATURES, questionsFor, type Question } from './catalog.js';
 import { generateRequest, sketchOf, type Population, type RequestPlan } from './generate.js';
 import { hammingDistance } from '../../instrumentation/src/sketch.js';
 import { Prng } from './prng.js';
+import { SIGNAL_THRESHOLD_DEFAULTS } from '../../processor/src/config.js';
 import type { SynthDataset, SynthFeedback, SynthRequest } from './model.js';
 
-/** Default thresholds of the implicit-feedback definitions (the named queries' `-- defaults:`). */
-export const IMPLICIT_DEFAULTS = {
-  repeatWindowMin: 10,
-  reformulationWindowMin: 5,
-  reformulationMaxDistance: 12,
-  sessionTimeoutMin: 30,
-} as const;
+/** Default thresholds of the implicit-feedback definitions (clickhouse/signal-thresholds.json, the processor's defaults). */
+export const IMPLICIT_DEFAULTS = SIGNAL_THRESHOLD_DEFAULTS;
 
 export type PlannedRelation = 'repeat' | 'reformulation' | 'follow_up' | 'end';
 

@@ -45,6 +45,9 @@ export const SHARDING_KEYS: Readonly<Record<string, string | null>> = {
   genai_spans: 'cityHash64(TraceId)',
   request_rollup: 'cityHash64(TraceId)',
   conversation_turns: 'cityHash64(TraceId)',
+  // Every version of a request's signal row on one shard, so FINAL (per shard) picks the latest.
+  conversation_signals: 'cityHash64(TraceId)',
+  conversation_signals_state: 'cityHash64(TenantId)',
   response_lookup: 'cityHash64(TraceId)',
   // All versions of one feedback id on one shard, so ReplacingMergeTree(Version) can collapse them.
   feedback: 'cityHash64(FeedbackId)',
