@@ -22,5 +22,7 @@ export async function startSeeded(opts: { seed: string; requests: number; days: 
   const ds = generateDataset({ seed: opts.seed, requests: opts.requests, days: opts.days, endMs: END_MS });
   const stats = await loadDirect(p.processor.store.writer, ds, { rawTtlDays: TTL_DAYS, now: () => END_MS });
   if (stats.rejectedSpans > 0) throw new Error(`${stats.rejectedSpans} synthetic spans were refused`);
+  // The conversation and implicit-feedback panels read the stored signals (migration 0027): one pass of the job now.
+  await p.processor.conversationSignals.refresh();
   return { p, ds, stats };
 }
