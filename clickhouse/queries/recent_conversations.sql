@@ -29,6 +29,15 @@ SELECT
     argMax(Outcome, (StartTime, TraceId)) AS last_outcome,
     arrayMap(x -> x.2, arraySort(groupArray((StartTime, TraceId)))) AS trace_ids
 FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+-- The latest conversations first, from a cheap pass (one max per conversation), then every column for those
+-- only: at 10 M spans the single pass built trace-id lists for every conversation of the range to keep 50.
+WHERE (ServiceName, ConversationKey) IN (
+    SELECT ServiceName, ConversationKey
+    FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+    GROUP BY ServiceName, ConversationKey
+    ORDER BY max(EndTime) DESC, ServiceName, ConversationKey
+    LIMIT {limit:UInt32}
+)
 GROUP BY service, conversation
 ORDER BY last_time DESC, service, conversation
 LIMIT {limit:UInt32};
