@@ -2,33 +2,28 @@
 // and otel_traces lines lack the columns later migrations appended. They are stored with the columns they have
 // (the others take their DEFAULT), exactly once, and feed the rollups like any line; a line of a width no
 // processor ever wrote still fails, naming the table.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
-import { loadConfig } from '../../processor/src/config.js';
 import { computeCost, loadPriceBook } from '../../processor/src/derive/index.js';
 import { normalizeSpan } from '../../processor/src/normalize/index.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
-import { insertLines, openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { GENAI_COLUMNS, genAiRowLine } from '../../processor/src/store/genai-spans-columns.js';
-import { migrate } from '../../processor/src/store/migrations.js';
 import { OLDER_LINE_WIDTHS } from '../../processor/src/store/older-lines.js';
 import { TRACE_COLUMNS, traceRowLine } from '../../processor/src/store/row-lines.js';
 import { testNow } from '../helpers/clock.js';
+import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ragscope-older-lines-'));
+let scratch: ScratchStore;
 let store: StoreClients;
 
 beforeAll(async () => {
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
-  await migrate(store.writer, { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 });
+  scratch = await openScratchStore('older-lines');
+  store = scratch.store;
 }, 60_000);
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 async function rows<T>(sql: string): Promise<T[]> {

@@ -2,22 +2,19 @@
 // chat span over the SDK's chat span, both reporting the same usage. One processor (pipeline) marks the wrapper
 // UsageCounted = 0 whatever the arrival order; two processors that each get one of the spans both count it,
 // and the rollups count the call twice. clickhouse/checks/usage_counted_twice.sql counts exactly those calls.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../processor/src/config.js';
 import { loadPriceBook } from '../../processor/src/derive/index.js';
 import type { DecodedSpan } from '../../processor/src/model.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
-import { insertRows, openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { migrate } from '../../processor/src/store/migrations.js';
+import { insertRows, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { testNow } from '../helpers/clock.js';
+import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
 
 const CHECK = readFileSync(fileURLToPath(new URL('../../clickhouse/checks/usage_counted_twice.sql', import.meta.url)), 'utf8');
 const NOW = testNow();
-const dir = mkdtempSync(join(tmpdir(), 'ragscope-split-traces-'));
+let scratch: ScratchStore;
 let store: StoreClients;
 
 function chat(traceId: string, spanId: string, parentSpanId: string): DecodedSpan {
@@ -77,14 +74,13 @@ async function countedTokens(traceId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
-  // Long retention: the spans sit at the suite's instant, the engine's TTLs count from its real clock.
-  await migrate(store.writer, { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 });
+  // Long retention (the default): the spans sit at the suite's instant, the engine's TTLs count from its real clock.
+  scratch = await openScratchStore('split-traces');
+  store = scratch.store;
 }, 60_000);
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 describe('a trace split across processors', () => {

@@ -1,12 +1,8 @@
 // The shipper inserts the tables of one write-ahead-log range at the same time, each on its own writer session
 // of the embedded store (store/table-writers.ts), and every row still arrives exactly once.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../processor/src/config.js';
-import { insertLines, openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { migrate } from '../../processor/src/store/migrations.js';
+import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { TableWriters } from '../../processor/src/store/table-writers.js';
 import { WriteQueue, type TableName } from '../../processor/src/store/write-queue.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
@@ -16,20 +12,19 @@ import { generateDataset } from '../../tools/synthetic/index.js';
 import { encodeTraces } from '../../tools/synthetic/otlp.js';
 import { orderedSpans } from '../../tools/synthetic/send.js';
 import { testNow } from '../helpers/clock.js';
-import { removeDir } from '../helpers/processor.js';
+import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
 
+let scratch: ScratchStore;
 let dir: string;
 let store: StoreClients;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ragscope-table-writers-'));
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
-  await migrate(store.writer, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+  scratch = await openScratchStore('table-writers', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+  ({ dir, store } = scratch);
 }, 120_000);
 
 afterAll(async () => {
-  await store.close();
-  removeDir(dir);
+  await scratch?.close();
 });
 
 async function count(table: string): Promise<number> {

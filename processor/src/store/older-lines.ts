@@ -1,5 +1,5 @@
 import { GENAI_COLUMNS } from './genai-spans-columns.js';
-import { TRACE_COLUMNS, TRACE_COLUMNS_BEFORE_TENANT } from './row-lines.js';
+import { LINE_COLUMNS, TRACE_COLUMNS_BEFORE_TENANT } from './row-lines.js';
 import type { TableName } from './write-queue.js';
 
 // A write-ahead log can outlive the processor that wrote it: after an upgrade, its lines are replayed by a
@@ -17,8 +17,6 @@ export const OLDER_LINE_WIDTHS: Partial<Record<TableName, readonly number[]>> = 
   ],
 };
 
-const CURRENT_COLUMNS: Partial<Record<TableName, readonly string[]>> = { otel_traces: TRACE_COLUMNS, genai_spans: GENAI_COLUMNS };
-
 /** One insert per line width: the lines and the column list they were written with. */
 export interface LinesOfOneWidth {
   columns: [string, ...string[]];
@@ -33,7 +31,7 @@ export interface LinesOfOneWidth {
  */
 export function splitOlderLines(table: TableName, lines: readonly string[]): LinesOfOneWidth[] | undefined {
   const older = OLDER_LINE_WIDTHS[table];
-  const current = CURRENT_COLUMNS[table];
+  const current = LINE_COLUMNS[table];
   if (!older || !current) return undefined;
   const byWidth = new Map<number, string[]>();
   for (const line of lines) {

@@ -1,0 +1,33 @@
+// An embedded store in a temporary directory, opened the way the processor opens it, for tests that drive the
+// store layer directly (no HTTP). One per test file: libchdb binds one data directory per process.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../processor/src/config.js';
+import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { migrate } from '../../processor/src/store/migrations.js';
+import { removeDir } from './processor.js';
+
+export interface ScratchStore {
+  store: StoreClients;
+  dir: string;
+  /** Closes the store and removes its directory. */
+  close(): Promise<void>;
+}
+
+const LIMITS = { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 };
+
+/** Opens a scratch store and applies every migration with `ttlDays` (long by default: data sits at the suite's instant, the engine's TTLs count from its real clock). */
+export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number } = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 }): Promise<ScratchStore> {
+  const dir = mkdtempSync(join(tmpdir(), `ragscope-${prefix}-`));
+  const store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), LIMITS);
+  await migrate(store.writer, ttlDays);
+  return {
+    store,
+    dir,
+    async close() {
+      await store.close();
+      removeDir(dir);
+    },
+  };
+}
