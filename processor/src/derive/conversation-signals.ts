@@ -256,10 +256,12 @@ export class ConversationSignalsJob {
 
   private async command(query: string, params: Record<string, unknown>): Promise<void> {
     // A fresh deduplication token: the embedded engine keeps per-query settings for the session (store/clickhouse.ts).
+    // One thread: a pass is background work (a full pass over 10 M spans takes ~45 s) and must not take the
+    // cores ingestion and users' queries run on.
     await this.client.command({
       query,
       query_params: params,
-      clickhouse_settings: { insert_deduplication_token: randomUUID(), deduplicate_blocks_in_dependent_materialized_views: 1 },
+      clickhouse_settings: { insert_deduplication_token: randomUUID(), deduplicate_blocks_in_dependent_materialized_views: 1, max_threads: 1 },
     });
   }
 }
