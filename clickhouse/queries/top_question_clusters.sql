@@ -4,7 +4,8 @@
 -- each question (fingerprint) joins the cluster of the most-asked question, among the {candidates} most asked,
 -- whose sketch is within {cluster_max_distance} bits of its own (ties: the smaller fingerprint); a question
 -- near none of them is its own cluster. The cluster is named after that question: label = its captured query
--- text when content capture recorded it (otel_traces, a sample of its requests), else the most frequent topic
+-- text when content capture recorded it (the most frequent among up to 50 of its requests; captured_query_texts,
+-- migration 0029), else the most frequent topic
 -- label (ragscope.query.topic) in the cluster, else its fingerprint (label_source says which).
 -- Signals as defined in conversation_turn_signals (migration 0026, docs/analytics.md).
 -- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
@@ -81,13 +82,11 @@ WITH
     ) AS ranked,
     texts AS
     (
-        SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS text
-        FROM otel_traces
-        PREWHERE TraceId IN (SELECT arrayJoin(arrayFlatten(arrayMap(r -> r.10, ranked))))
-        WHERE SpanName LIKE 'retrieval%'
-          AND Timestamp >= {from:DateTime} - INTERVAL 1 DAY AND Timestamp < {to:DateTime} + INTERVAL 1 DAY
+        SELECT TraceId, any(QueryText) AS text
+        FROM captured_query_texts
+        WHERE TenantId = {tenant:String}
+          AND TraceId IN (SELECT arrayJoin(arrayFlatten(arrayMap(r -> r.10, ranked))))
         GROUP BY TraceId
-        HAVING text != ''
     )
 SELECT
     t.1 AS cluster,

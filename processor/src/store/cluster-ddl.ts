@@ -13,6 +13,8 @@
 //   ALTER TABLE t MODIFY COLUMN ...     → on t_local and on the Distributed t, both ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING/TTL/INDEX ... → on t_local ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING non_replicated_deduplication_window = N → nothing (see below)
+//   INSERT INTO t ... SELECT ...        → unchanged: a backfill runs once, on the migrating node, reading and
+//                                         writing the Distributed tables (t needs a sharding key)
 export class ClusterDdlError extends Error {}
 
 export interface ClusterTarget {
@@ -48,6 +50,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string | null>> = {
   // Every version of a request's signal row on one shard, so FINAL (per shard) picks the latest.
   conversation_signals: 'cityHash64(TraceId)',
   conversation_signals_state: 'cityHash64(TenantId)',
+  captured_query_texts: 'cityHash64(TraceId)',
   response_lookup: 'cityHash64(TraceId)',
   // All versions of one feedback id on one shard, so ReplacingMergeTree(Version) can collapse them.
   feedback: 'cityHash64(FeedbackId)',
@@ -79,6 +82,7 @@ const CREATE_MV = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+E
 const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const CREATE_OR_REPLACE_VIEW = new RegExp(`^CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
+const INSERT_INTO = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}[\\s(]`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
@@ -240,6 +244,15 @@ function renderAlter(match: RegExpExecArray, t: ClusterTarget, where: string): s
   throw new ClusterDdlError(`${where}: ALTER TABLE ${table} mixes or uses actions cluster-ddl.ts has no rule for: ${actionText.slice(0, 120)}`);
 }
 
+/** A backfill: the Distributed table routes its rows to the shards; one with no sharding key would refuse them. */
+function renderInsert(sql: string, match: RegExpExecArray, where: string): string[] {
+  const table = match[1]!;
+  if (shardingKey(table, where) === null) {
+    throw new ClusterDdlError(`${where}: INSERT INTO ${table}: only materialized views write it (no sharding key); backfill it through its source table`);
+  }
+  return [sql];
+}
+
 /**
  * The cluster form of one single-node statement (variables already substituted): zero or more statements.
  * `where` names the migration in errors.
@@ -254,6 +267,7 @@ export function renderClusterStatement(statement: string, target: ClusterTarget,
   if ((m = CREATE_OR_REPLACE_VIEW.exec(sql))) return [`CREATE OR REPLACE VIEW ${m[1]} ${onCluster(target)} AS ${m[2]}`];
   if ((m = MODIFY_QUERY.exec(sql))) return renderModifyQuery(m, target, where);
   if ((m = ALTER_TABLE.exec(sql))) return renderAlter(m, target, where);
+  if ((m = INSERT_INTO.exec(sql))) return renderInsert(sql, m, where);
   throw new ClusterDdlError(`${where}: no cluster form for this statement (add a rule to processor/src/store/cluster-ddl.ts): ${sql.slice(0, 120)}`);
 }
 
