@@ -40,6 +40,9 @@ for (let i = 0; i < 6; i++) {
   HEX[65 + i] = 10 + i;
 }
 
+const MIN_BUFFER = 64 * 1024;
+const MAX_KEPT_BUFFER = 16 * 1024 * 1024;
+
 const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
 /** A growable output buffer with the protobuf primitives this encoding needs. */
@@ -129,9 +132,18 @@ class Writer {
 
   /** Pre-encoded bytes (cached keys, resource, scope). */
   raw(b: Buffer): void {
-    this.ensure(b.length);
-    b.copy(this.buf, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.ensure(n);
+    if (n > 64) {
+      b.copy(this.buf, this.pos);
+      this.pos += n;
+      return;
+    }
+    // Short (attribute keys): a loop beats the native copy's call overhead.
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+    this.pos = p;
   }
 
   /** A length-delimited string: ASCII byte by byte (short strings: cheaper than a native call), else UTF-8. */
@@ -194,11 +206,16 @@ class Writer {
     buf[p] = v;
   }
 
+  /** A copy of the bytes written (the buffer is reused by the next export while this one may still be sent or retried). */
   take(): Uint8Array {
-    const out = new Uint8Array(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
+    const out = Buffer.allocUnsafeSlow(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    // A one-off huge batch should not pin its buffer for the life of the process.
+    if (this.buf.length > MAX_KEPT_BUFFER) this.buf = Buffer.allocUnsafe(MIN_BUFFER);
     return out;
   }
+
+
 }
 
 function writeAnyValue(w: Writer, value: unknown): void {
@@ -262,7 +279,7 @@ function writeAnyValue(w: Writer, value: unknown): void {
 
 /** Encodes ExportTraceServiceRequest messages; one instance per exporter (it keeps its buffer and caches). */
 export class OtlpSpanSerializer {
-  private readonly w = new Writer(64 * 1024);
+  private readonly w = new Writer(MIN_BUFFER);
   /** Key -> bytes of `KeyValue.key` (tag, length, UTF-8) followed by the tag of `KeyValue.value`. */
   private readonly keys = new Map<string, Buffer>();
   /** Encoded `ResourceSpans.resource` field (tag included) per Resource object. */
@@ -307,10 +324,7 @@ export class OtlpSpanSerializer {
       }
       w.end(rs, 3);
     }
-    const out = w.take();
-    // A one-off huge batch should not pin its buffer for the life of the process.
-    if (w.buf.length > 16 * 1024 * 1024) w.buf = Buffer.allocUnsafe(64 * 1024);
-    return out;
+    return w.take();
   }
 
   private writeSpan(span: ReadableSpan): void {
