@@ -3,33 +3,54 @@
 // @opentelemetry/otlp-exporter-base) with ragscope's serializer (otlp-span-serializer.ts: why hand-written).
 // It is what @opentelemetry/exporter-trace-otlp-proto's OTLPTraceExporter does, with the serializer swapped.
 
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base/node-http';
-import { ProtobufTraceSerializer, TraceExporterMetricsHelper, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { OtlpSpanSerializer } from './otlp-span-serializer.js';
 
 /** `otel.component.type` of the exporter's self-observability metrics (the value the official exporter uses). */
 const COMPONENT_TYPE = 'otlp_http_span_exporter';
 
-function ragscopeSerializer(): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
-  const serializer = new OtlpSpanSerializer();
-  return {
-    serializeRequest: (spans) => serializer.serialize(spans),
-    deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
-  };
-}
-
 export class RagscopeOtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
+  private readonly serializer: OtlpSpanSerializer;
+  /** The message the export delegate serialized last (it serializes synchronously inside export()). */
+  private lastMessage: Uint8Array | undefined;
+
   constructor(config: OTLPExporterNodeConfigBase = {}) {
+    const serializer = new OtlpSpanSerializer();
+    let self: RagscopeOtlpTraceExporter | undefined;
     super(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-        ragscopeSerializer(),
+        {
+          serializeRequest: (spans: ReadableSpan[]) => {
+            const message = serializer.serialize(spans);
+            if (self !== undefined) self.lastMessage = message;
+            return message;
+          },
+          deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
+        },
         COMPONENT_TYPE,
         TraceExporterMetricsHelper,
         undefined,
       ),
     );
+    self = this;
+    this.serializer = serializer;
+  }
+
+  override export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.lastMessage = undefined;
+    let message: Uint8Array | undefined;
+    super.export(spans, (result) => {
+      // Answered with success: the request was sent whole and will not be retried, so its memory can be
+      // reused. After a failure (possibly a timeout with the request still being written) it is left to GC.
+      if (message !== undefined && result.code === ExportResultCode.SUCCESS) this.serializer.release(message);
+      resultCallback(result);
+    });
+    message = this.lastMessage;
+    this.lastMessage = undefined;
   }
 }

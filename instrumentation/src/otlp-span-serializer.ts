@@ -41,7 +41,10 @@ for (let i = 0; i < 6; i++) {
 }
 
 const MIN_BUFFER = 64 * 1024;
+/** Larger buffers (a one-off huge batch) are not kept for reuse. */
 const MAX_KEPT_BUFFER = 16 * 1024 * 1024;
+/** Buffers kept for reuse: exports in flight at once are usually one. */
+const MAX_FREE_BUFFERS = 2;
 
 const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
@@ -50,14 +53,14 @@ class Writer {
   buf: Buffer;
   pos = 0;
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = Buffer.allocUnsafeSlow(size);
   }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -206,14 +209,6 @@ class Writer {
     buf[p] = v;
   }
 
-  /** A copy of the bytes written (the buffer is reused by the next export while this one may still be sent or retried). */
-  take(): Uint8Array {
-    const out = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    // A one-off huge batch should not pin its buffer for the life of the process.
-    if (this.buf.length > MAX_KEPT_BUFFER) this.buf = Buffer.allocUnsafe(MIN_BUFFER);
-    return out;
-  }
 
 
 }
@@ -280,6 +275,10 @@ function writeAnyValue(w: Writer, value: unknown): void {
 /** Encodes ExportTraceServiceRequest messages; one instance per exporter (it keeps its buffer and caches). */
 export class OtlpSpanSerializer {
   private readonly w = new Writer(MIN_BUFFER);
+  /** Buffers handed back by release(), written into by the next serialize() calls. */
+  private readonly free: Buffer[] = [];
+  /** The memory of the messages handed out and not yet released (each has its own ArrayBuffer: allocUnsafeSlow). */
+  private readonly handedOut = new WeakSet<ArrayBufferLike>();
   /** Key -> bytes of `KeyValue.key` (tag, length, UTF-8) followed by the tag of `KeyValue.value`. */
   private readonly keys = new Map<string, Buffer>();
   /** Encoded `ResourceSpans.resource` field (tag included) per Resource object. */
@@ -324,7 +323,26 @@ export class OtlpSpanSerializer {
       }
       w.end(rs, 3);
     }
-    return w.take();
+    // The message is handed over without a copy; the next one is written into a released buffer (or a
+    // new one). Copying out and reusing one buffer cost more: a fresh multi-megabyte copy per export.
+    if (w.pos === 0) return new Uint8Array(0);
+    const out = w.buf.subarray(0, w.pos);
+    this.handedOut.add(out.buffer);
+    w.buf = this.free.pop() ?? Buffer.allocUnsafeSlow(Math.min(Math.max(MIN_BUFFER, w.buf.length), MAX_KEPT_BUFFER));
+    w.pos = 0;
+    return out;
+  }
+
+  /**
+   * Takes back the memory of a message returned by serialize() once it is no longer needed (sent and
+   * answered: no retry can read it again); it is then overwritten by a later message. Anything else is
+   * ignored. Optional: unreleased messages are garbage-collected as usual.
+   */
+  release(message: Uint8Array): void {
+    const memory = message.buffer;
+    if (!this.handedOut.has(memory)) return;
+    this.handedOut.delete(memory);
+    if (this.free.length < MAX_FREE_BUFFERS && memory.byteLength <= MAX_KEPT_BUFFER) this.free.push(Buffer.from(memory as ArrayBuffer));
   }
 
   private writeSpan(span: ReadableSpan): void {

@@ -7,10 +7,13 @@ import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
 import { PooledIdGenerator } from '../../instrumentation/src/id-generator.js';
+import { RagscopeOtlpTraceExporter } from '../../instrumentation/src/otlp-exporter.js';
 import { OtlpSpanSerializer } from '../../instrumentation/src/otlp-span-serializer.js';
 import { loadOtlpSchema } from '../helpers/otlp-protobufjs/decoder.js';
+import { startReceiver } from './helpers/otlp-receiver.js';
 
 function decode(bytes: Uint8Array): Record<string, unknown> {
   const type = loadOtlpSchema().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
@@ -112,6 +115,51 @@ describe('OtlpSpanSerializer', () => {
     expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
     expect(decode(single)).toEqual(decode(ProtobufTraceSerializer.serializeRequest([spans[3]!])!));
     expect(decode(first)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans)!));
+  });
+
+  it('a released message’s memory is reused; an unreleased one is never overwritten', () => {
+    const spans = makeSpans();
+    const serializer = new OtlpSpanSerializer();
+    const first = serializer.serialize(spans.slice(0, 5));
+    const firstCopy = Buffer.from(first);
+    const second = serializer.serialize(spans.slice(5));
+    // Not released: later messages are written elsewhere.
+    expect(Buffer.from(first).equals(firstCopy)).toBe(true);
+    expect(second.buffer === first.buffer).toBe(false);
+    serializer.release(first);
+    // The writer already holds the buffer of the next message; the released one is used by the one after.
+    const third = serializer.serialize(spans.slice(5, 8));
+    const fourth = serializer.serialize(spans.slice(8, 12));
+    expect(third.buffer === first.buffer).toBe(false);
+    expect(fourth.buffer === first.buffer).toBe(true);
+    expect(decode(third)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans.slice(5, 8))!));
+    expect(decode(fourth)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans.slice(8, 12))!));
+    expect(decode(second)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans.slice(5))!));
+    // Foreign bytes are ignored by release().
+    serializer.release(new Uint8Array(10));
+    expect(decode(serializer.serialize(spans))).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans)!));
+  });
+
+  it('RagscopeOtlpTraceExporter sends each batch as the official serializer encodes it (real HTTP, consecutive exports reuse memory)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const exporter = new RagscopeOtlpTraceExporter({ url: `${receiver.url}/v1/traces` });
+      const spans = makeSpans();
+      const batches = [spans.slice(0, 4), spans.slice(4, 11), spans.slice(11), spans];
+      for (const batch of batches) {
+        const result = await new Promise<ExportResult>((resolve) => exporter.export(batch, resolve));
+        expect(result.code, String(result.error)).toBe(ExportResultCode.SUCCESS);
+      }
+      await exporter.shutdown();
+      const bodies = receiver.received.filter((r) => r.path === '/v1/traces');
+      expect(bodies).toHaveLength(batches.length);
+      for (const [i, body] of bodies.entries()) {
+        expect(body.contentType).toBe('application/x-protobuf');
+        expect(decode(body.body)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(batches[i]!)!));
+      }
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('encodes an empty batch as an empty request', () => {
