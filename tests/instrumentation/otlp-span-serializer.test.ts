@@ -45,6 +45,14 @@ const ATTRIBUTES: Attributes = {
   'array.empty': [],
   'ключ.non_ascii_key': 'value',
   '': 'empty key',
+  'str.lone_surrogate': 'a\ud800b',
+  'int.big_negative': -(2 ** 40) - 1,
+  'double.nan': Number.NaN,
+  'int.negative_zero': -0,
+  // AnyValue beyond the Attributes type (the SDK accepts them): bytes, maps, nulls in arrays.
+  'bytes.value': new Uint8Array([0, 1, 254, 255]) as never,
+  'map.value': { inner: 'v', n: 2, deeper: { list: [1, 'two'] } } as never,
+  'array.with_null': ['a', null, 'b'] as never,
 };
 
 function makeSpans(): ReadableSpan[] {
@@ -100,7 +108,14 @@ describe('OtlpSpanSerializer', () => {
     const actual = decode(ours);
     const resourceSpans = expected.resourceSpans as { scopeSpans: { spans: unknown[] }[] }[];
     expect(resourceSpans).toHaveLength(2);
-    expect(resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))).toHaveLength(15);
+    const decodedSpans = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)) as { name: string; attributes: { key: string }[]; events: unknown[]; links: unknown[] }[];
+    expect(decodedSpans).toHaveLength(15);
+    // The varied values reached the encoding (the SDK kept them), events and links too.
+    const root = decodedSpans.find((s) => s.name === 'root 0')!;
+    // (The SDK drops the empty key as invalid.)
+    expect(root.attributes.map((a) => a.key)).toEqual(Object.keys(ATTRIBUTES).filter((k) => k !== ''));
+    expect(root.events).toHaveLength(2);
+    expect(decodedSpans.find((s) => s.name.startsWith('child 0'))!.links).toHaveLength(2);
     expect(actual).toEqual(expected);
     // Same fields in the same order, lengths minimally encoded: the bytes are the same too.
     expect(Buffer.from(ours).equals(Buffer.from(official))).toBe(true);
