@@ -16,20 +16,16 @@ const COMPONENT_TYPE = 'otlp_http_span_exporter';
 export class RagscopeOtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
   private readonly serializer: OtlpSpanSerializer;
   /** The message the export delegate serialized last (it serializes synchronously inside export()). */
-  private lastMessage: Uint8Array | undefined;
+  private readonly last: { message?: Uint8Array };
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
     const serializer = new OtlpSpanSerializer();
-    let self: RagscopeOtlpTraceExporter | undefined;
+    const last: { message?: Uint8Array } = {};
     super(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
         {
-          serializeRequest: (spans: ReadableSpan[]) => {
-            const message = serializer.serialize(spans);
-            if (self !== undefined) self.lastMessage = message;
-            return message;
-          },
+          serializeRequest: (spans: ReadableSpan[]) => (last.message = serializer.serialize(spans)),
           deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
         },
         COMPONENT_TYPE,
@@ -37,20 +33,20 @@ export class RagscopeOtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> 
         undefined,
       ),
     );
-    self = this;
     this.serializer = serializer;
+    this.last = last;
   }
 
   override export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.lastMessage = undefined;
-    let message: Uint8Array | undefined;
+    this.last.message = undefined;
+    const sent: { message?: Uint8Array } = {};
     super.export(spans, (result) => {
       // Answered with success: the request was sent whole and will not be retried, so its memory can be
       // reused. After a failure (possibly a timeout with the request still being written) it is left to GC.
-      if (message !== undefined && result.code === ExportResultCode.SUCCESS) this.serializer.release(message);
+      if (sent.message !== undefined && result.code === ExportResultCode.SUCCESS) this.serializer.release(sent.message);
       resultCallback(result);
     });
-    message = this.lastMessage;
-    this.lastMessage = undefined;
+    sent.message = this.last.message;
+    this.last.message = undefined;
   }
 }

@@ -8,7 +8,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PooledIdGenerator } from '../../instrumentation/src/id-generator.js';
 import { RagscopeOtlpTraceExporter } from '../../instrumentation/src/otlp-exporter.js';
 import { OtlpSpanSerializer } from '../../instrumentation/src/otlp-span-serializer.js';
@@ -158,6 +158,7 @@ describe('OtlpSpanSerializer', () => {
   it('RagscopeOtlpTraceExporter sends each batch as the official serializer encodes it (real HTTP, consecutive exports reuse memory)', async () => {
     const receiver = await startReceiver();
     try {
+      const release = vi.spyOn(OtlpSpanSerializer.prototype, 'release');
       const exporter = new RagscopeOtlpTraceExporter({ url: `${receiver.url}/v1/traces` });
       const spans = makeSpans();
       const batches = [spans.slice(0, 4), spans.slice(4, 11), spans.slice(11), spans];
@@ -166,6 +167,9 @@ describe('OtlpSpanSerializer', () => {
         expect(result.code, String(result.error)).toBe(ExportResultCode.SUCCESS);
       }
       await exporter.shutdown();
+      // Each answered export handed its message's memory back for reuse.
+      expect(release).toHaveBeenCalledTimes(batches.length);
+      release.mockRestore();
       const bodies = receiver.received.filter((r) => r.path === '/v1/traces');
       expect(bodies).toHaveLength(batches.length);
       for (const [i, body] of bodies.entries()) {
