@@ -348,24 +348,33 @@ This run: ${verdicts.join(' ')}
 
 OpenLLMetry records prompts and completions by default (ragscope does not) and does not support \`openai\` v7.${BEFORE ? `
 
-"${BEFORE_LABEL}" is the package as it was before this round's hot-path work, run in the same processes' setup. It reads
-only \`OTEL_BSP_MAX_QUEUE_SIZE\` (not the batch size and delay), so its 512-span batches are exported inside timed blocks,
-which the 10th percentile and the trimmed mean mostly leave out: its figures leave out most of its export cost, which
-favours it.` : ''}
+"${BEFORE_LABEL}" is an earlier build of the package (its package.json + dist/), measured in the same run with the same
+settings: the same-run A/B of whatever changed since.` : ''}
 
-Where the time goes (\`node --cpu-prof\` on 22,000 in-process instrumented calls, openai 6, sampled every 50 µs on the
-same loaded machine, so absolute figures are inflated several times; per call). Before this round's changes: the
-wrapper 53.7 µs inclusive, of which the SDK's \`Tracer.startSpan\` 29.4 (span object 7.8, attribute validation 4.0,
-trace/span ids 5.2, the SDK's own span metrics 1.3) and the SDK's \`create\` call itself; the completion callback 46.5,
-of which \`span.end()\` 34.0, and in that 24.6 the batch export run synchronously inside the call that filled a batch,
-\`setAttributes\` 6.6, building the response attributes 2.3; ragscope's span processor 0.95 (onStart) + 2.0
-(onEnding). In the OTLP serialization, attributes are ~75 % of a span's cost (standalone: 7.2-7.5 µs per span with 13
-attributes, 3.2-5.2 with 6, batches of 512-4096). So the changes: export deferred out of the call that fills a batch
-(same work, on the next event-loop turn); zero cached/reasoning token counts not written (13 → 11 attributes, as many
-as OpenLLMetry's, which are longer: two JSON content strings); the content policy skipped on ragscope's own spans when
-capture is off; no per-call \`bind\` in \`context.with\`; \`performance.now()\` only for streams. After them, normalized by
-the openai SDK's own \`makeRequest\` time in the same profiles (292 vs 324 µs): serialization 30.3 µs per call for
-ragscope vs 47.5 for OpenLLMetry. What remains is OpenTelemetry's own span and export machinery, which both pay.
+Where the time goes (\`node --cpu-prof\` of the in-process worker, 9,900 calls, quiet machine; per call): ~23 µs
+exporting the span (OpenTelemetry's OTLP protobuf serializer, two-thirds of it writing attribute strings), charged to
+the calls at its CPU time; ~30 µs the call path, almost all inside the OTel SDK: \`Tracer.startSpan\` ~16 (span object,
+attribute validation twice, ids), \`context.with\` (AsyncLocalStorage) ~6, \`Span.end\` ~6, \`setAttributes\` ~4;
+ragscope's own code under 1 µs per step. Earlier changes: export deferred out of the call that fills a batch, no zero
+token counts, content policy skipped on ragscope's own spans when capture is off, no per-call \`bind\`.
+Levers tried on 2026-12-04, each measured in one process A/B (\`npm run bench:span-export\`, bench/span-export.ts;
+load average 6-9 on the 2 cores, medians of 15 alternating rounds):
+- OTLP/protobuf serialization (kept): ragscope's own serializer (instrumentation/src/otlp-span-serializer.ts: one pass,
+  cached bytes of keys, resource and scope, ids from hex through a table, messages handed over without a copy and
+  their memory reused once answered) 1.5-3.1 µs per chat span vs 4.4-8.5 for OpenTelemetry's ProtobufTraceSerializer
+  (2.6-2.9x in three runs; byte-identical output, tested). A first version that copied each message out of one
+  reused buffer measured 1.5-3.0x in five runs: not conclusively slower, but it copies into fresh memory per export.
+- Trace/span ids (kept): ids from a pool of \`crypto.randomFillSync\` bytes, 0.14-0.15 µs per trace+span id pair vs
+  0.22-0.27 for the SDK's RandomIdGenerator (1.6-1.8x, ~0.1 µs per call). An earlier variant that hex-encoded
+  through a lookup table in JS was no faster than the SDK (0.9-1.35x).
+- Attributes at span start vs at the end (not changed): all 11 in one \`setAttributes\` at the end vs 6 at
+  \`startSpan\` + 5 at the end differ by 0.2-0.5 µs per span (the SDK validates start attributes twice); the request
+  attributes stay at \`startSpan\`, where samplers see them. The wrapper already makes one \`context.with\`, one
+  \`setAttributes\` and one promise reaction per call.
+In the full benchmark the serializer's gain is smaller than in isolation: the worker's timed flush is only the second
+export of the process, when V8 has not finished optimizing the serializer (measured for ragscope's, with register()
+and 2,220-span flushes: 32-46 µs per span in the first export of a process, 8-23 in the second, 2-11 later), and the
+flush's CPU also counts garbage collection and the HTTP send.
 
 Reading the figures. The target is ≤ 50 µs per call (least-disturbed wall) and below OpenLLMetry in every column. Per-call
 times here are several times those of an idle machine and overheads scale with them: the least-disturbed column is the fair

@@ -18,10 +18,10 @@ import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-
 import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter as OTLPTraceExporterGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { RagscopeOtlpTraceExporter } from './otlp-exporter.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
@@ -105,7 +105,7 @@ export function selectSpanExporters(options: ExporterOptions, env: NodeJS.Proces
       if (protocol === 'grpc') out.push({ exporter: new OTLPTraceExporterGrpc({ url: options.endpoint, metadata: grpcMetadata(options.headers), timeoutMillis }), simple: false });
       else {
         const config = { url: httpUrl(options.endpoint, '/v1/traces'), headers: options.headers, timeoutMillis };
-        out.push({ exporter: protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config), simple: false });
+        out.push({ exporter: protocol === 'http/json' ? new OTLPTraceExporterJson(config) : new RagscopeOtlpTraceExporter(config), simple: false });
       }
     } else if (name === 'console') out.push({ exporter: new ConsoleSpanExporter(), simple: true });
     else if (name === 'zipkin') out.push({ exporter: new ZipkinExporter(), simple: false });

@@ -16,6 +16,7 @@ import { RagscopeLogRecordProcessor } from './feedback.js';
 import { RagscopeOpenAIInstrumentation } from './openai.js';
 import { AnthropicInstrumentation } from './anthropic.js';
 import { RagscopeSpanProcessor } from './span-processor.js';
+import { PooledIdGenerator } from './id-generator.js';
 
 export interface RegisterOptions extends ContentOptions {
   /** `service.name`. Default: `OTEL_SERVICE_NAME`, else the SDK default. */
@@ -380,6 +381,7 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       serviceName: options.serviceName,
       resource: options.resourceAttributes ? resourceFromAttributes(options.resourceAttributes) : undefined,
       sampler: options.sampler,
+      idGenerator: new PooledIdGenerator(),
       instrumentations,
       spanProcessors,
       logRecordProcessors,
