@@ -20,7 +20,7 @@ import { buildGenAiTracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
 import { loadPriceBook } from '../processor/src/derive/index.js';
-import { insertFormat } from '../processor/src/store/row-lines.js';
+import { insertFormat, LINE_COLUMNS } from '../processor/src/store/row-lines.js';
 import { migrate } from '../processor/src/store/migrations.js';
 import type { TableName } from '../processor/src/store/write-queue.js';
 
@@ -33,6 +33,10 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '1024,20480' },
     // Also chdb's raw passthrough insert (a Buffer, parsed engine-side) for genai_spans.
     raw: { type: 'boolean', default: false },
+    // Input formats and parsing settings (issue 15): the same rows through chdb's raw insert as
+    // JSONCompactEachRow / TabSeparated / CSV (the latter two written by the engine from the same rows), against
+    // the client path as shipped; otel_traces with LZ4 instead of ZSTD(1); input_format_* settings.
+    formats: { type: 'boolean', default: false },
     // Only the variants whose name contains one of these (comma-separated) substrings.
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
@@ -109,10 +113,52 @@ async function main(): Promise<void> {
       return raw.rawInsert({ table: target, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', columns: columns.columns.map((c) => c.replaceAll('`', '')), settings: { insert_deduplication_token: `p${token++}`, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 0 } });
     };
 
+    // Rows as Buffers in other formats, written by the engine from the same rows (a copy holding them once).
+    const formatBatches = async (real: TableName, format: string): Promise<Buffer[]> => {
+      const columns = LINE_COLUMNS[real]!;
+      const source = real === 'otel_traces' ? traces : genai;
+      await client.command({ query: `CREATE TABLE IF NOT EXISTS scratch_fmt_${real} AS ${real}` });
+      if (Number(await (await client.query({ query: `SELECT count() FROM scratch_fmt_${real}`, format: 'TabSeparated' })).text()) === 0) {
+        await client.insert({ table: `scratch_fmt_${real}`, values: source, ...insertFormat(real, source), clickhouse_settings: { insert_deduplication_token: `fmt-${real}` } });
+      }
+      const out: Buffer[] = [];
+      for (let offset = 0; offset + BATCH <= source.length || out.length === 0; offset += BATCH) {
+        const select = `SELECT ${columns.map((c) => `\`${c}\``).join(', ')} FROM scratch_fmt_${real} ORDER BY TraceId, SpanId LIMIT ${BATCH} OFFSET ${offset}`;
+        out.push(Buffer.from(await (await client.query({ query: select, format: format as 'TabSeparated' })).text()));
+      }
+      return out;
+    };
+    const rawColumns = (real: TableName) => LINE_COLUMNS[real]!.slice();
+    const rawBuffer = (real: TableName, target: string, format: string, settings: Record<string, number | string> = {}) => (data: Buffer) =>
+      raw.rawInsert({ table: target, values: data, format, columns: rawColumns(real), settings: { insert_deduplication_token: `p${token++}`, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 0, ...settings } });
+    const asJsonBuffers = (lines: string[]) => batches(lines, BATCH).map((b) => Buffer.from(`${b.join('\n')}\n`));
+    const formatVariants: Variant[] = [];
+    if (args.formats) {
+      await client.command({ query: (await (await client.query({ query: 'SHOW CREATE TABLE otel_traces', format: 'TabSeparatedRaw' })).text()).replace(/ragscope\.otel_traces\b/, 'ragscope.scratch_traces_lz4').replaceAll('ZSTD(1)', 'LZ4') });
+      for (const real of ['otel_traces', 'genai_spans'] as const) {
+        const copy = real === 'otel_traces' ? 'scratch_traces' : 'scratch_genai';
+        const json = asJsonBuffers(real === 'otel_traces' ? traces : genai);
+        const tsv = await formatBatches(real, 'TabSeparated');
+        const csv = await formatBatches(real, 'CSV');
+        const add = (name: string, buffers: Buffer[], insert: (b: Buffer) => Promise<unknown>) =>
+          formatVariants.push({ name, rows: real === 'otel_traces' ? traces : genai, size: BATCH, buffers, insert: insert as never });
+        add(`${real} copy, raw JSONCompactEachRow`, json, rawBuffer(real, copy, 'JSONCompactEachRow'));
+        add(`${real} copy, raw TabSeparated`, tsv, rawBuffer(real, copy, 'TabSeparated'));
+        add(`${real} copy, raw CSV`, csv, rawBuffer(real, copy, 'CSV'));
+        add(`${real} copy, raw JSONCompactEachRow, input_format_parallel_parsing = 0`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { input_format_parallel_parsing: 0 }));
+        add(`${real} copy, raw JSONCompactEachRow, input_format_defaults_for_omitted_fields = 0`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { input_format_defaults_for_omitted_fields: 0 }));
+        add(`${real} copy, raw JSONCompactEachRow, max_insert_threads = 2`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { max_insert_threads: 2 }));
+        add(`${real} as shipped (views), raw JSONCompactEachRow`, json, rawBuffer(real, real, 'JSONCompactEachRow'));
+        if (real === 'otel_traces') add('otel_traces copy, LZ4 instead of ZSTD(1), raw JSONCompactEachRow', json, rawBuffer(real, 'scratch_traces_lz4', 'JSONCompactEachRow'));
+      }
+    }
+
     interface Variant {
       name: string;
       rows: string[];
       size: number;
+      /** Pre-built insert bodies (raw format variants); the insert then takes one Buffer instead of lines. */
+      buffers?: Buffer[];
       insert(lines: string[]): Promise<unknown>;
     }
     const variants: Variant[] = [
@@ -142,6 +188,7 @@ async function main(): Promise<void> {
           { name: `genai_spans, all views, ${size} rows per insert`, rows: genai, size, insert: (l: string[]) => viaClient('genai_spans', l) },
           { name: `otel_traces, ${size} rows per insert`, rows: traces, size, insert: (l: string[]) => viaClient('otel_traces', l) },
         ]),
+      ...formatVariants,
     ];
     // CPU time of this process (the engine runs in it, all its threads) is what a loaded 2-core machine can
     // measure reliably; wall time is printed alongside.
@@ -154,11 +201,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS + 1; round++) {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[k];
-        const bs = batches(v.rows, v.size);
-        const rows = bs.reduce((n, b) => n + b.length, 0);
+        const bs: unknown[] = v.buffers ?? batches(v.rows, v.size);
+        const rows = v.buffers ? v.buffers.length * Math.min(BATCH, v.rows.length) : (bs as string[][]).reduce((n, b) => n + b.length, 0);
         const started = performance.now();
         const cpu0 = process.cpuUsage();
-        for (const b of bs) await v.insert(b);
+        for (const b of bs) await v.insert(b as string[]);
         const used = process.cpuUsage(cpu0);
         if (round === 0) continue; // warm-up
         cpu[k].push((used.user + used.system) / rows);
