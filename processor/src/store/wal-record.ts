@@ -46,6 +46,18 @@ export function encodeRecord(rows: RowsByTable, keys: readonly string[]): { payl
   return { payload: out.bytes(), tables };
 }
 
+/**
+ * Lines as one UTF-8 Buffer, each followed by a newline: an insert body for chdb's raw insert
+ * (clickhouse.ts), written without building the body as a JS string (see RecordBytes).
+ */
+export function linesBytes(lines: readonly string[]): Buffer {
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) chars += lines[i].length + 1;
+  const out = new RecordBytes(chars);
+  for (let i = 0; i < lines.length; i++) out.line(lines[i]);
+  return out.bytes();
+}
+
 /** UTF-16 units of the record's text when every row is a line (row objects are estimated at 1 KB). */
 function estimateChars(rows: RowsByTable, keys: readonly string[]): number {
   let chars = 64;
