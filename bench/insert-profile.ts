@@ -1,14 +1,18 @@
-// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw]
+// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw --formats]
 //
 // Where the embedded engine's insert time goes, per table, on the processor's own rows (bench payloads through
 // the real pipeline), variants interleaved round by round so load from other processes skews them alike:
-//   - genai_spans with all its materialized views, as the shipper inserts it (JSONCompactEachRow, one
-//     INSERT statement carrying the rows through @clickhouse/client on the chdb connection);
+//   - genai_spans with all its materialized views, through @clickhouse/client on the chdb connection
+//     (JSONCompactEachRow, one INSERT statement carrying the rows as text: how the shipper inserted until issue
+//     15's raw insert; server mode still does);
 //   - the same rows into a copy of genai_spans without views (format parsing + part creation only);
 //   - with --raw, the same rows through chdb's raw passthrough insert (Buffer, engine-side parallel parsing);
 //   - each materialized view's own cost: the view alone on the copy (view + its rollup's part) minus the copy alone;
 //   - otel_traces (with its trace-id view) and a copy without it;
-//   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads).
+//   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads);
+//   - with --formats, chdb's raw insert (how the shipper inserts on the embedded store) of the same rows as
+//     JSONCompactEachRow, TabSeparated and CSV, input_format_* / max_insert_threads settings, an LZ4 copy of
+//     otel_traces, and rows per insert (--sizes) on the tables as shipped.
 // chdb keeps per-query settings for the session: every insert here names all the settings it depends on.
 // Prints µs per row for each and writes bench/results/insert-profile.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -150,6 +154,10 @@ async function main(): Promise<void> {
         add(`${real} copy, raw JSONCompactEachRow, max_insert_threads = 2`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { max_insert_threads: 2 }));
         add(`${real} as shipped (views), raw JSONCompactEachRow`, json, rawBuffer(real, real, 'JSONCompactEachRow'));
         if (real === 'otel_traces') add('otel_traces copy, LZ4 instead of ZSTD(1), raw JSONCompactEachRow', json, rawBuffer(real, 'scratch_traces_lz4', 'JSONCompactEachRow'));
+        for (const size of args.sizes.split(',').map(Number)) {
+          const sized = batches(real === 'otel_traces' ? traces : genai, size).map((b) => Buffer.from(`${b.join('\n')}\n`));
+          formatVariants.push({ name: `${real} as shipped (views), raw JSONCompactEachRow, ${size} rows per insert`, rows: real === 'otel_traces' ? traces : genai, size, buffers: sized, insert: rawBuffer(real, real, 'JSONCompactEachRow') as never });
+        }
       }
     }
 
@@ -202,7 +210,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[k];
         const bs: unknown[] = v.buffers ?? batches(v.rows, v.size);
-        const rows = v.buffers ? v.buffers.length * Math.min(BATCH, v.rows.length) : (bs as string[][]).reduce((n, b) => n + b.length, 0);
+        const rows = v.buffers ? v.buffers.length * Math.min(v.size, v.rows.length) : (bs as string[][]).reduce((n, b) => n + b.length, 0);
         const started = performance.now();
         const cpu0 = process.cpuUsage();
         for (const b of bs) await v.insert(b as string[]);
