@@ -2,7 +2,7 @@
 // be exactly those of the record's text encoded as UTF-8 in one piece, whatever the rows hold, and decode back
 // to the same lines.
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../../processor/src/store/wal-record.js';
+import { decodeRecord, encodeRecord, linesBytes } from '../../processor/src/store/wal-record.js';
 import type { RowsByTable } from '../../processor/src/store/write-queue.js';
 
 /** The record's text as the previous encoder built it: every part joined, then encoded once. */
@@ -49,6 +49,14 @@ describe('write-ahead-log record bytes', () => {
     expect(payload.length).toBeGreaterThan(6 * 60_000);
     expect(payload.equals(Buffer.from(joinedText(rows, keys), 'utf8'))).toBe(true);
     expect(decodeRecord(payload).tables[0].lines).toEqual(rows.otel_traces);
+  });
+
+  it('an insert body for the raw insert: the lines and their newlines as UTF-8, as the client\'s joined body', () => {
+    const lines = ['["a",1]', '["modèle-ünïcode-🚀","\u2028"]', '["lone \ud800 surrogate"]', `["${'€'.repeat(20_000)}"]`, '["z"]'];
+    const body = linesBytes(lines);
+    expect(body.length).toBeGreaterThan(60_000);
+    expect(body.equals(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'))).toBe(true);
+    expect(linesBytes([]).length).toBe(0);
   });
 
   it('a row object among row lines is refused', () => {
