@@ -12,6 +12,7 @@ import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { TRACE_COLUMNS, traceRowLine } from '../../processor/src/store/row-lines.js';
 import { isDataError } from '../../processor/src/store/shipper.js';
+import { linesBytes } from '../../processor/src/store/wal-record.js';
 import { WriteQueue } from '../../processor/src/store/write-queue.js';
 import { testNow } from '../helpers/clock.js';
 import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
@@ -85,9 +86,14 @@ describe('raw insert of write-ahead-log lines (embedded store)', () => {
     const bad = unparsable(lines[3]!);
     const walDir = join(scratch.dir, 'wal-raw');
     const writer = await store.openWriter();
+    const bodies: boolean[] = [];
     const queue = await WriteQueue.open(
       walDir,
-      (table, format, rows, token) => insertLines(writer, table, format, rows, token),
+      (table, format, rows, token, body) => {
+        // The whole batch comes with its bytes from the log record; the split halves are written anew.
+        if (body) bodies.push(body.equals(linesBytes(rows)));
+        return insertLines(writer, table, format, rows, token, body);
+      },
       { maxBatchRows: 1_000_000, maxDelayMs: 50, maxSpoolBytes: 1 << 30, segmentBytes: 64 << 20, retainBytes: 0, shutdownGraceMs: 10_000 },
     );
     try {
@@ -96,6 +102,7 @@ describe('raw insert of write-ahead-log lines (embedded store)', () => {
     } finally {
       await queue.close();
     }
+    expect(bodies).toEqual([true]);
     expect(await value(store.reader, `SELECT count() FROM otel_traces WHERE ${traces}`)).toBe('7');
     const file = join(walDir, 'dead-letter.ndjson');
     expect(existsSync(file)).toBe(true);

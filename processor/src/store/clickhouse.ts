@@ -44,17 +44,18 @@ const rawInserts = new WeakMap<ClickHouseClient, RawInsert>();
  * Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. Lines
  * an older processor wrote (fewer columns, older-lines.ts) are inserted with the columns they have, one insert
  * per width under a token derived from this one, so a retry of the same lines is deduplicated the same way.
- * On an embedded writer session the lines go to the engine as one Buffer (chdb's raw insert), else through
- * the client.
+ * On an embedded writer session the lines go to the engine as one Buffer (chdb's raw insert): `body` when
+ * given (the lines' bytes from the write-ahead-log records, wal-record.ts), else written from the lines.
+ * Elsewhere through the client.
  */
-export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
   if (format !== 'JSONCompactEachRow') {
-    await insertGroup(client, table, format, lines, undefined, token);
+    await insertGroup(client, table, format, lines, undefined, token, body);
     return;
   }
   try {
     const insert = insertFormat(table, lines);
-    await insertGroup(client, table, format, lines, 'columns' in insert ? insert.columns : undefined, token);
+    await insertGroup(client, table, format, lines, 'columns' in insert ? insert.columns : undefined, token, body);
   } catch (err) {
     // The common case pays nothing: lines are only measured after today's column list failed.
     const groups = splitOlderLines(table, lines);
@@ -63,7 +64,7 @@ export async function insertLines(client: ClickHouseClient, table: TableName, fo
   }
 }
 
-async function insertGroup(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], columns: [string, ...string[]] | undefined, token: string): Promise<void> {
+async function insertGroup(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], columns: [string, ...string[]] | undefined, token: string, body?: Buffer): Promise<void> {
   const raw = rawInserts.get(client);
   if (!raw) {
     await client.insert({ table, values: lines, format, ...(columns ? { columns } : {}), clickhouse_settings: dedupeSettings(token) });
@@ -71,7 +72,7 @@ async function insertGroup(client: ClickHouseClient, table: TableName, format: R
   }
   if (lines.length === 0) return;
   try {
-    await raw({ table, format, values: linesBytes(lines), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
+    await raw({ table, format, values: body ?? linesBytes(lines), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
   } catch (err) {
     // The same error shape as the client's (code and type from the engine's message), for the shipper's
     // data-error test (shipper.ts isDataError) and its split-and-dead-letter.
