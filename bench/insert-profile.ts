@@ -1,14 +1,18 @@
-// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw]
+// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw --formats]
 //
 // Where the embedded engine's insert time goes, per table, on the processor's own rows (bench payloads through
 // the real pipeline), variants interleaved round by round so load from other processes skews them alike:
-//   - genai_spans with all its materialized views, as the shipper inserts it (JSONCompactEachRow, one
-//     INSERT statement carrying the rows through @clickhouse/client on the chdb connection);
+//   - genai_spans with all its materialized views, through @clickhouse/client on the chdb connection
+//     (JSONCompactEachRow, one INSERT statement carrying the rows as text: how the shipper inserted until issue
+//     15's raw insert; server mode still does);
 //   - the same rows into a copy of genai_spans without views (format parsing + part creation only);
 //   - with --raw, the same rows through chdb's raw passthrough insert (Buffer, engine-side parallel parsing);
 //   - each materialized view's own cost: the view alone on the copy (view + its rollup's part) minus the copy alone;
 //   - otel_traces (with its trace-id view) and a copy without it;
-//   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads).
+//   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads);
+//   - with --formats, chdb's raw insert (how the shipper inserts on the embedded store) of the same rows as
+//     JSONCompactEachRow, TabSeparated and CSV, input_format_* / max_insert_threads settings, an LZ4 copy of
+//     otel_traces, and rows per insert (--sizes) on the tables as shipped.
 // chdb keeps per-query settings for the session: every insert here names all the settings it depends on.
 // Prints µs per row for each and writes bench/results/insert-profile.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +24,7 @@ import { buildGenAiTracePayload } from './decode-payloads.js';
 import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
 import { loadPriceBook } from '../processor/src/derive/index.js';
-import { insertFormat } from '../processor/src/store/row-lines.js';
+import { insertFormat, LINE_COLUMNS } from '../processor/src/store/row-lines.js';
 import { migrate } from '../processor/src/store/migrations.js';
 import type { TableName } from '../processor/src/store/write-queue.js';
 
@@ -33,6 +37,10 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '1024,20480' },
     // Also chdb's raw passthrough insert (a Buffer, parsed engine-side) for genai_spans.
     raw: { type: 'boolean', default: false },
+    // Input formats and parsing settings (issue 15): the same rows through chdb's raw insert as
+    // JSONCompactEachRow / TabSeparated / CSV (the latter two written by the engine from the same rows), against
+    // the client path as shipped; otel_traces with LZ4 instead of ZSTD(1); input_format_* settings.
+    formats: { type: 'boolean', default: false },
     // Only the variants whose name contains one of these (comma-separated) substrings.
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
@@ -109,10 +117,56 @@ async function main(): Promise<void> {
       return raw.rawInsert({ table: target, values: Buffer.from(`${lines.join('\n')}\n`), format: 'JSONCompactEachRow', columns: columns.columns.map((c) => c.replaceAll('`', '')), settings: { insert_deduplication_token: `p${token++}`, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 0 } });
     };
 
+    // Rows as Buffers in other formats, written by the engine from the same rows (a copy holding them once).
+    const formatBatches = async (real: TableName, format: string): Promise<Buffer[]> => {
+      const columns = LINE_COLUMNS[real]!;
+      const source = real === 'otel_traces' ? traces : genai;
+      await client.command({ query: `CREATE TABLE IF NOT EXISTS scratch_fmt_${real} AS ${real}` });
+      if (Number(await (await client.query({ query: `SELECT count() FROM scratch_fmt_${real}`, format: 'TabSeparated' })).text()) === 0) {
+        await client.insert({ table: `scratch_fmt_${real}`, values: source, ...insertFormat(real, source), clickhouse_settings: { insert_deduplication_token: `fmt-${real}` } });
+      }
+      const out: Buffer[] = [];
+      for (let offset = 0; offset + BATCH <= source.length || out.length === 0; offset += BATCH) {
+        const select = `SELECT ${columns.map((c) => `\`${c}\``).join(', ')} FROM scratch_fmt_${real} ORDER BY TraceId, SpanId LIMIT ${BATCH} OFFSET ${offset}`;
+        out.push(Buffer.from(await (await client.query({ query: select, format: format as 'TabSeparated' })).text()));
+      }
+      return out;
+    };
+    const rawColumns = (real: TableName) => LINE_COLUMNS[real]!.slice();
+    const rawBuffer = (real: TableName, target: string, format: string, settings: Record<string, number | string> = {}) => (data: Buffer) =>
+      raw.rawInsert({ table: target, values: data, format, columns: rawColumns(real), settings: { insert_deduplication_token: `p${token++}`, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 0, ...settings } });
+    const asJsonBuffers = (lines: string[]) => batches(lines, BATCH).map((b) => Buffer.from(`${b.join('\n')}\n`));
+    const formatVariants: Variant[] = [];
+    if (args.formats) {
+      await client.command({ query: (await (await client.query({ query: 'SHOW CREATE TABLE otel_traces', format: 'TabSeparatedRaw' })).text()).replace(/ragscope\.otel_traces\b/, 'ragscope.scratch_traces_lz4').replaceAll('ZSTD(1)', 'LZ4') });
+      for (const real of ['otel_traces', 'genai_spans'] as const) {
+        const copy = real === 'otel_traces' ? 'scratch_traces' : 'scratch_genai';
+        const json = asJsonBuffers(real === 'otel_traces' ? traces : genai);
+        const tsv = await formatBatches(real, 'TabSeparated');
+        const csv = await formatBatches(real, 'CSV');
+        const add = (name: string, buffers: Buffer[], insert: (b: Buffer) => Promise<unknown>) =>
+          formatVariants.push({ name, rows: real === 'otel_traces' ? traces : genai, size: BATCH, buffers, insert: insert as never });
+        add(`${real} copy, raw JSONCompactEachRow`, json, rawBuffer(real, copy, 'JSONCompactEachRow'));
+        add(`${real} copy, raw TabSeparated`, tsv, rawBuffer(real, copy, 'TabSeparated'));
+        add(`${real} copy, raw CSV`, csv, rawBuffer(real, copy, 'CSV'));
+        add(`${real} copy, raw JSONCompactEachRow, input_format_parallel_parsing = 0`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { input_format_parallel_parsing: 0 }));
+        add(`${real} copy, raw JSONCompactEachRow, input_format_defaults_for_omitted_fields = 0`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { input_format_defaults_for_omitted_fields: 0 }));
+        add(`${real} copy, raw JSONCompactEachRow, max_insert_threads = 2`, json, rawBuffer(real, copy, 'JSONCompactEachRow', { max_insert_threads: 2 }));
+        add(`${real} as shipped (views), raw JSONCompactEachRow`, json, rawBuffer(real, real, 'JSONCompactEachRow'));
+        if (real === 'otel_traces') add('otel_traces copy, LZ4 instead of ZSTD(1), raw JSONCompactEachRow', json, rawBuffer(real, 'scratch_traces_lz4', 'JSONCompactEachRow'));
+        for (const size of args.sizes.split(',').map(Number)) {
+          const sized = batches(real === 'otel_traces' ? traces : genai, size).map((b) => Buffer.from(`${b.join('\n')}\n`));
+          formatVariants.push({ name: `${real} as shipped (views), raw JSONCompactEachRow, ${size} rows per insert`, rows: real === 'otel_traces' ? traces : genai, size, buffers: sized, insert: rawBuffer(real, real, 'JSONCompactEachRow') as never });
+        }
+      }
+    }
+
     interface Variant {
       name: string;
       rows: string[];
       size: number;
+      /** Pre-built insert bodies (raw format variants); the insert then takes one Buffer instead of lines. */
+      buffers?: Buffer[];
       insert(lines: string[]): Promise<unknown>;
     }
     const variants: Variant[] = [
@@ -142,6 +196,7 @@ async function main(): Promise<void> {
           { name: `genai_spans, all views, ${size} rows per insert`, rows: genai, size, insert: (l: string[]) => viaClient('genai_spans', l) },
           { name: `otel_traces, ${size} rows per insert`, rows: traces, size, insert: (l: string[]) => viaClient('otel_traces', l) },
         ]),
+      ...formatVariants,
     ];
     // CPU time of this process (the engine runs in it, all its threads) is what a loaded 2-core machine can
     // measure reliably; wall time is printed alongside.
@@ -154,11 +209,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS + 1; round++) {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[k];
-        const bs = batches(v.rows, v.size);
-        const rows = bs.reduce((n, b) => n + b.length, 0);
+        const bs: unknown[] = v.buffers ?? batches(v.rows, v.size);
+        const rows = v.buffers ? v.buffers.length * Math.min(v.size, v.rows.length) : (bs as string[][]).reduce((n, b) => n + b.length, 0);
         const started = performance.now();
         const cpu0 = process.cpuUsage();
-        for (const b of bs) await v.insert(b);
+        for (const b of bs) await v.insert(b as string[]);
         const used = process.cpuUsage(cpu0);
         if (round === 0) continue; // warm-up
         cpu[k].push((used.user + used.system) / rows);

@@ -81,15 +81,18 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const { traceRowLine } = await load('processor/src/store/row-lines.ts');
   const { genAiRowLine } = await load('processor/src/store/genai-spans-columns.ts');
   const store = await load('processor/src/store/clickhouse.ts');
-  const { encodeRecord } = await load('processor/src/store/wal-record.ts');
-  // The insert's text on the embedded connection, as the shipper's insert makes it (per request here; the
-  // shipper's inserts hold up to RAGSCOPE_BATCH_ROWS rows): @clickhouse/client joins the rows into the body
-  // (a revision that builds it itself exports insertBody), chdb's connection checks `body.trim()` and hands
+  const { encodeRecord, linesBytes } = await load('processor/src/store/wal-record.ts');
+  // The insert's body on the embedded connection, as the shipper's insert makes it (per request here; the
+  // shipper's inserts hold up to RAGSCOPE_BATCH_ROWS rows). A revision whose records carry their tables' bytes
+  // inserts those (below); one that only exports linesBytes hands the lines
+  // to chdb's raw insert as one Buffer (issue 15); before, @clickhouse/client joined the rows into the body
+  // (a revision that builds it itself exports insertBody), chdb's connection checked `body.trim()` and handed
   // `${query}\n${body}` to the engine as UTF-8 (Buffer.from stands for that copy).
   const INSERT_SQL = 'INSERT INTO otel_traces (`a`) FORMAT JSONCompactEachRow';
   const clientBody: (table: string, rows: unknown[]) => string =
     store.insertBody ?? ((_table: string, rows: unknown[]) => rows.map((row) => `${store.stringifyRow(row)}\n`).join(''));
   const body = (table: string, rows: unknown[]): number => {
+    if (linesBytes && typeof rows[0] === 'string') return (linesBytes(rows) as Buffer).length;
     const text = clientBody(table, rows);
     if (text.trim().length === 0) return 0;
     return Buffer.from(`${INSERT_SQL}\n${text}`).length;
@@ -129,13 +132,18 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
       () => (genaiLines = decoded.map((spans, k) => spans.flatMap((s, i) => (records[k][i] ? [genAiRowLine(s, records[k][i], costs[k][i], TENANT)] : [])))),
     );
     keys = decoded.map((spans) => spans.map((s) => `${s.traceId}${s.spanId}`));
+    let encoded: { tables: { table: string; lines: string[]; bytes?: Buffer }[] }[] = [];
     t['wal record'] = cpu(() => {
-      for (let k = 0; k < requests.length; k++) encodeRecord({ otel_traces: traceLines[k], genai_spans: genaiLines[k] }, keys[k]);
+      encoded = requests.map((_, k) => encodeRecord({ otel_traces: traceLines[k], genai_spans: genaiLines[k] }, keys[k]));
     });
+    // A revision whose records carry each table's bytes (TableLines.bytes) inserts those: one copy joining the
+    // batch's records (Buffer.concat); else the body is made from the lines.
     t['insert body'] = cpu(() => {
-      for (let k = 0; k < requests.length; k++) {
-        body('otel_traces', traceLines[k]);
-        body('genai_spans', genaiLines[k]);
+      for (const record of encoded) {
+        for (const lines of record.tables) {
+          if (lines.bytes) Buffer.concat([lines.bytes]);
+          else body(lines.table, lines.lines);
+        }
       }
     });
     for (const s of ALL) t[s] /= spansPerRound;

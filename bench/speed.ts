@@ -1,4 +1,4 @@
-// npm run bench:speed [-- --baseline-rev 95a6666 --requests 200 --spans 512 --concurrency 16 --e2e-runs 2]
+// npm run bench:speed [-- --baseline-rev 95a6666 --requests 200 --spans 512 --concurrency 16 --e2e-runs 2 --variant-env NAME=VALUE]
 //
 // Issue 15's single-machine speed figures as ratios against a baseline revision measured in the SAME run (this
 // machine is shared and noisy: only same-run ratios are comparable):
@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     'cpu-processes': { type: 'string', default: '3' },
     'cpu-worker': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    // A third processor in the end-to-end rounds: the current code with these settings (same-run A/B of a setting).
+    'variant-env': { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: 'bench/results/speed.json' },
   },
 });
@@ -185,12 +187,15 @@ async function main(): Promise<void> {
   if (!args['no-e2e']) {
     console.log('\n(b) end to end: OTLP/HTTP protobuf → processor → rows committed (/v1/flush)');
     for (let run = 0; run < Number(args['e2e-runs']); run++) {
+      const settings = (list: string[]) => Object.fromEntries(list.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+      const variant = `variant ${args['variant-env'].join(' ')}`;
       for (const [target, main] of [
         [`baseline ${rev}`, processorMain(baseline)],
         ['current', processorMain(ROOT)],
+        ...(args['variant-env'].length > 0 ? [[variant, processorMain(ROOT)] as const] : []),
       ] as const) {
         // --env NAME=VALUE settings apply to the current processor only: the baseline runs as shipped.
-        const env = target === 'current' ? Object.fromEntries(args.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2))) : {};
+        const env = target === 'current' ? settings(args.env) : target === variant ? { ...settings(args.env), ...settings(args['variant-env']) } : {};
         const r = await endToEnd(main, payloads, env);
         e2e.push({ target, ...r });
         console.log(`  ${target.padEnd(18)} ${r.spansPerSecond.toLocaleString('en-US').padStart(8)} spans/s (${r.spans} spans in ${r.seconds} s; ${r.retries} requests retried after 429/503; load ${loadavg()[0].toFixed(2)})`);
@@ -200,12 +205,14 @@ async function main(): Promise<void> {
   const best = (t: string) => Math.max(...e2e.filter((r) => r.target.startsWith(t)).map((r) => r.spansPerSecond));
   const e2eRatio = e2e.length > 0 ? r2(best('current') / best('baseline')) : null;
   if (e2eRatio !== null) console.log(`  best of each: ${e2eRatio}× the baseline's spans/s (target ≥ 2×)`);
+  const variantRatio = args['variant-env'].length > 0 && e2e.length > 0 ? r2(best('variant') / best('baseline')) : null;
+  if (variantRatio !== null) console.log(`  variant ${args['variant-env'].join(' ')}, best: ${variantRatio}× the baseline's spans/s`);
   const loadAfter = loadavg();
   console.log(`load average at the end ${loadAfter.map((x) => x.toFixed(2)).join(' / ')}`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     resolve(ROOT, args.out!),
-    `${JSON.stringify({ benchmark: 'speed', date: new Date().toISOString(), node: process.version, baselineRev: rev, loadAverage: { start: loadBefore, end: loadAfter }, parameters: { requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, env: args.env }, cpuMicrosPerSpan: { ...cpu, baselineSamples: cpuBase.map(r2), currentSamples: cpuNow.map(r2) }, endToEnd: e2e, endToEndRatio: e2eRatio }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'speed', date: new Date().toISOString(), node: process.version, baselineRev: rev, loadAverage: { start: loadBefore, end: loadAfter }, parameters: { requests: REQUESTS, spansPerRequest: SPANS, concurrency: CONCURRENCY, rounds: ROUNDS, env: args.env, variantEnv: args['variant-env'] }, cpuMicrosPerSpan: { ...cpu, baselineSamples: cpuBase.map(r2), currentSamples: cpuNow.map(r2) }, endToEnd: e2e, endToEndRatio: e2eRatio, variantRatio }, null, 2)}\n`,
   );
   console.log(`\nwrote ${args.out}`);
 }

@@ -116,7 +116,7 @@ export async function createProcessor(
   try {
     queue = await WriteQueue.open(
       config.walDir,
-      async (table, format, lines, token) => insertLines(await tableWriters.writerFor(table), table, format, lines, token),
+      async (table, format, lines, token, body) => insertLines(await tableWriters.writerFor(table), table, format, lines, token, body),
       {
         maxBatchRows: config.batchMaxRows,
         maxDelayMs: config.batchMaxDelayMs,

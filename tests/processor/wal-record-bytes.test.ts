@@ -2,7 +2,7 @@
 // be exactly those of the record's text encoded as UTF-8 in one piece, whatever the rows hold, and decode back
 // to the same lines.
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../../processor/src/store/wal-record.js';
+import { decodeRecord, encodeRecord, linesBytes } from '../../processor/src/store/wal-record.js';
 import type { RowsByTable } from '../../processor/src/store/write-queue.js';
 
 /** The record's text as the previous encoder built it: every part joined, then encoded once. */
@@ -32,7 +32,14 @@ describe('write-ahead-log record bytes', () => {
       ['otel_traces', 'JSONCompactEachRow', 4],
       ['feedback', 'JSONEachRow', 1],
     ]);
+    // Each table's bytes are its lines as an insert body, a view of the record: written and read back alike.
+    for (const t of tables) expect(t.bytes!.equals(linesBytes(t.lines))).toBe(true);
     const decoded = decodeRecord(payload);
+    expect(decoded.tables).toHaveLength(2);
+    for (const [i, t] of decoded.tables.entries()) {
+      expect(t.bytes!.equals(linesBytes(t.lines))).toBe(true);
+      expect(t.bytes!.equals(tables[i].bytes!)).toBe(true);
+    }
     expect(decoded.keys).toEqual(keys);
     // A lone surrogate is not valid UTF-8: it reads back as U+FFFD, as it did before.
     expect(decoded.tables[0].lines[2]).toBe('["lone \ufffd surrogate","\ufffd"]');
@@ -49,6 +56,17 @@ describe('write-ahead-log record bytes', () => {
     expect(payload.length).toBeGreaterThan(6 * 60_000);
     expect(payload.equals(Buffer.from(joinedText(rows, keys), 'utf8'))).toBe(true);
     expect(decodeRecord(payload).tables[0].lines).toEqual(rows.otel_traces);
+    // The buffer grew while the lines were written: the views are of the final bytes.
+    expect(encodeRecord(rows, keys).tables[0].bytes!.equals(linesBytes(rows.otel_traces as string[]))).toBe(true);
+    expect(decodeRecord(payload).tables[0].bytes!.equals(linesBytes(rows.otel_traces as string[]))).toBe(true);
+  });
+
+  it('an insert body for the raw insert: the lines and their newlines as UTF-8, as the client\'s joined body', () => {
+    const lines = ['["a",1]', '["modèle-ünïcode-🚀","\u2028"]', '["lone \ud800 surrogate"]', `["${'€'.repeat(20_000)}"]`, '["z"]'];
+    const body = linesBytes(lines);
+    expect(body.length).toBeGreaterThan(60_000);
+    expect(body.equals(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'))).toBe(true);
+    expect(linesBytes([]).length).toBe(0);
   });
 
   it('a row object among row lines is refused', () => {

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
 import { splitOlderLines } from './older-lines.js';
 import { insertFormat } from './row-lines.js';
 import type { Row, TableName } from './write-queue.js';
-import type { RowFormat } from './wal-record.js';
+import { linesBytes, type RowFormat } from './wal-record.js';
 import { randomUUID } from 'node:crypto';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -30,25 +30,61 @@ export async function insertRows(client: ClickHouseClient, table: TableName, row
 }
 
 /**
+ * chdb's raw passthrough insert on one embedded session: the body is a Buffer handed to the engine as is, and
+ * the statement's SETTINGS clause applies to this insert only. The client's insert on the chdb connection
+ * instead joins the rows into one string, trims it and prepends the statement (two multi-MB strings per insert,
+ * ~10 µs per otel_traces row on this box: docs/benchmarks.md, "Speed on one machine").
+ */
+type RawInsert = (params: { table: string; format: RowFormat; columns?: string[]; values: Buffer; settings: Record<string, string | number> }) => Promise<unknown>;
+
+/** The raw insert of each embedded writer client (openEmbeddedStore); server clients have none. */
+const rawInserts = new WeakMap<ClickHouseClient, RawInsert>();
+
+/**
  * Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. Lines
  * an older processor wrote (fewer columns, older-lines.ts) are inserted with the columns they have, one insert
  * per width under a token derived from this one, so a retry of the same lines is deduplicated the same way.
+ * On an embedded writer session the lines go to the engine as one Buffer (chdb's raw insert): `body` when
+ * given (the lines' bytes from the write-ahead-log records, wal-record.ts), else written from the lines.
+ * Elsewhere through the client.
  */
-export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
   if (format !== 'JSONCompactEachRow') {
-    await client.insert({ table, values: lines, format, clickhouse_settings: dedupeSettings(token) });
+    await insertGroup(client, table, format, lines, undefined, token, body);
     return;
   }
   try {
-    await client.insert({ table, values: lines, ...insertFormat(table, lines), clickhouse_settings: dedupeSettings(token) });
+    const insert = insertFormat(table, lines);
+    await insertGroup(client, table, format, lines, 'columns' in insert ? insert.columns : undefined, token, body);
   } catch (err) {
     // The common case pays nothing: lines are only measured after today's column list failed.
     const groups = splitOlderLines(table, lines);
     if (!groups) throw err;
-    for (const g of groups) {
-      await client.insert({ table, values: g.lines, format, columns: g.columns, clickhouse_settings: dedupeSettings(`${token}/w${g.width}`) });
-    }
+    for (const g of groups) await insertGroup(client, table, format, g.lines, g.columns, `${token}/w${g.width}`);
   }
+}
+
+async function insertGroup(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], columns: [string, ...string[]] | undefined, token: string, body?: Buffer): Promise<void> {
+  const raw = rawInserts.get(client);
+  if (!raw) {
+    await client.insert({ table, values: lines, format, ...(columns ? { columns } : {}), clickhouse_settings: dedupeSettings(token) });
+    return;
+  }
+  if (lines.length === 0) return;
+  try {
+    await raw({ table, format, values: body ?? linesBytes(lines), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
+  } catch (err) {
+    // The same error shape as the client's (code and type from the engine's message), for the shipper's
+    // data-error test (shipper.ts isDataError) and its split-and-dead-letter.
+    const mapped = parseError((err as Error)?.message ?? String(err));
+    (mapped as Error & { cause?: unknown }).cause = err;
+    throw mapped;
+  }
+}
+
+/** chdb's raw insert takes column names unquoted (it checks them as identifiers: dotted Nested names pass). */
+function unquote(column: string): string {
+  return column.startsWith('`') ? column.slice(1, -1) : column;
 }
 
 function dedupeSettings(token: string) {
@@ -201,13 +237,20 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
   // is the same, only the duplicated declaration files differ.
   const path = resolve(config.dataDir);
   const connect = () => createChdbConnection({ path }) as unknown as ClientConnection;
+  // A writer client on a connection of its own, with that connection's raw insert for insertLines.
+  const writerClient = (): ClickHouseClient => {
+    const connection = createChdbConnection({ path });
+    const client = createClient({ connection: connection as unknown as ClientConnection, json: ROW_JSON });
+    rawInserts.set(client, connection.chdb.rawInsert as RawInsert);
+    return client;
+  };
   mkdirSync(path, { recursive: true });
-  const writer = createClient({ connection: connect(), json: ROW_JSON });
+  const writer = writerClient();
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   await writer.command({ query: `USE ${config.database}` });
   const writers: ClickHouseClient[] = [];
   const openWriter = async (): Promise<ClickHouseClient> => {
-    const client = createClient({ connection: connect(), json: ROW_JSON });
+    const client = writerClient();
     writers.push(client);
     await client.command({ query: `USE ${config.database}` });
     return client;

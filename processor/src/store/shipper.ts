@@ -19,7 +19,8 @@ import { decodeRecord, type RowFormat, type TableLines } from './wal-record.js';
 import type { Wal } from './wal.js';
 import type { TableName } from './write-queue.js';
 
-export type InsertLinesFn = (table: TableName, format: RowFormat, lines: string[], token: string) => Promise<void>;
+/** `body`, when given, is `lines` as UTF-8 with a newline after each (wal-record.ts linesBytes): the same rows. */
+export type InsertLinesFn = (table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer) => Promise<void>;
 
 export interface ShipperOptions {
   /** Insert once a table has this many rows waiting... */
@@ -59,7 +60,12 @@ interface Batch {
   to: number;
   /** One table reached maxBatchRows. */
   full: boolean;
-  groups: Map<string, TableLines>;
+  groups: Map<string, Group>;
+}
+
+/** One table's lines of a batch, and their bytes in the records they came from (when every record had them). */
+interface Group extends TableLines {
+  chunks?: Buffer[];
 }
 
 interface Waiter {
@@ -180,7 +186,7 @@ export class Shipper {
    * else until one table holds maxBatchRows rows or the log ends.
    */
   private async collect(from: number, to?: number): Promise<Batch> {
-    const groups = new Map<string, TableLines>();
+    const groups = new Map<string, Group>();
     let pos = from;
     let full = false;
     const end = to ?? this.wal.end;
@@ -188,8 +194,10 @@ export class Shipper {
       for (const t of tables) {
         const key = `${t.table}:${t.format}`;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [] }));
+        if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [], chunks: [] }));
         for (const line of t.lines) group.lines.push(line);
+        if (group.chunks && t.bytes) group.chunks.push(t.bytes);
+        else group.chunks = undefined;
         if (to === undefined && group.lines.length >= this.options.maxBatchRows) full = true;
       }
     };
@@ -226,7 +234,9 @@ export class Shipper {
       [...byTable.values()].map(async (keys) => {
         for (const key of keys) {
           const g = batch.groups.get(key)!;
-          await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
+          // The records' bytes joined (one copy, no strings) are the insert body; a split writes its halves anew.
+          const body = g.chunks ? (g.chunks.length === 1 ? g.chunks[0] : Buffer.concat(g.chunks)) : undefined;
+          await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`, body);
         }
       }),
     );
@@ -234,10 +244,10 @@ export class Shipper {
     if (failed) throw failed.reason;
   }
 
-  private async insertOrSplit(table: TableName, format: RowFormat, lines: string[], token: string): Promise<void> {
+  private async insertOrSplit(table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
     const started = performance.now();
     try {
-      await this.insert(table, format, lines, token);
+      await this.insert(table, format, lines, token, body);
       this.observer.onInsert?.(table, lines.length, (performance.now() - started) / 1000);
     } catch (err) {
       if (!isDataError(err)) {

@@ -13,6 +13,11 @@ export interface TableLines {
   table: TableName;
   format: RowFormat;
   lines: string[];
+  /**
+   * The same lines as they sit in the record: UTF-8, each followed by its newline (linesBytes(lines)), a view
+   * of the record's bytes. The embedded store's insert body, without writing the lines again.
+   */
+  bytes?: Buffer;
 }
 
 export interface DecodedRecord {
@@ -28,12 +33,14 @@ export function encodeRecord(rows: RowsByTable, keys: readonly string[]): { payl
   out.text(`K\t${keys.length}\n`);
   for (const key of keys) out.line(key);
   const tables: TableLines[] = [];
+  const spans: [number, number][] = [];
   for (const table in rows) {
     const tableRows = rows[table as TableName]!;
     if (tableRows.length === 0) continue;
     const compact = typeof tableRows[0] === 'string';
     const lines: string[] = new Array(tableRows.length);
     out.text(`T\t${table}\t${compact ? 'c' : 'e'}\t${tableRows.length}\n`);
+    const start = out.position;
     for (let i = 0; i < tableRows.length; i++) {
       const row = tableRows[i] as Row;
       if ((typeof row === 'string') !== compact) throw new Error(`${table}: a record mixes row lines and row objects`);
@@ -42,8 +49,24 @@ export function encodeRecord(rows: RowsByTable, keys: readonly string[]): { payl
       out.line(line);
     }
     tables.push({ table: table as TableName, format: compact ? 'JSONCompactEachRow' : 'JSONEachRow', lines });
+    spans.push([start, out.position]);
   }
-  return { payload: out.bytes(), tables };
+  // Views are taken once the record is complete: writing may have moved it to a bigger buffer.
+  const payload = out.bytes();
+  for (let i = 0; i < tables.length; i++) tables[i].bytes = payload.subarray(spans[i][0], spans[i][1]);
+  return { payload, tables };
+}
+
+/**
+ * Lines as one UTF-8 Buffer, each followed by a newline: an insert body for chdb's raw insert
+ * (clickhouse.ts), written without building the body as a JS string (see RecordBytes).
+ */
+export function linesBytes(lines: readonly string[]): Buffer {
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) chars += lines[i].length + 1;
+  const out = new RecordBytes(chars);
+  for (let i = 0; i < lines.length; i++) out.line(lines[i]);
+  return out.bytes();
 }
 
 /** UTF-16 units of the record's text when every row is a line (row objects are estimated at 1 KB). */
@@ -97,6 +120,10 @@ class RecordBytes {
     this.buf = bigger;
   }
 
+  get position(): number {
+    return this.pos;
+  }
+
   bytes(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
@@ -105,11 +132,15 @@ class RecordBytes {
 export function decodeRecord(payload: Buffer): DecodedRecord {
   const text = payload.toString('utf8');
   let pos = 0;
+  // The same position in the bytes: a newline is one byte and one UTF-16 unit, and no other character's UTF-8
+  // contains the byte 10, so the n-th newline of the text is the n-th newline byte.
+  let bytePos = 0;
   const nextLine = (): string => {
     const nl = text.indexOf('\n', pos);
     if (nl < 0) throw new Error('write-ahead-log record: truncated line');
     const line = text.slice(pos, nl);
     pos = nl + 1;
+    bytePos = payload.indexOf(10, bytePos) + 1;
     return line;
   };
   const keyHeader = nextLine().split('\t');
@@ -121,8 +152,9 @@ export function decodeRecord(payload: Buffer): DecodedRecord {
     const [tag, table, code, count] = nextLine().split('\t');
     if (tag !== 'T' || !CODE_FORMAT[code]) throw new Error(`write-ahead-log record: bad table header "${tag}\t${table}\t${code}"`);
     const lines: string[] = [];
+    const start = bytePos;
     for (let i = Number(count); i > 0; i--) lines.push(nextLine());
-    tables.push({ table: table as TableName, format: CODE_FORMAT[code], lines });
+    tables.push({ table: table as TableName, format: CODE_FORMAT[code], lines, bytes: payload.subarray(start, bytePos) });
   }
   return { keys, tables };
 }
