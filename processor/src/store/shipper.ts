@@ -29,7 +29,7 @@ export interface ShipperOptions {
   maxDelayMs: number;
   /** Shipped segments kept on disk (the duplicate memory is rebuilt from them at start). */
   retainBytes: number;
-  /** Rows of unshipped records kept in memory for the inserts (beyond it they are read back from disk). */
+  /** Memory for the rows of unshipped records kept for the inserts (beyond it they are read back from disk). */
   memoryBytes?: number;
   /** First and longest wait between retries of a failing insert. */
   retryMinMs?: number;
@@ -109,7 +109,10 @@ export class Shipper {
 
   /** Called after each append: there is work. */
   notify(lsn: number, end: number, tables: TableLines[]): void {
-    const bytes = end - lsn;
+    // A record kept for the embedded insert holds its rows twice: as the lines (JS strings) and as the record's
+    // bytes the raw insert sends (TableLines.bytes, a view that keeps the record's Buffer alive). Charge both, so
+    // memoryBytes bounds what the process really holds.
+    const bytes = tables.some((t) => t.bytes !== undefined) ? 2 * (end - lsn) : end - lsn;
     if (this.recentBytes + bytes <= (this.options.memoryBytes ?? 256 << 20)) {
       this.recent.set(lsn, { end, at: performance.now(), bytes, tables });
       this.recentBytes += bytes;
