@@ -22,7 +22,7 @@ FROM fb
 LEFT JOIN
 (
     -- the latest confidence, decoded as in the request_confidence view (migration 0028)
-    SELECT TraceKey, if(max(HasConfidence) = 1, reinterpretAsFloat64(toUInt64(bitAnd(max(ConfidenceKey), toUInt128('18446744073709551615')))), NULL) AS confidence
+    SELECT TraceKey, if(max(ConfidenceKey) > 0, reinterpretAsFloat64(toUInt64(bitAnd(max(ConfidenceKey), toUInt128('18446744073709551615')))), NULL) AS confidence
     FROM request_facts
     WHERE TenantId = {tenant:String}
       AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')

@@ -47,7 +47,7 @@ async function rows<T>(query: string): Promise<T[]> {
 async function facts(): Promise<Map<string, FactRow>> {
   const out = await rows<FactRow>(`
     SELECT any(TraceId) AS TraceId, toString(toUnixTimestamp64Micro(min(StartTime))) AS startUs, max(Experiment) AS experiment,
-           max(Variant) AS variant, max(LastModel).2 AS model, max(HasConfidence) AS hasConfidence,
+           max(Variant) AS variant, max(LastModel).2 AS model, toUInt8(max(ConfidenceKey) > 0) AS hasConfidence,
            reinterpretAsFloat64(toUInt64(bitAnd(max(ConfidenceKey), toUInt128('18446744073709551615')))) AS confidence
     FROM request_facts GROUP BY TenantId, TraceKey`);
   return new Map(out.map((r) => [r.TraceId, r]));
