@@ -1,6 +1,6 @@
 -- request_facts: a narrow per-request table for the questions that finalize every request of a range (answer
 -- confidence) or look requests up by trace id from feedback (variant, model, confidence of rated requests).
--- Measured at 10 M spans (docs/benchmarks.md, docs/analytics.md#request-facts): those queries spent their time
+-- Measured at 10 M spans (docs/benchmarks.md and docs/analytics.md, "request_facts"): those queries spent their time
 -- grouping ~0.5 M String trace ids per week and merging request_rollup's argMax(Float64, Tuple) Confidence state
 -- (~140 bytes a row), not reading request_rollup's other columns (the requests view already pruned them). Here:
 --   * TraceKey UInt128 = sipHash128 of the trace id: a fixed-width key that groups and matches (IN) several
@@ -9,10 +9,10 @@
 --   * ConfidenceKey UInt128 = (span Timestamp in ns) << 64 | (bits of the confidence as Float64), max over the
 --     spans that carry one. A non-negative Float64's bits sort like its value, so the max is request_rollup's
 --     argMax keyed on (Timestamp, value): the latest value, ties by the larger one. A plain integer max costs a
---     fraction of the argMax state's merge (and of max over a Tuple, measured 5x slower). The value is the low 64
+--     fraction of the argMax state's merge (max over a Tuple(time, value) measured several times slower too). The value is the low 64
 --     bits: reinterpretAsFloat64(toUInt64(bitAnd(ConfidenceKey, 0xFFFFFFFFFFFFFFFF))), done once in the
 --     request_confidence view below. ConfidenceKey = 0: no span of the request carried one (a span that did has a
---     time after 1970: older spans never reach genai_spans, the raw retention drops them on arrival).
+--     time after 1970: spans that old never stay in genai_spans, the raw retention drops them).
 --   * LastModel = max of (span Timestamp, model) over counted LLM calls: request_rollup.Model's value (the
 --     last call's model; '' when none), ties by the larger name.
 --   * TraceId is kept (any: every partial row of a key holds the same id) to name the few requests a query lists.
