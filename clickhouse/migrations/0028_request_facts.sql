@@ -40,6 +40,9 @@ ORDER BY (TenantId, Day, TraceKey)
 TTL Day + toIntervalDay(${ROLLUP_TTL_DAYS})
 SETTINGS ttl_only_drop_parts = 1;
 
+-- Exactly-once like every table fed from genai_spans (0011): a replayed insert block is dropped here too.
+ALTER TABLE request_facts MODIFY SETTING non_replicated_deduplication_window = 1000;
+
 -- Day, StartTime, Experiment, Variant and the model as request_rollup_mv computes them (0006/0022).
 CREATE MATERIALIZED VIEW IF NOT EXISTS request_facts_mv TO request_facts AS
 WITH
