@@ -40,9 +40,6 @@ ORDER BY (TenantId, Day, TraceKey)
 TTL Day + toIntervalDay(${ROLLUP_TTL_DAYS})
 SETTINGS ttl_only_drop_parts = 1;
 
--- Exactly-once like every table fed from genai_spans (0011): a replayed insert block is dropped here too.
-ALTER TABLE request_facts MODIFY SETTING non_replicated_deduplication_window = 1000;
-
 -- Day, StartTime, Experiment, Variant and the model as request_rollup_mv computes them (0006/0022).
 CREATE MATERIALIZED VIEW IF NOT EXISTS request_facts_mv TO request_facts AS
 WITH
@@ -64,7 +61,10 @@ FROM genai_spans
 GROUP BY TenantId, TraceId;
 
 -- Backfill 1: every request whose spans are still stored (RAW_TTL_DAYS), computed exactly as the view does.
-INSERT INTO request_facts
+-- insert_deduplicate = 0: the embedded engine keeps the last insert's deduplication token for the session, and a
+-- backfill block taken for a duplicate of some earlier block would be dropped silently (its rows are idempotent
+-- anyway, so writing them again never hurts).
+INSERT INTO request_facts SETTINGS insert_deduplicate = 0
 WITH
     UsageCounted = 1 AND Operation IN ('chat', 'text_completion', 'generate_content') AS is_counted_llm,
     if(ResponseModel != '', ResponseModel, RequestModel) AS model,
@@ -87,7 +87,7 @@ GROUP BY TenantId, TraceId;
 -- the days before the oldest stored span. request_rollup keeps only the latest confidence value and model, not
 -- their span's time, so their time is the request's end (no span of the request starts later); one row per request
 -- (its partial rows merged here first), so the values are the latest even with several partial rows.
-INSERT INTO request_facts
+INSERT INTO request_facts SETTINGS insert_deduplicate = 0
 SELECT
     r.TenantId AS TenantId,
     min(r.Day) AS Day,
@@ -101,6 +101,10 @@ SELECT
 FROM request_rollup AS r
 WHERE r.Day < (SELECT toDate(min(Timestamp), 'UTC') FROM genai_spans)
 GROUP BY r.TenantId, r.TraceId;
+
+-- Exactly-once like every table fed from genai_spans (0011, 0026): a replayed insert block is dropped here too.
+-- Set after the backfills, which must never be taken for replays.
+ALTER TABLE request_facts MODIFY SETTING non_replicated_deduplication_window = 1000;
 
 -- Per request that started in [from, to) and recorded a confidence: its start time and latest confidence, the
 -- same values as the requests view's StartTime and Confidence. SELECT ... FROM request_confidence(tenant = 'default',

@@ -84,7 +84,7 @@ const CREATE_MV = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+E
 const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const CREATE_OR_REPLACE_VIEW = new RegExp(`^CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
-const INSERT_SELECT = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}\\s+(?:WITH|SELECT)\\b`, 'i');
+const INSERT_SELECT = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}\\s+(?:SETTINGS\\s+[^\\n]*\\n\\s*)?(?:WITH|SELECT)\\b`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
