@@ -371,7 +371,7 @@ async function main(): Promise<void> {
       load.copies = copies;
       t = performance.now();
       // Background merges would get there over time; do it now so every run measures the same layout.
-      for (const table of ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'feedback', 'user_usage_daily', 'conversation_turns']) {
+      for (const table of ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'feedback', 'user_usage_daily', 'conversation_turns', 'request_facts']) {
         await command(store, `OPTIMIZE TABLE ${table} FINAL`);
       }
       load.optimizeRollupsSeconds = (performance.now() - t) / 1000;

@@ -1,11 +1,11 @@
 -- A/B comparison of experiment variants: per experiment and variant, requests, cost per request, request
 -- latency p50 / p95 and failure rate, average retrieval relevance and citation usage, and feedback (count,
 -- positive share, average normalized score, thumbs-down rate). Reads usage_cost_daily, latency_hourly (the
--- request root stage), retrieval_quality_hourly, and feedback_in_range joined to request_rollup (feedback
+-- request root stage), retrieval_quality_hourly, and feedback_in_range joined to request_facts (migration 0028; feedback
 -- given in the range, about requests that started at most 2 days before it).
 WITH fb AS
 (
-    SELECT TraceId, Kind, Thumbs, NormalizedScore
+    SELECT TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs, NormalizedScore
     FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
     WHERE TraceId != ''
 )
@@ -75,13 +75,13 @@ LEFT JOIN
     FROM fb
     INNER JOIN
     (
-        SELECT TraceId, max(Experiment) AS experiment, max(Variant) AS variant
-        FROM request_rollup
+        SELECT TraceKey, max(Experiment) AS experiment, max(Variant) AS variant
+        FROM request_facts
         WHERE TenantId = {tenant:String}
           AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
-          AND TraceId IN (SELECT TraceId FROM fb)
-        GROUP BY TraceId
-    ) AS r ON r.TraceId = fb.TraceId
+          AND TraceKey IN (SELECT TraceKey FROM fb)
+        GROUP BY TraceKey
+    ) AS r ON r.TraceKey = fb.TraceKey
     GROUP BY experiment, variant
 ) AS f ON f.experiment = u.experiment AND f.variant = u.variant
 ORDER BY experiment, variant;

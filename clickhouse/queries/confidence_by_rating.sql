@@ -2,12 +2,12 @@
 -- linked to a request), per kind and value (thumbs up/down; rating 1-5; score in 0.1 buckets, labelled by the
 -- lower bound, 0.9 holding 1.0), the feedback count, how many of the rated answers recorded a confidence, their
 -- average confidence and the share below {threshold} (default 0.6). A confidence that tracks feedback is high
--- for thumbs up and low for thumbs down. Reads feedback_in_range and request_rollup (requests that started at
+-- for thumbs up and low for thumbs down. Reads feedback_in_range and request_facts (migration 0028, matched on a fixed-width trace key; requests that started at
 -- most 2 days before the range).
 -- defaults: threshold=0.6
 WITH fb AS
 (
-    SELECT FeedbackId, TraceId, Kind, Thumbs, Rating, Value
+    SELECT FeedbackId, TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs, Rating, Value
     FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
     WHERE TraceId != ''
 )
@@ -21,12 +21,13 @@ SELECT
 FROM fb
 LEFT JOIN
 (
-    SELECT TraceId, if(sum(ConfidenceSpans) > 0, argMaxMerge(Confidence), NULL) AS confidence
-    FROM request_rollup
+    -- the latest confidence, decoded as in the request_confidence view (migration 0028)
+    SELECT TraceKey, if(max(ConfidenceKey) > 0, reinterpretAsFloat64(toUInt64(bitAnd(max(ConfidenceKey), toUInt128('18446744073709551615')))), NULL) AS confidence
+    FROM request_facts
     WHERE TenantId = {tenant:String}
       AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
-      AND TraceId IN (SELECT TraceId FROM fb)
-    GROUP BY TraceId
-) AS r ON r.TraceId = fb.TraceId
+      AND TraceKey IN (SELECT TraceKey FROM fb)
+    GROUP BY TraceKey
+) AS r ON r.TraceKey = fb.TraceKey
 GROUP BY kind, value
 ORDER BY kind, value;

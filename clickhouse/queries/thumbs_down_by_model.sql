@@ -2,10 +2,10 @@
 -- the share that is thumbs down, per model that answered the request (the last generation call's model;
 -- '' = no model answered: response-cache hit or failed request). negative_rate = the low-rated share over all
 -- feedback kinds (thumbs down, ratings 1-2, scores below 0.4: the low_rated_feedback view, migration 0020).
--- Reads feedback_in_range, low_rated_feedback and request_rollup (requests that started at most 2 days before the range).
+-- Reads feedback_in_range, low_rated_feedback and request_facts (migration 0028, matched on a fixed-width trace key; requests that started at most 2 days before the range).
 WITH fb AS
 (
-    SELECT FeedbackId, TraceId, Kind, Thumbs
+    SELECT FeedbackId, TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs
     FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
     WHERE TraceId != ''
 )
@@ -21,12 +21,12 @@ SELECT
 FROM fb
 INNER JOIN
 (
-    SELECT TraceId, argMaxMerge(Model) AS model
-    FROM request_rollup
+    SELECT TraceKey, max(LastModel).2 AS model
+    FROM request_facts
     WHERE TenantId = {tenant:String}
       AND Day >= toDate({from:DateTime}, 'UTC') - 2 AND Day <= toDate({to:DateTime}, 'UTC')
-      AND TraceId IN (SELECT TraceId FROM fb)
-    GROUP BY TraceId
-) AS r ON r.TraceId = fb.TraceId
+      AND TraceKey IN (SELECT TraceKey FROM fb)
+    GROUP BY TraceKey
+) AS r ON r.TraceKey = fb.TraceKey
 GROUP BY model
 ORDER BY thumbs_down_rate DESC, model;

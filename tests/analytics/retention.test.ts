@@ -6,7 +6,7 @@ import { startProcessor, removeDir } from '../helpers/processor.js';
 import { ttlTemplates } from '../../processor/src/store/retention.js';
 
 const RAW = ['otel_traces', 'otel_logs', 'genai_spans', 'evaluations'];
-const ROLLUPS = ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'user_usage_daily'];
+const ROLLUPS = ['usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup', 'user_usage_daily', 'request_facts'];
 
 async function ttlDays(query: (sql: string) => Promise<{ name: string; engine_full: string }[]>): Promise<Record<string, number | null>> {
   const rows = await query('SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()');

@@ -97,7 +97,7 @@ afterAll(async () => {
 
 describe('writing: every table holds the key tenant', () => {
   it('otel_traces, otel_logs, genai_spans and the rollups store each tenant under its key', async () => {
-    for (const table of ['otel_traces', 'otel_logs', 'genai_spans', 'request_rollup', 'usage_cost_daily', 'feedback']) {
+    for (const table of ['otel_traces', 'otel_logs', 'genai_spans', 'request_rollup', 'request_facts', 'usage_cost_daily', 'feedback']) {
       const rows = await proc.query<{ TenantId: string; n: string }>(`SELECT TenantId, count() AS n FROM ${table} GROUP BY TenantId ORDER BY TenantId`);
       expect(rows.map((r) => r.TenantId), table).toEqual(['team-a', 'team-b']);
       for (const r of rows) expect(Number(r.n), table).toBeGreaterThan(0);

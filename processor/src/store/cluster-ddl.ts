@@ -13,8 +13,9 @@
 //   ALTER TABLE t MODIFY COLUMN ...     → on t_local and on the Distributed t, both ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING/TTL/INDEX ... → on t_local ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING non_replicated_deduplication_window = N → nothing (see below)
-//   INSERT INTO t ... SELECT ...        → unchanged: a backfill runs once, on the migrating node, reading and
-//                                         writing the Distributed tables (t needs a sharding key)
+//   INSERT INTO t SELECT ... (a backfill)  → unchanged, run once on one node: it reads the Distributed tables
+//     (every shard) and writes the Distributed t, whose sharding key routes each row to the shard of its trace.
+//     The target needs a sharding key, and the backfill must be idempotent (the migration's aggregates are).
 export class ClusterDdlError extends Error {}
 
 export interface ClusterTarget {
@@ -46,6 +47,8 @@ export const SHARDING_KEYS: Readonly<Record<string, string | null>> = {
   otel_logs: "if(TraceId != '', cityHash64(TraceId), cityHash64(Timestamp, Body))",
   genai_spans: 'cityHash64(TraceId)',
   request_rollup: 'cityHash64(TraceId)',
+  // Written by its view on each shard and once by 0028's backfill through the Distributed table (same key).
+  request_facts: 'cityHash64(TraceId)',
   conversation_turns: 'cityHash64(TraceId)',
   // Every version of a request's signal row on one shard, so FINAL (per shard) picks the latest.
   conversation_signals: 'cityHash64(TraceId)',
@@ -82,7 +85,7 @@ const CREATE_MV = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(IF\\s+NOT\\s+E
 const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const CREATE_OR_REPLACE_VIEW = new RegExp(`^CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
-const INSERT_INTO = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}[\\s(]`, 'i');
+const INSERT_SELECT = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}\\s*(?:\\([^)]*\\)\\s*)?(?:SETTINGS\\s+[^\\n]*\\n\\s*)?(?:WITH|SELECT)\\b`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
@@ -244,11 +247,11 @@ function renderAlter(match: RegExpExecArray, t: ClusterTarget, where: string): s
   throw new ClusterDdlError(`${where}: ALTER TABLE ${table} mixes or uses actions cluster-ddl.ts has no rule for: ${actionText.slice(0, 120)}`);
 }
 
-/** A backfill: the Distributed table routes its rows to the shards; one with no sharding key would refuse them. */
-function renderInsert(sql: string, match: RegExpExecArray, where: string): string[] {
+/** A backfill: the same statement on the Distributed tables (see the header); the target must be shardable. */
+function renderInsertSelect(sql: string, match: RegExpExecArray, where: string): string[] {
   const table = match[1]!;
   if (shardingKey(table, where) === null) {
-    throw new ClusterDdlError(`${where}: INSERT INTO ${table}: only materialized views write it (no sharding key); backfill it through its source table`);
+    throw new ClusterDdlError(`${where}: INSERT INTO ${table} needs a sharding key in cluster-ddl.ts SHARDING_KEYS (its Distributed table refuses inserts without one)`);
   }
   return [sql];
 }
@@ -267,7 +270,7 @@ export function renderClusterStatement(statement: string, target: ClusterTarget,
   if ((m = CREATE_OR_REPLACE_VIEW.exec(sql))) return [`CREATE OR REPLACE VIEW ${m[1]} ${onCluster(target)} AS ${m[2]}`];
   if ((m = MODIFY_QUERY.exec(sql))) return renderModifyQuery(m, target, where);
   if ((m = ALTER_TABLE.exec(sql))) return renderAlter(m, target, where);
-  if ((m = INSERT_INTO.exec(sql))) return renderInsert(sql, m, where);
+  if ((m = INSERT_SELECT.exec(sql))) return renderInsertSelect(sql, m, where);
   throw new ClusterDdlError(`${where}: no cluster form for this statement (add a rule to processor/src/store/cluster-ddl.ts): ${sql.slice(0, 120)}`);
 }
 
