@@ -3,17 +3,17 @@
 -- reformulation rate. Clusters come from the query sketch (64-bit SimHash, ragscope.query.sketch), no text:
 -- each question (fingerprint) joins the cluster of the most-asked question, among the {candidates} most asked,
 -- whose sketch is within {cluster_max_distance} bits of its own (ties: the smaller fingerprint); a question
--- near none of them is its own cluster. The cluster is named after that question: label = its captured query
--- text when content capture recorded it (the most frequent among up to 50 of its requests; captured_query_texts,
--- migration 0029), else the most frequent topic
--- label (ragscope.query.topic) in the cluster, else its fingerprint (label_source says which).
+-- near none of them is its own cluster. The cluster is named after that question: label = the captured query
+-- text of one of its requests in the cluster when content capture recorded any (the job's TextCaptured flag, the
+-- text from captured_query_texts, migration 0029), else the most frequent topic label (ragscope.query.topic) in
+-- the cluster, else its fingerprint (label_source says which).
 -- Signals as defined in conversation_turn_signals (migration 0026, docs/analytics.md).
 -- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
 -- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
 -- defaults: cluster_max_distance=12, candidates=200, limit=20
 -- One pass: the signal view is read once, folded to one row per question, and the {candidates} leaders are
 -- picked from that same array (a CTE referenced twice would be computed twice). The ranked clusters are a
--- scalar sub-query (evaluated once) that the text look-up and the result both read.
+-- scalar sub-query (evaluated once) that the text look-up (one trace per cluster) and the result both read.
 WITH
     (
         SELECT groupArray((cluster, requests, questions, users, thumbs_feedback, thumbs_down, empty_retrieval_rate, reformulation_rate, topics, sample))
@@ -51,7 +51,7 @@ WITH
                             sum(fp_topic_reformulations) AS reformulations,
                             groupArrayIf(topic, topic != '') AS topic_keys,
                             groupArrayIf(fp_topic_n, topic != '') AS topic_counts,
-                            arraySlice(groupArrayArray(fp_topic_sample), 1, 50) AS sample
+                            anyIf(fp_topic_sample, fp_topic_sample != '') AS sample
                         FROM
                         (
                             SELECT
@@ -64,7 +64,7 @@ WITH
                                 sum(ThumbsDown) AS fp_topic_thumbs_down,
                                 sum(EmptyRetrieval) AS fp_topic_empty_retrievals,
                                 sum(Reformulation) AS fp_topic_reformulations,
-                                groupArray(50)(TraceId) AS fp_topic_sample
+                                anyIf(TraceId, TextCaptured = 1) AS fp_topic_sample
                             FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
                             WHERE QueryFingerprint != '' AND QuerySketch IS NOT NULL
                             GROUP BY fp, topic
@@ -80,18 +80,22 @@ WITH
             LIMIT {limit:UInt32}
         )
     ) AS ranked,
-    texts AS
+    -- The label's text: one look-up of at most {limit} traces (the leaders' captured requests).
     (
-        SELECT TraceId, any(QueryText) AS text
-        FROM captured_query_texts
-        WHERE TenantId = {tenant:String}
-          AND TraceId IN (SELECT arrayJoin(arrayFlatten(arrayMap(r -> r.10, ranked))))
-        GROUP BY TraceId
-    )
+        SELECT mapFromArrays(groupArray(TraceId), groupArray(text))
+        FROM
+        (
+            SELECT TraceId, any(QueryText) AS text
+            FROM captured_query_texts
+            WHERE TenantId = {tenant:String}
+              AND TraceId IN (SELECT arrayJoin(arrayFilter(x -> x != '', arrayMap(r -> r.10, ranked))))
+            GROUP BY TraceId
+        )
+    ) AS texts
 SELECT
     t.1 AS cluster,
-    multiIf(x.text != '', x.text, notEmpty(t.9), t.9[1], cluster) AS label,
-    multiIf(x.text != '', 'query_text', notEmpty(t.9), 'topic', 'fingerprint') AS label_source,
+    multiIf(texts[t.10] != '', texts[t.10], notEmpty(t.9), t.9[1], cluster) AS label,
+    multiIf(texts[t.10] != '', 'query_text', notEmpty(t.9), 'topic', 'fingerprint') AS label_source,
     t.2 AS requests,
     t.3 AS questions,
     t.4 AS users,
@@ -99,13 +103,5 @@ SELECT
     if(thumbs_feedback > 0, t.6 / thumbs_feedback, NULL) AS thumbs_down_share,
     t.7 AS empty_retrieval_rate,
     t.8 AS reformulation_rate
-FROM (SELECT arrayJoin(ranked) AS t) AS t
-LEFT JOIN
-(
-    SELECT c.cluster AS cluster, topK(1)(tx.text)[1] AS text
-    FROM (SELECT r.1 AS cluster, arrayJoin(r.10) AS TraceId FROM (SELECT arrayJoin(ranked) AS r)) AS c
-    INNER JOIN texts AS tx ON tx.TraceId = c.TraceId
-    GROUP BY c.cluster
-) AS x ON x.cluster = t.1
-ORDER BY requests DESC, cluster
-SETTINGS join_use_nulls = 0;
+FROM (SELECT arrayJoin(ranked) AS t)
+ORDER BY requests DESC, cluster;

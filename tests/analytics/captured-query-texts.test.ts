@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../processor/src/config.js';
 import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../processor/src/store/migrations.js';
+import { DEFAULT_MIGRATIONS_DIR, listMigrations, migrate, splitStatements, substituteVariables } from '../../processor/src/store/migrations.js';
+import { ConversationSignalsJob } from '../../processor/src/derive/conversation-signals.js';
+import { SIGNAL_THRESHOLD_DEFAULTS } from '../../processor/src/config.js';
 import { generateDataset, loadDirect, startOfCurrentHourMs, syntheticPriceBook, type SynthDataset } from '../../tools/synthetic/index.js';
 import { testNow } from '../helpers/clock.js';
 import { removeDir } from '../helpers/processor.js';
@@ -78,5 +80,39 @@ describe('captured_query_texts', () => {
     expect(sorted(await stored('globex'))).toEqual(sorted(expected));
     // The earlier tenant's rows are untouched.
     expect(sorted(await stored('acme'))).toEqual(sorted(capturedTexts(old)));
+  });
+
+  it('the conversation-signals job marks every stored request that has a captured text; the upgrade marks rows stored before it', async () => {
+    const job = new ConversationSignalsJob(store.writer, testNow, { thresholds: SIGNAL_THRESHOLD_DEFAULTS, intervalSeconds: 0, longestRequestMin: 60 });
+    await job.refresh();
+    await job.stop();
+    const marked = async (tenant: string) => {
+      const rs = await store.writer.query({
+        query: 'SELECT TraceId FROM conversation_signals FINAL WHERE TenantId = {tenant:String} AND IsDeleted = 0 AND TextCaptured = 1',
+        query_params: { tenant },
+        format: 'JSONEachRow',
+      });
+      return new Set((await rs.json<{ TraceId: string }>()).map((r) => r.TraceId));
+    };
+    const stored = async (tenant: string) => {
+      const rs = await store.writer.query({ query: 'SELECT count() AS n FROM conversation_signals FINAL WHERE TenantId = {tenant:String} AND IsDeleted = 0', query_params: { tenant }, format: 'JSONEachRow' });
+      return Number((await rs.json<{ n: string }>())[0]!.n);
+    };
+    for (const [tenant, ds] of [['acme', old], ['globex', fresh]] as const) {
+      expect(await stored(tenant), `${tenant}: the job stored its requests`).toBe(ds.requests.length);
+      expect(await marked(tenant)).toEqual(new Set(capturedTexts(ds).keys()));
+    }
+    // Rows as a processor before 0029 stored them (no mark), then the migration's marking statement again.
+    await store.writer.command({
+      query: `INSERT INTO conversation_signals SETTINGS insert_deduplicate = 0
+              SELECT * REPLACE (0 AS TextCaptured, Version + 1 AS Version) FROM (SELECT * FROM conversation_signals FINAL WHERE TenantId = 'acme')`,
+    });
+    expect((await marked('acme')).size).toBe(0);
+    const migration = listMigrations().find((m) => m.file === '0029_captured_query_texts.sql')!;
+    const marking = splitStatements(substituteVariables(migration.sql, VARS, migration.file)).filter((s) => /INSERT INTO conversation_signals/.test(s));
+    expect(marking).toHaveLength(1);
+    await store.writer.command({ query: marking[0]! });
+    expect(await marked('acme')).toEqual(new Set(capturedTexts(old).keys()));
+    expect(await stored('acme')).toBe(old.requests.length);
   });
 });

@@ -163,11 +163,14 @@ export class ConversationSignalsJob {
         `INSERT INTO conversation_signals (TenantId, Day, TraceId, StartTime, EndTime, ServiceName, UserId, SessionId, ConversationId,
              ConversationKey, Feature, Experiment, Variant, Model, QueryFingerprint, QuerySketch, QueryTopic, LlmCalls, TotalTokens, CostUSD,
              HasError, EmptyRetrieval, Feedback, ThumbsFeedback, ThumbsDown, NextRequestId, Repeat, Reformulation, FollowUp, Abandoned,
-             AbandonedAfterFailure, Open, EngagementMs, Outcome, Version, IsDeleted)
+             AbandonedAfterFailure, Open, EngagementMs, Outcome, TextCaptured, Version, IsDeleted)
          SELECT {tenant:String}, toDate(StartTime, 'UTC'), TraceId, StartTime, EndTime, ServiceName, UserId, SessionId, ConversationId,
              ConversationKey, Feature, Experiment, Variant, Model, QueryFingerprint, QuerySketch, QueryTopic, LlmCalls, TotalTokens, CostUSD,
              HasError, EmptyRetrieval, Feedback, ThumbsFeedback, ThumbsDown, NextRequestId, Repeat, Reformulation, FollowUp, Abandoned,
-             AbandonedAfterFailure, Open, EngagementMs, Outcome, {version:UInt64}, 0
+             AbandonedAfterFailure, Open, EngagementMs, Outcome,
+             -- A request's retrieval spans start at or after its start, so its captured texts are all at or after from.
+             TraceId IN (SELECT TraceId FROM captured_query_texts WHERE TenantId = {tenant:String} AND Timestamp >= {from:DateTime}),
+             {version:UInt64}, 0
          FROM conversation_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime},
              repeat_window_min = {repeat:UInt32}, reformulation_window_min = {reformulation:UInt32},
              reformulation_max_distance = {distance:UInt8}, session_timeout_min = {timeout:UInt32})`,
