@@ -6,6 +6,23 @@
 -- Reads stored_turn_signals (migration 0027: the signals the conversation-signals job stored, thresholds from the
 -- processor's RAGSCOPE_SIGNALS_* configuration); lags new data by at most one job interval (RAGSCOPE_SIGNALS_INTERVAL_SECONDS).
 -- defaults: limit=50
+-- Two passes: the latest conversations from a cheap one (one max per conversation over the range), then every
+-- column for their requests only, read from the day of their first request in the range on (at 10 M spans, reading
+-- every column of the whole range to keep 50 conversations cost most of the query).
+WITH
+    -- The latest conversations (one max per conversation, a cheap pass over the range) and the earliest start of
+    -- their requests in the range.
+    (
+        SELECT (groupArray((ServiceName, ConversationKey)), min(first_start))
+        FROM
+        (
+            SELECT ServiceName, ConversationKey, min(StartTime) AS first_start
+            FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+            GROUP BY ServiceName, ConversationKey
+            ORDER BY max(EndTime) DESC, ServiceName, ConversationKey
+            LIMIT {limit:UInt32}
+        )
+    ) AS latest
 SELECT
     ServiceName AS service,
     ConversationKey AS conversation,
@@ -28,16 +45,13 @@ SELECT
     sum(Abandoned) AS abandoned,
     argMax(Outcome, (StartTime, TraceId)) AS last_outcome,
     arrayMap(x -> x.2, arraySort(groupArray((StartTime, TraceId)))) AS trace_ids
-FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
--- The latest conversations first, from a cheap pass (one max per conversation), then every column for those
--- only: at 10 M spans the single pass built trace-id lists for every conversation of the range to keep 50.
-WHERE (ServiceName, ConversationKey) IN (
-    SELECT ServiceName, ConversationKey
-    FROM stored_turn_signals(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    GROUP BY ServiceName, ConversationKey
-    ORDER BY max(EndTime) DESC, ServiceName, ConversationKey
-    LIMIT {limit:UInt32}
-)
+-- stored_turn_signals' rows (its table and conditions, FINAL), for the latest conversations, from the day of their
+-- first request in the range on (Day is the day of StartTime).
+FROM conversation_signals FINAL
+WHERE TenantId = {tenant:String}
+  AND Day >= toDate(latest.2, 'UTC') AND Day <= toDate({to:DateTime}, 'UTC')
+  AND StartTime >= {from:DateTime} AND StartTime < {to:DateTime}
+  AND (ServiceName, ConversationKey) IN (SELECT tupleElement(c, 1), tupleElement(c, 2) FROM (SELECT arrayJoin(latest.1) AS c))
 GROUP BY service, conversation
 ORDER BY last_time DESC, service, conversation
 LIMIT {limit:UInt32};
