@@ -1,18 +1,29 @@
 -- Low-rated requests: requests whose latest feedback given in the range is negative (thumbs down, rating
 -- 1-2, or score below 0.4), newest first, with the request's query fingerprint, model, relevance, cost and
 -- latency, and the query text when content capture recorded it. Feedback that named only a response id is
--- linked through response_lookup. Requests are looked up up to 7 days before the range. The query text only
--- exists in the raw spans (otel_traces, looked up by trace id for these few requests); everything else comes
--- from low_rated_feedback (the definition of "low rated", migration 0020) and request_rollup (bloom-filter
--- index on TraceId). The Grafana "Low-rated requests" table runs this query.
+-- linked through response_lookup. Requests are looked up up to 7 days before the range. The query text comes
+-- from the captured texts (captured_query_texts, migration 0029: the retrieval spans' text, by trace id, for these
+-- few requests); everything else from low_rated_feedback (the definition of "low rated", migration 0020) and
+-- request_rollup (bloom-filter index on TraceId). The Grafana "Low-rated requests" table runs this query.
 -- defaults: limit=50
-WITH low AS
-(
-    SELECT TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId
-    FROM low_rated_feedback(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    ORDER BY Timestamp DESC, TraceId
-    LIMIT {limit:UInt32}
-)
+WITH
+    -- The latest low-rated feedback, evaluated once (a scalar): the CTE below is inlined at each of its three uses.
+    (
+        SELECT groupArray((TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId))
+        FROM
+        (
+            SELECT TraceId, FeedbackId, Timestamp, Kind, Thumbs, Rating, Value, Comment, Tags, UserId
+            FROM low_rated_feedback(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+            ORDER BY Timestamp DESC, TraceId
+            LIMIT {limit:UInt32}
+        )
+    ) AS latest_low,
+    low AS
+    (
+        SELECT x.1 AS TraceId, x.2 AS FeedbackId, x.3 AS Timestamp, x.4 AS Kind, x.5 AS Thumbs, x.6 AS Rating, x.7 AS Value,
+               x.8 AS Comment, x.9 AS Tags, x.10 AS UserId
+        FROM (SELECT arrayJoin(latest_low) AS x)
+    )
 SELECT
     low.Timestamp AS feedback_time,
     low.TraceId AS trace_id,
@@ -54,11 +65,9 @@ LEFT JOIN
 ) AS r ON r.TraceId = low.TraceId
 LEFT JOIN
 (
-    SELECT TraceId, anyIf(SpanAttributes['gen_ai.retrieval.query.text'], SpanAttributes['gen_ai.retrieval.query.text'] != '') AS query_text
-    FROM otel_traces
-    PREWHERE TraceId IN (SELECT TraceId FROM low)
-    WHERE SpanName LIKE 'retrieval%' -- semconv retrieval spans ("retrieval {data source}") carry the query text
-      AND Timestamp >= {from:DateTime} - INTERVAL 7 DAY AND Timestamp < {to:DateTime}
+    SELECT TraceId, any(QueryText) AS query_text
+    FROM captured_query_texts
+    WHERE TenantId = {tenant:String} AND TraceId IN (SELECT TraceId FROM low)
     GROUP BY TraceId
 ) AS t ON t.TraceId = low.TraceId
 ORDER BY feedback_time DESC, trace_id
