@@ -3,12 +3,18 @@
 -- positive share, average normalized score, thumbs-down rate). Reads usage_cost_daily, latency_hourly (the
 -- request root stage), retrieval_quality_hourly, and feedback_in_range joined to request_facts (migration 0028; feedback
 -- given in the range, about requests that started at most 2 days before it).
-WITH fb AS
-(
-    SELECT TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs, NormalizedScore
-    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    WHERE TraceId != ''
-)
+WITH
+    -- The feedback of the range, evaluated once (a scalar): the CTE below is inlined at each of its uses.
+    (
+        SELECT groupArray((reinterpretAsUInt128(sipHash128(TraceId)), Kind, Thumbs, NormalizedScore))
+        FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+        WHERE TraceId != ''
+    ) AS feedback_rows,
+    fb AS
+    (
+        SELECT x.1 AS TraceKey, x.2 AS Kind, x.3 AS Thumbs, x.4 AS NormalizedScore
+        FROM (SELECT arrayJoin(feedback_rows) AS x)
+    )
 SELECT
     u.experiment AS experiment,
     u.variant AS variant,

@@ -3,12 +3,18 @@
 -- '' = no model answered: response-cache hit or failed request). negative_rate = the low-rated share over all
 -- feedback kinds (thumbs down, ratings 1-2, scores below 0.4: the low_rated_feedback view, migration 0020).
 -- Reads feedback_in_range, low_rated_feedback and request_facts (migration 0028, matched on a fixed-width trace key; requests that started at most 2 days before the range).
-WITH fb AS
-(
-    SELECT FeedbackId, TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs
-    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    WHERE TraceId != ''
-)
+WITH
+    -- The feedback of the range, evaluated once (a scalar): the CTE below is inlined at each of its uses.
+    (
+        SELECT groupArray((FeedbackId, reinterpretAsUInt128(sipHash128(TraceId)), Kind, Thumbs))
+        FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+        WHERE TraceId != ''
+    ) AS feedback_rows,
+    fb AS
+    (
+        SELECT x.1 AS FeedbackId, x.2 AS TraceKey, x.3 AS Kind, x.4 AS Thumbs
+        FROM (SELECT arrayJoin(feedback_rows) AS x)
+    )
 SELECT
     r.model AS model,
     count() AS feedback,
