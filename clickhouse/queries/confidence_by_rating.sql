@@ -5,12 +5,18 @@
 -- for thumbs up and low for thumbs down. Reads feedback_in_range and request_facts (migration 0028, matched on a fixed-width trace key; requests that started at
 -- most 2 days before the range).
 -- defaults: threshold=0.6
-WITH fb AS
-(
-    SELECT FeedbackId, TraceId, reinterpretAsUInt128(sipHash128(TraceId)) AS TraceKey, Kind, Thumbs, Rating, Value
-    FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-    WHERE TraceId != ''
-)
+WITH
+    -- The feedback of the range, evaluated once (a scalar): the CTE below is inlined at each of its uses.
+    (
+        SELECT groupArray((reinterpretAsUInt128(sipHash128(TraceId)), Kind, Thumbs, Rating, Value))
+        FROM feedback_in_range(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
+        WHERE TraceId != ''
+    ) AS feedback_rows,
+    fb AS
+    (
+        SELECT x.1 AS TraceKey, x.2 AS Kind, x.3 AS Thumbs, x.4 AS Rating, x.5 AS Value
+        FROM (SELECT arrayJoin(feedback_rows) AS x)
+    )
 SELECT
     fb.Kind AS kind,
     multiIf(fb.Kind = 'thumbs', fb.Thumbs, fb.Kind = 'rating', toString(fb.Rating), toString(least(floor(fb.Value * 10), 9) / 10)) AS value,
