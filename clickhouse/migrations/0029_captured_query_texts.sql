@@ -13,7 +13,10 @@ CREATE TABLE IF NOT EXISTS captured_query_texts (
     TenantId LowCardinality(String),
     TraceId String CODEC(ZSTD(1)),
     Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-    QueryText String CODEC(ZSTD(1))
+    QueryText String CODEC(ZSTD(1)),
+    -- A look-up reads one granule per part for each trace id (the day's part has its place in the order even when
+    -- the trace is not there); the filter skips the granules that do not hold it.
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (TenantId, TraceId, Timestamp)
