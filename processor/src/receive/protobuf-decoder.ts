@@ -10,8 +10,6 @@ import type {
 } from '../model.js';
 import { int64ToAttrValue, newAttributes, newOrigin, setAttribute } from './attribute-values.js';
 import { I32, I64, LEN, ProtobufReader, VARINT, fieldTag, messageSchema } from './protobuf-reader.js';
-import { keyValueSlot, knownKeyValue, rememberKeyValue } from './known-key-values.js';
-import { attributeFragment, rememberAttributesJson } from '../store/attributes-json.js';
 
 export { OtlpDecodeError } from './otlp-decode-error.js';
 
@@ -240,15 +238,7 @@ function decodeScopeLogs(r: ProtobufReader, end: number, origin: SpanOrigin, out
   }
 }
 
-// The span being decoded: its SpanAttributes JSON fragments in wire order, and whether, joined, they equal
-// JSON.stringify of the attribute map: not when a key repeats (the map keeps the first position, the last
-// value) or may be an array index (objects list those first). decodeSpan is not re-entrant.
-const spanFragments: string[] = [];
-let spanFragmentsExact = true;
-
 function decodeSpan(r: ProtobufReader, end: number, origin: SpanOrigin): DecodedSpan {
-  spanFragments.length = 0;
-  spanFragmentsExact = true;
   const span: DecodedSpan = {
     origin,
     traceId: '',
@@ -294,7 +284,9 @@ function decodeSpan(r: ProtobufReader, end: number, origin: SpanOrigin): Decoded
         span.endTimeUnixNano = r.fixed64(end, 'end_time_unix_nano');
         break;
       case fieldTag(9, LEN):
-        decodeSpanAttribute(r, r.delimitedEnd(end), span.attributes, attrIndex++);
+        r.path.push('attributes', attrIndex++);
+        decodeKeyValueInto(r, r.delimitedEnd(end), span.attributes);
+        r.path.pop();
         break;
       case fieldTag(11, LEN):
         r.path.push('events', span.events.length);
@@ -315,55 +307,7 @@ function decodeSpan(r: ProtobufReader, end: number, origin: SpanOrigin): Decoded
         r.skip(t, end, SPAN);
     }
   }
-  if (spanFragments.length > 0 && spanFragmentsExact) rememberAttributesJson(span.attributes, `{${spanFragments.join(',')}}`);
   return span;
-}
-
-/**
- * decodeKeyValueInto for span attributes, which also collects the attribute's SpanAttributes JSON fragment.
- * A KeyValue whose bytes were seen before is not decoded again (known-key-values.ts). Measured reason: span
- * attributes are most of a span's bytes, and their decoding plus the otel_traces attribute JSON were ~25 % of
- * the pipeline's profile (bench:pipeline --profile, docs/benchmarks.md).
- */
-function decodeSpanAttribute(r: ProtobufReader, end: number, target: Attributes, index: number): void {
-  const buf = r.buf;
-  const start = r.pos;
-  const slot = keyValueSlot(buf, start, end);
-  const known = knownKeyValue(slot, buf, start, end);
-  let key: string;
-  let value: AttrValue;
-  let fragment: string;
-  if (known !== undefined) {
-    r.pos = end;
-    key = known.key;
-    value = known.value;
-    fragment = known.fragment;
-  } else {
-    r.path.push('attributes', index);
-    key = '';
-    value = null;
-    while (r.pos < end) {
-      const t = r.tag(end);
-      if (t === fieldTag(1, LEN)) {
-        key = r.string(end, 'key');
-      } else if (t === fieldTag(2, LEN)) {
-        r.path.push('value', -1);
-        value = decodeAnyValue(r, r.delimitedEnd(end));
-        r.path.pop();
-      } else {
-        r.skip(t, end, KEY_VALUE);
-      }
-    }
-    r.path.pop();
-    fragment = attributeFragment(key, value);
-    rememberKeyValue(slot, buf, start, end, key, value, fragment);
-  }
-  // A repeated key (or one the prototype has: __proto__, toString …) or a key starting with a digit
-  // (possibly an array index) makes the fragments unusable: the row falls back to walking the map.
-  const first = key.charCodeAt(0);
-  if ((first >= 48 && first <= 57) || target[key] !== undefined) spanFragmentsExact = false;
-  setAttribute(target, key, value);
-  spanFragments.push(fragment);
 }
 
 function decodeStatusInto(r: ProtobufReader, end: number, span: DecodedSpan): void {

@@ -42,13 +42,6 @@ const INTERN_SLOTS = 4096;
 const INTERN_SHIFT = 20;
 const internTable: (string | undefined)[] = new Array(INTERN_SLOTS);
 
-// fixed64 (every span's start and end time) through an 8-byte scratch viewed as a BigUint64Array: one BigInt
-// made, where Buffer.readBigUInt64LE builds it from two 32-bit halves with BigInt arithmetic (three BigInts,
-// a shift and an add). The array reads in the platform's byte order, so only on little-endian platforms.
-const scratch64 = new BigUint64Array(1);
-const scratchBytes = new Uint8Array(scratch64.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 export class ProtobufReader {
   readonly buf: Buffer;
   pos = 0;
@@ -206,15 +199,7 @@ export class ProtobufReader {
 
   fixed64(end: number, leaf: string): bigint {
     if (end - this.pos < 8) this.fail(TRUNCATED_FIXED64, leaf);
-    let value: bigint;
-    if (LITTLE_ENDIAN) {
-      const buf = this.buf;
-      const p = this.pos;
-      for (let i = 0; i < 8; i++) scratchBytes[i] = buf[p + i];
-      value = scratch64[0];
-    } else {
-      value = this.buf.readBigUInt64LE(this.pos);
-    }
+    const value = this.buf.readBigUInt64LE(this.pos);
     this.pos += 8;
     return value;
   }

@@ -21,11 +21,6 @@ const MAX_KEYS = 512;
 type Scalar = string | number | boolean;
 const fragments = new Map<string, Map<Scalar, string>>();
 
-/** One attribute's text in the SpanAttributes JSON object: `"key":"value"`. */
-export function attributeFragment(key: string, value: AttrValue): string {
-  return `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
-}
-
 function fragment(key: string, value: AttrValue): string {
   if (
     value === null ||
@@ -33,7 +28,7 @@ function fragment(key: string, value: AttrValue): string {
     (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
     key.length > MAX_CACHED_KEY_LENGTH
   ) {
-    return attributeFragment(key, value);
+    return `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
   }
   let byValue = fragments.get(key);
   if (byValue === undefined) {
@@ -44,33 +39,15 @@ function fragment(key: string, value: AttrValue): string {
   // Map keys compare by SameValueZero: 0 and -0 share an entry, and both print as "0".
   let text = byValue.get(value);
   if (text === undefined) {
-    text = attributeFragment(key, value);
+    text = `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
     if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
     byValue.set(value, text);
   }
   return text;
 }
 
-// The protobuf decoder writes a span's SpanAttributes text while it decodes the attributes (from fragments
-// it remembers by the KeyValue's wire bytes, receive/known-key-values.ts) and leaves it here, keyed by the
-// attribute map: decoded attribute maps are never modified afterwards. A WeakMap, because the text must not
-// become a property of the span (decoded spans are compared field by field with other decoders' output).
-const decodedJson = new WeakMap<Attributes, string>();
-
-/** Records `json`, equal to JSON.stringify(toStringMap(attributes)), as the text of the decoded map `attributes`. */
-export function rememberAttributesJson(attributes: Attributes, json: string): void {
-  decodedJson.set(attributes, json);
-}
-
-/** The text the decoder left for `attributes`, if any. */
-export function decodedAttributesJson(attributes: Attributes): string | undefined {
-  return decodedJson.get(attributes);
-}
-
 /** The same text as JSON.stringify(toStringMap(attributes)). */
 export function attributesJson(attributes: Attributes): string {
-  const decoded = decodedJson.get(attributes);
-  if (decoded !== undefined) return decoded;
   const parts: string[] = [];
   // for…in visits the keys in the order JSON.stringify of the string map would (both walk own keys in order).
   for (const key in attributes) parts.push(fragment(key, attributes[key]));
