@@ -376,9 +376,6 @@ function build(span: DecodedSpan): GenAiRecord | null {
   const usageCounted = !((hasUsage || reportedCostUsd !== null) && isWrapperOperation(operation, span.kind));
 
   const citedRaw = vals[S.RS_CITED];
-  const confidence = answerConfidence(vals[S.RS_CONFIDENCE]);
-  // Both fields written out rather than spread: a spread after ~40 fields copies them into a larger object
-  // through the runtime, per span.
   return {
     operation,
     ragStage,
@@ -418,8 +415,7 @@ function build(span: DecodedSpan): GenAiRecord | null {
     queryTopic: toStr(vals[S.RS_QTOPIC]),
     contextChunks: toU32(toCount(vals[S.RS_CTX_CHUNKS])),
     contextChars: toU32(toCount(vals[S.RS_CTX_CHARS])),
-    answerConfidence: confidence.answerConfidence,
-    answerConfidenceIgnored: confidence.answerConfidenceIgnored,
+    ...answerConfidence(vals[S.RS_CONFIDENCE]),
   };
 }
 
