@@ -84,7 +84,7 @@ export async function createProcessor(
       RAW_TTL_DAYS: config.rawTtlDays,
       ROLLUP_TTL_DAYS: config.rollupTtlDays,
       DEFAULT_TENANT: config.tenant,
-    }, undefined, { cluster });
+    }, undefined, { cluster, exclusive: store.mode === 'embedded' });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'applied migrations');
     if (migrations.drift.length > 0) logger.error({ drift: migrations.drift }, 'cluster nodes differ in schema (docs/scaling.md)');
     const retention = await applyRetention(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays }, undefined, cluster);

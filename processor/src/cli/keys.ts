@@ -81,7 +81,7 @@ async function printOrApplyTenancy(keys: ApiKeyEntry[]): Promise<void> {
   const limits = { timeoutSeconds: config.sqlTimeoutSeconds, maxRows: config.sqlMaxRows, maxResultBytes: config.sqlMaxResultBytes, maxMemoryBytes: config.sqlMaxMemoryBytes };
   const store = await openStore(config, limits);
   try {
-    if (scratch) await migrate(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays, DEFAULT_TENANT: config.tenant });
+    if (scratch) await migrate(store.writer, { RAW_TTL_DAYS: config.rawTtlDays, ROLLUP_TTL_DAYS: config.rollupTtlDays, DEFAULT_TENANT: config.tenant }, undefined, { exclusive: store.mode === 'embedded' });
     const schema = await tenancySchemaOf(store.writer, config.database);
     const options = { limits, unrestrictedUsers: (values.unrestricted ?? config.clickhouseUser).split(',').filter((u) => u !== '') };
     if (values.apply) {

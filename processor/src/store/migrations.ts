@@ -27,6 +27,12 @@ export interface MigrationResult {
 export interface MigrateOptions {
   /** Server mode on a ClickHouse cluster (RAGSCOPE_CLICKHOUSE_CLUSTER): statements rendered by cluster-ddl.ts. */
   cluster?: ClusterTarget;
+  /**
+   * Nothing else writes to the store while migrations run (the embedded store: one process per data
+   * directory). Then a view changed with MODIFY QUERY is detached and attached again at once, see
+   * reattachAlteredViews.
+   */
+  exclusive?: boolean;
 }
 
 export class MigrationError extends Error {}
@@ -122,13 +128,15 @@ export async function migrate(
       result.skipped.push(migration.file);
       continue;
     }
-    for (const statement of renderMigration(migration, variables, cluster)) {
+    const statements = renderMigration(migration, variables, cluster);
+    for (const statement of statements) {
       try {
         await client.command({ query: statement });
       } catch (err) {
         throw new MigrationError(`${migration.file}: ${(err as Error).message}\nstatement: ${statement.slice(0, 200)}`);
       }
     }
+    if (options.exclusive && !cluster) await reattachAlteredViews(client, statements);
     await client.insert({
       table: 'schema_migrations',
       values: [{ version: migration.version, name: migration.name, checksum: migration.checksum }],
@@ -141,6 +149,27 @@ export async function migrate(
   }
   if (cluster) result.drift = await clusterDrift(client, cluster, migrations, variables);
   return result;
+}
+
+/** The views a migration's statements change with `ALTER TABLE <view> MODIFY QUERY`. */
+export function alteredViews(statements: string[]): string[] {
+  const views = statements.map((s) => /^ALTER\s+TABLE\s+(\S+)\s+MODIFY\s+QUERY\b/i.exec(s.replace(/^--.*$/gm, '').trim())?.[1]);
+  return [...new Set(views.filter((v): v is string => v !== undefined))];
+}
+
+/**
+ * After `ALTER TABLE v MODIFY QUERY`, the engine (26.7) derives the deduplication ids of the blocks v writes
+ * differently in that process than after a restart: a range inserted right after the migration, cut short by a
+ * crash and repeated by the next process under the same token, was stored twice in v's rollup (seen as a
+ * latency_hourly double count in tests/processor/crash-restart.test.ts; reproduced alone in
+ * tests/processor/modify-query-dedup.test.ts). Detaching and attaching v loads it as a restart would, so both
+ * processes agree. Only without concurrent writers: while v is detached, inserts would bypass it.
+ */
+async function reattachAlteredViews(client: ClickHouseClient, statements: string[]): Promise<void> {
+  for (const view of alteredViews(statements)) {
+    await client.command({ query: `DETACH TABLE ${view}` });
+    await client.command({ query: `ATTACH TABLE ${view}` });
+  }
 }
 
 /** What one node holds: the ragscope database's tables and views, and the migrations its schema_migrations lists. */
