@@ -3,7 +3,8 @@
 -- and the average tokens and cost of a request asking it. Counts, users and latency come from
 -- query_patterns_daily; per-request tokens and cost need every span of each request, so they come from
 -- request_rollup, merged per request over a deterministic hash sample of at most ~20 000 requests of the
--- range (cost_sample_stride = 1: every request, exact; n: one request in n, all partial rows of a request
+-- range (cost_sample_stride = 1: every request, exact; n: about one request in n, those with cityHash64(TraceId) <= 2^64 / n, read from
+-- request_rollup's by_trace_hash projection (migration 0030); all partial rows of a request
 -- in or out together). Frequent questions get many sampled requests; rare ones may get none (NULL).
 -- defaults: limit=20
 WITH
@@ -55,7 +56,7 @@ LEFT JOIN
         FROM request_rollup
         WHERE TenantId = {tenant:String}
           AND Day >= toDate({from:DateTime}, 'UTC') - 1 AND Day <= toDate({to:DateTime}, 'UTC')
-          AND cityHash64(TraceId) % stride = 0
+          AND cityHash64(TraceId) <= intDiv(18446744073709551615, stride)
         GROUP BY TraceId
         HAVING fp != ''
            AND started >= toStartOfDay({from:DateTime}, 'UTC')

@@ -3,8 +3,10 @@
 -- documents retrieved and cited, citation usage, invalid citations, response-cache hit rate and failure
 -- rate. Reads the per-request rollup through the `requests` view (one merged row per request). Merging every
 -- request of a long range is the costly part, so averages are taken over a deterministic hash sample of at
--- most ~20 000 requests: sample_stride = 1 means every request (exact); n means one request in n, and
--- `requests` counts the sample (multiply by sample_stride for an estimate of the total).
+-- most ~20 000 requests: sample_stride = 1 means every request (exact); n means about one request in n (those
+-- with cityHash64(TraceId) <= 2^64 / n), and `requests` counts the sample (multiply by sample_stride for an
+-- estimate of the total). The sample is one key range per day of request_rollup's by_trace_hash projection
+-- (migration 0030), so only its granules are read.
 WITH
 (
     SELECT greatest(1, intDiv(count(), 20000))
@@ -34,6 +36,6 @@ SELECT
     avg(ResponseCacheHit) AS cache_hit_rate,
     avg(HasError) AS failure_rate
 FROM requests(tenant = {tenant:String}, from = {from:DateTime}, to = {to:DateTime})
-WHERE cityHash64(TraceId) % stride = 0
+WHERE cityHash64(TraceId) <= intDiv(18446744073709551615, stride)
 GROUP BY feature
 ORDER BY requests DESC, feature;
