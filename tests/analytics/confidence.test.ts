@@ -115,6 +115,40 @@ describe('answer confidence', () => {
     expect(all.every((r) => Number(r.confidence) < 0.3)).toBe(true);
   });
 
+  it('low_confidence_requests: requests stored on both sides of a midnight are merged whole (start, latest confidence)', async () => {
+    // request_facts keeps one row per request and day (the day of the earliest span of each insert), and the query
+    // reads it with FINAL, which merges per day only; the requests view merges the candidates whole.
+    const midnight = startOfDayMs(testNow()) - 50 * 86_400_000;
+    const chat = (confidence: number) => ({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'ragscope.answer.confidence': confidence });
+    const [a, b, c] = [traceIdOf(950_001), traceIdOf(950_002), traceIdOf(950_003)];
+    const before = [
+      // a: root before midnight, no confidence yet; b: low confidence before midnight
+      { traceId: a, spanId: spanIdOf(950_010), name: 'rag.request', startMs: midnight - 2000, durationMs: 4000, attributes: { 'ragscope.rag.stage': 'request' } },
+      { traceId: b, spanId: spanIdOf(950_020), name: 'rag.request', startMs: midnight - 3000, durationMs: 5000, attributes: { 'ragscope.rag.stage': 'request' } },
+      { traceId: b, spanId: spanIdOf(950_021), parentSpanId: spanIdOf(950_020), name: 'chat gpt-4o-mini', startMs: midnight - 2500, durationMs: 100, attributes: chat(0.1) },
+    ];
+    const after = [
+      // a: a low confidence after midnight; b: revised to a high one after midnight; c: low, all after midnight
+      { traceId: a, spanId: spanIdOf(950_011), parentSpanId: spanIdOf(950_010), name: 'chat gpt-4o-mini', startMs: midnight + 500, durationMs: 100, attributes: chat(0.1) },
+      { traceId: b, spanId: spanIdOf(950_022), parentSpanId: spanIdOf(950_020), name: 'chat gpt-4o-mini', startMs: midnight + 1000, durationMs: 100, attributes: chat(0.9) },
+      { traceId: c, spanId: spanIdOf(950_030), name: 'chat gpt-4o-mini', startMs: midnight + 2000, durationMs: 100, attributes: chat(0.2) },
+    ];
+    for (const spans of [before, after]) {
+      expect((await postTraces(proc.url, tracesRequest(spans))).status).toBe(200);
+      expect((await fetch(`${proc.url}/v1/flush`, { method: 'POST' })).status).toBe(200); // one insert each
+    }
+    const partial = await proc.query<{ TraceId: string; days: string }>(
+      `SELECT TraceId, count() AS days FROM request_facts FINAL WHERE TraceId IN ('${a}', '${b}') GROUP BY TraceId ORDER BY TraceId`,
+    );
+    expect(partial.map((r) => Number(r.days))).toEqual([2, 2]); // the case under test: two rows per request
+    const window = { from: new Date(midnight - 86_400_000), to: new Date(midnight + 86_400_000) };
+    const rows = await run('low_confidence_requests', { ...window, limit: 10 });
+    expect(rows.map((r) => r.trace_id)).toEqual([c, a]);
+    expect(String(rows[1]!.start_time)).toBe(`${sqlTime(midnight - 2000)}.000000`); // the root's start, from the earlier day's row
+    close(rows[1]!.confidence, 0.1, 'a confidence');
+    expect((await run('low_confidence_requests', { ...window, limit: 1 })).map((r) => r.trace_id)).toEqual([c]);
+  });
+
   it('confidence_by_rating: average confidence per thumbs / rating / score bucket, and it tracks feedback', async () => {
     const byTrace = requestByTrace(ds);
     const groups = new Map<string, { kind: string; value: string; confidences: (number | null)[] }>();
