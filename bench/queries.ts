@@ -321,8 +321,12 @@ async function time(store: StoreClients, sql: string, params: Record<string, unk
 
 async function storage(store: StoreClients): Promise<Record<string, { rows: number; compressedBytes: number; uncompressedBytes: number }>> {
   const rs = await store.writer.query({
-    query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS c, sum(data_uncompressed_bytes) AS u
-            FROM system.parts WHERE database = currentDatabase() AND active GROUP BY table ORDER BY table`,
+    // A table's projections (request_rollup's by_trace_hash, 0030) are stored with it: their bytes count too.
+    query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) + any(pc) AS c, sum(data_uncompressed_bytes) + any(pu) AS u
+            FROM system.parts AS p
+            LEFT JOIN (SELECT table, sum(data_compressed_bytes) AS pc, sum(data_uncompressed_bytes) AS pu FROM system.projection_parts
+                       WHERE database = currentDatabase() AND active GROUP BY table) AS pp USING (table)
+            WHERE p.database = currentDatabase() AND p.active GROUP BY table ORDER BY table`,
     format: 'JSONEachRow',
   });
   const out: Record<string, { rows: number; compressedBytes: number; uncompressedBytes: number }> = {};
