@@ -191,7 +191,7 @@ describe('PooledIdGenerator', () => {
     const ids = new PooledIdGenerator();
     const traceIds = new Set<string>();
     const spanIds = new Set<string>();
-    // More than one pool's worth (64 KiB / 24 bytes per pair ≈ 2,700 pairs): refills are exercised.
+    // Many pools' worth (8 KiB / 24 bytes per pair ≈ 340 pairs): refills are exercised.
     for (let i = 0; i < 10_000; i++) {
       const t = ids.generateTraceId();
       const s = ids.generateSpanId();
