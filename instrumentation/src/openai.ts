@@ -286,11 +286,14 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
         let span: Span;
         const startNow = params.stream ? performance.now() : 0;
         const capture = runtimeConfig().captureContent;
+        // The active context, read once: the span's parent, and the context the call runs in with the span.
+        const parent = context.active();
         try {
-          span = self.tracer.startSpan(`${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`, {
-            kind: SpanKind.CLIENT,
-            attributes: requestAttributes(kind, params, this?._client?.baseURL),
-          });
+          span = self.tracer.startSpan(
+            `${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`,
+            { kind: SpanKind.CLIENT, attributes: requestAttributes(kind, params, this?._client?.baseURL) },
+            parent,
+          );
           if (capture && span.isRecording()) {
             const content = inputContent(kind, params);
             if (content !== undefined) span.setAttributes(content);
@@ -299,7 +302,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
           self._diag.debug('could not start span', err);
           return original.apply(this, args);
         }
-        const apiPromise = context.with(trace.setSpan(context.active(), span), applyTo, undefined, original, this, args);
+        const apiPromise = context.with(trace.setSpan(parent, span), applyTo, undefined, original, this, args);
         const onError = (err: unknown) => endWithError(span, err);
         if (params.stream) {
           apiPromise.then((stream: any) => {
