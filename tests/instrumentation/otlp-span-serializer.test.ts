@@ -132,6 +132,16 @@ describe('OtlpSpanSerializer', () => {
     expect(decode(first)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans)!));
   });
 
+  it('a message much larger than the previous one per span (its buffer is sized from the previous) is still encoded whole', () => {
+    const spans = makeSpans();
+    const small = spans.filter((s) => s.name === '');
+    const serializer = new OtlpSpanSerializer();
+    // Bytes per span of tiny spans first, then a batch with 70 kB attributes: the buffer has to grow.
+    for (const batch of [small, spans, small, spans.slice(3)]) {
+      expect(decode(serializer.serialize(batch))).toEqual(decode(ProtobufTraceSerializer.serializeRequest(batch)!));
+    }
+  });
+
   it('a released message’s memory is reused; an unreleased one is never overwritten', () => {
     const spans = makeSpans();
     const serializer = new OtlpSpanSerializer();
