@@ -36,21 +36,23 @@ export const OPENAI_SCOPE = '@ragscope/instrumentation-openai';
 
 type Kind = 'chat' | 'embeddings' | 'responses';
 
-const serverCache = new Map<string, Attributes | undefined>();
-/** `server.address` / `server.port` of a client's base URL (cached: parsing a URL on every call is not free). */
-function serverAttributes(baseURL: unknown): Attributes | undefined {
-  if (typeof baseURL !== 'string') return undefined;
-  if (serverCache.has(baseURL)) return serverCache.get(baseURL);
-  let attrs: Attributes | undefined;
+type Server = { readonly address: string; readonly port: number };
+const serverCache = new Map<string, Server | null>();
+/** Host and port of a client's base URL, null when it is not a URL (cached: parsing a URL on every call is not free). */
+function server(baseURL: unknown): Server | null {
+  if (typeof baseURL !== 'string') return null;
+  const cached = serverCache.get(baseURL);
+  if (cached !== undefined) return cached;
+  let found: Server | null;
   try {
     const u = new URL(baseURL);
-    attrs = { 'server.address': u.hostname, 'server.port': u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
+    found = { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
   } catch {
-    attrs = undefined;
+    found = null;
   }
   if (serverCache.size >= 100) serverCache.clear();
-  serverCache.set(baseURL, attrs);
-  return attrs;
+  serverCache.set(baseURL, found);
+  return found;
 }
 
 /** Request attributes of a call, in one object handed to startSpan. */
@@ -60,8 +62,11 @@ function requestAttributes(kind: Kind, params: any, baseURL: unknown): Attribute
     [GEN_AI.PROVIDER_NAME]: 'openai',
     [GEN_AI.REQUEST_MODEL]: params.model,
   };
-  const server = serverAttributes(baseURL);
-  if (server !== undefined) Object.assign(attrs, server);
+  const host = server(baseURL);
+  if (host !== null) {
+    attrs['server.address'] = host.address;
+    attrs['server.port'] = host.port;
+  }
   if (kind === 'embeddings') {
     if (params.encoding_format != null) attrs['gen_ai.request.encoding_formats'] = [params.encoding_format];
     if (typeof params.dimensions === 'number') attrs[GEN_AI.EMBEDDINGS_DIMENSION_COUNT] = params.dimensions;
@@ -286,11 +291,14 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
         let span: Span;
         const startNow = params.stream ? performance.now() : 0;
         const capture = runtimeConfig().captureContent;
+        // The active context, read once: the span's parent, and the context the call runs in with the span.
+        const parent = context.active();
         try {
-          span = self.tracer.startSpan(`${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`, {
-            kind: SpanKind.CLIENT,
-            attributes: requestAttributes(kind, params, this?._client?.baseURL),
-          });
+          span = self.tracer.startSpan(
+            `${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`,
+            { kind: SpanKind.CLIENT, attributes: requestAttributes(kind, params, this?._client?.baseURL) },
+            parent,
+          );
           if (capture && span.isRecording()) {
             const content = inputContent(kind, params);
             if (content !== undefined) span.setAttributes(content);
@@ -299,7 +307,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
           self._diag.debug('could not start span', err);
           return original.apply(this, args);
         }
-        const apiPromise = context.with(trace.setSpan(context.active(), span), applyTo, undefined, original, this, args);
+        const apiPromise = context.with(trace.setSpan(parent, span), applyTo, undefined, original, this, args);
         const onError = (err: unknown) => endWithError(span, err);
         if (params.stream) {
           apiPromise.then((stream: any) => {

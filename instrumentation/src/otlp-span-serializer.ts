@@ -47,6 +47,9 @@ const MAX_KEPT_BUFFER = 16 * 1024 * 1024;
 /** Buffers kept for reuse: exports in flight at once are usually one. */
 const MAX_FREE_BUFFERS = 2;
 
+/** The writer's buffer between a message handed out and the next serialize() (which allocates or reuses one). */
+const NO_BUFFER = Buffer.alloc(0);
+
 const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
 /** A growable output buffer with the protobuf primitives this encoding needs. */
@@ -59,7 +62,7 @@ class Writer {
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, MIN_BUFFER);
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
@@ -276,6 +279,8 @@ function writeAnyValue(w: Writer, value: unknown): void {
 /** Encodes ExportTraceServiceRequest messages; one instance per exporter (it keeps its buffer and caches). */
 export class OtlpSpanSerializer {
   private readonly w = new Writer(MIN_BUFFER);
+  /** Bytes per span of the last message (an estimate for sizing the next one's buffer). */
+  private bytesPerSpan = 512;
   /** Buffers handed back by release(), written into by the next serialize() calls. */
   private readonly free: Buffer[] = [];
   /** The memory of the messages handed out and not yet released (each has its own ArrayBuffer: allocUnsafeSlow). */
@@ -290,6 +295,11 @@ export class OtlpSpanSerializer {
   serialize(spans: ReadableSpan[]): Uint8Array {
     const w = this.w;
     w.pos = 0;
+    // Room for the whole message up front, from the size per span of the previous message: growing by
+    // doubling copied the message several times and allocated ~2x its size in discarded buffers
+    // (external memory, which also brings V8's garbage collections forward).
+    const expected = Math.ceil(spans.length * this.bytesPerSpan * 1.125) + 1024;
+    if (w.buf.length < expected) w.buf = Buffer.allocUnsafeSlow(Math.max(MIN_BUFFER, expected));
     // Group by resource, then scope, by identity (as the official serializer does); insertion order kept.
     const groups = new Map<Resource, Map<InstrumentationScope, ReadableSpan[]>>();
     for (const span of spans) {
@@ -327,9 +337,11 @@ export class OtlpSpanSerializer {
     // The message is handed over without a copy; the next one is written into a released buffer (or a
     // new one). Copying out and reusing one buffer cost more: a fresh multi-megabyte copy per export.
     if (w.pos === 0) return new Uint8Array(0);
+    if (spans.length > 0) this.bytesPerSpan = Math.ceil(w.pos / spans.length);
     const out = w.buf.subarray(0, w.pos);
     this.handedOut.add(out.buffer);
-    w.buf = this.free.pop() ?? Buffer.allocUnsafeSlow(Math.min(Math.max(MIN_BUFFER, w.buf.length), MAX_KEPT_BUFFER));
+    // The next message is written into a released buffer, or into one allocated when its size is known.
+    w.buf = this.free.pop() ?? NO_BUFFER;
     w.pos = 0;
     return out;
   }

@@ -132,6 +132,16 @@ describe('OtlpSpanSerializer', () => {
     expect(decode(first)).toEqual(decode(ProtobufTraceSerializer.serializeRequest(spans)!));
   });
 
+  it('a message much larger than the previous one per span (its buffer is sized from the previous) is still encoded whole', () => {
+    const spans = makeSpans();
+    const small = spans.filter((s) => s.name === '');
+    const serializer = new OtlpSpanSerializer();
+    // Bytes per span of tiny spans first, then a batch with 70 kB attributes: the buffer has to grow.
+    for (const batch of [small, spans, small, spans.slice(3)]) {
+      expect(decode(serializer.serialize(batch))).toEqual(decode(ProtobufTraceSerializer.serializeRequest(batch)!));
+    }
+  });
+
   it('a released message’s memory is reused; an unreleased one is never overwritten', () => {
     const spans = makeSpans();
     const serializer = new OtlpSpanSerializer();
@@ -191,7 +201,7 @@ describe('PooledIdGenerator', () => {
     const ids = new PooledIdGenerator();
     const traceIds = new Set<string>();
     const spanIds = new Set<string>();
-    // More than one pool's worth (64 KiB / 24 bytes per pair ≈ 2,700 pairs): refills are exercised.
+    // Many pools' worth (8 KiB / 24 bytes per pair ≈ 340 pairs): refills are exercised.
     for (let i = 0; i < 10_000; i++) {
       const t = ids.generateTraceId();
       const s = ids.generateSpanId();
