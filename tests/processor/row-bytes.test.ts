@@ -54,7 +54,8 @@ describe('row text through the write-ahead-log record into the store', () => {
     const pipeline = new Pipeline({ priceBook: book, tenant: 'default', dedupeCacheSize: 1000, rawTtlDays: 30, now: testNow });
     const batch = pipeline.processSpans(spans);
     expect(batch.rejected).toBe(0);
-    const { payload } = encodeRecord(batch.rows, batch.keys);
+    // What ingest enqueues: line rows written straight into the record (store/json-bytes.ts).
+    const { payload } = encodeRecord(batch.queueRows ?? batch.rows, batch.keys);
     const replayed = decodeRecord(payload);
     expect(replayed.tables.map((t) => [t.table, t.lines.length])).toEqual([
       ['otel_traces', spans.length],

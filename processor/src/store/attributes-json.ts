@@ -1,5 +1,6 @@
 import type { AttrValue, Attributes } from '../model.js';
 import { attrToString } from './rows.js';
+import type { ByteWriter } from './json-bytes.js';
 
 // SpanAttributes as JSON text, without building the string map first: JSON.stringify(toStringMap(attributes))
 // from cached `"key":"value"` fragments. The same key/value pairs recur on most spans (operation, provider,
@@ -52,4 +53,28 @@ export function attributesJson(attributes: Attributes): string {
   // for…in visits the keys in the order JSON.stringify of the string map would (both walk own keys in order).
   for (const key in attributes) parts.push(fragment(key, attributes[key]));
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * The same text as attributesJson(attributes), written as UTF-8 into `w` (json-bytes.ts): each pair from its
+ * key and value directly, without the fragment cache (writing a short ASCII pair costs less than looking it up).
+ */
+export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void {
+  w.byte(123);
+  let first = true;
+  for (const key in attributes) {
+    if (first) first = false;
+    else w.byte(44);
+    w.string(key);
+    w.byte(58);
+    const value = attributes[key];
+    if (typeof value === 'string') w.string(value);
+    else if (typeof value === 'number' || typeof value === 'boolean') {
+      // String(value) is ASCII: digits, '.', 'e', '+', '-', 'Infinity', 'NaN', 'true', 'false'.
+      w.byte(34);
+      w.ascii(String(value));
+      w.byte(34);
+    } else w.string(attrToString(value));
+  }
+  w.byte(125);
 }
