@@ -162,16 +162,45 @@ export function writeTraceRow(w: ByteWriter, span: DecodedSpan, tenant: string):
   const links = span.links;
   if (events.length === 0 && links.length === 0) w.bytes(NO_EVENTS_OR_LINKS);
   else {
-    const json = JSON.stringify([
-      events.map((e) => e.timeUnixNano.toString()),
-      events.map((e) => e.name),
-      events.map((e) => toStringMap(e.attributes)),
-      links.map((l) => l.traceId),
-      links.map((l) => l.spanId),
-      links.map((l) => l.traceState),
-      links.map((l) => toStringMap(l.attributes)),
-    ]);
-    w.text(json.slice(1, -1));
+    // The arrays JSON.stringify writes in traceRowLine; a map of text is attributesJson's (writeAttributesJson).
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      w.byte(34);
+      w.ascii(events[i].timeUnixNano.toString());
+      w.byte(34);
+    }
+    w.byte(93);
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      w.string(events[i].name);
+    }
+    w.byte(93);
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      writeAttributesJson(w, events[i].attributes);
+    }
+    w.byte(93);
+    for (const field of ['traceId', 'spanId', 'traceState'] as const) {
+      w.byte(44);
+      w.byte(91);
+      for (let i = 0; i < links.length; i++) {
+        if (i > 0) w.byte(44);
+        w.string(links[i][field]);
+      }
+      w.byte(93);
+    }
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < links.length; i++) {
+      if (i > 0) w.byte(44);
+      writeAttributesJson(w, links[i].attributes);
+    }
+    w.byte(93);
   }
   w.byte(44);
   writeAttributesJson(w, span.attributes);
