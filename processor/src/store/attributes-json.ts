@@ -55,9 +55,12 @@ export function attributesJson(attributes: Attributes): string {
   return `{${parts.join(',')}}`;
 }
 
+// The same fragments as UTF-8 bytes, bounded the same way, for writeAttributesJson.
+const fragmentBytes = new Map<string, Map<Scalar, Buffer>>();
+
 /**
- * The same text as attributesJson(attributes), written as UTF-8 into `w` (json-bytes.ts): each pair from its
- * key and value directly, without the fragment cache (writing a short ASCII pair costs less than looking it up).
+ * The same text as attributesJson(attributes), written as UTF-8 into `w` (json-bytes.ts): short scalar pairs
+ * from cached bytes, the rest written from the key and value.
  */
 export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void {
   w.byte(123);
@@ -65,16 +68,31 @@ export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void
   for (const key in attributes) {
     if (first) first = false;
     else w.byte(44);
-    w.string(key);
-    w.byte(58);
     const value = attributes[key];
-    if (typeof value === 'string') w.string(value);
-    else if (typeof value === 'number' || typeof value === 'boolean') {
-      // String(value) is ASCII: digits, '.', 'e', '+', '-', 'Infinity', 'NaN', 'true', 'false'.
-      w.byte(34);
-      w.ascii(String(value));
-      w.byte(34);
-    } else w.string(attrToString(value));
+    if (
+      value === null ||
+      typeof value === 'object' ||
+      (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
+      key.length > MAX_CACHED_KEY_LENGTH
+    ) {
+      w.string(key);
+      w.byte(58);
+      w.string(attrToString(value));
+      continue;
+    }
+    let byValue = fragmentBytes.get(key);
+    if (byValue === undefined) {
+      if (fragmentBytes.size >= MAX_KEYS) fragmentBytes.clear();
+      byValue = new Map();
+      fragmentBytes.set(key, byValue);
+    }
+    let bytes = byValue.get(value);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`);
+      if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
+      byValue.set(value, bytes);
+    }
+    w.bytes(bytes);
   }
   w.byte(125);
 }
