@@ -11,6 +11,10 @@
 //   rows genai    genai_spans row text (store/genai-spans-columns.ts)
 //   wal record    the request's rows joined into its write-ahead-log record (store/wal-record.ts encodeRecord):
 //                 what the processor does with the rows before it answers (the durable bytes)
+//                 A revision whose pipeline hands the queue line rows (store/json-bytes.ts LineRow, written
+//                 straight into the record's bytes, no string per row): the rows stages are its row writers
+//                 alone (writeTraceRow / writeGenAiRow into a scratch buffer), and "wal record" writes them
+//                 again, into the record (the row text is counted in both).
 // and the total: decode + Pipeline.processSpans + encodeRecord, one request at a time (what a request costs the
 // processor up to its durable write). Also shown, outside the total: "insert body", the shipper's insert of the
 // same rows on the embedded connection up to the SQL text the engine gets (the client's body, chdb's statement
@@ -78,8 +82,9 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const { normalizeSpan, UsageDeduplicator } = await load('processor/src/normalize/index.ts');
   const { computeCost, loadPriceBook } = await load('processor/src/derive/index.ts');
   const { Pipeline } = await load('processor/src/pipeline.ts');
-  const { traceRowLine } = await load('processor/src/store/row-lines.ts');
-  const { genAiRowLine } = await load('processor/src/store/genai-spans-columns.ts');
+  const { traceRowLine, TraceLineRow, writeTraceRow } = await load('processor/src/store/row-lines.ts');
+  const { genAiRowLine, GenAiLineRow, writeGenAiRow } = await load('processor/src/store/genai-spans-columns.ts');
+  const jsonBytes = TraceLineRow ? await load('processor/src/store/json-bytes.ts') : null;
   const store = await load('processor/src/store/clickhouse.ts');
   const { encodeRecord, linesBytes } = await load('processor/src/store/wal-record.ts');
   // The insert's body on the embedded connection, as the shipper's insert makes it (per request here; the
@@ -106,8 +111,9 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
   const totalRound = (): number =>
     cpu(() => {
       for (let i = 0; i < PER_ROUND; i++) {
-        const { rows, keys } = pipeline.processSpans(decodeTraces(payloads[next++ % payloads.length]));
-        encodeRecord(rows, keys);
+        // What ingest enqueues (receive/ingest.ts): the line rows when the revision has them.
+        const batch = pipeline.processSpans(decodeTraces(payloads[next++ % payloads.length]));
+        encodeRecord(batch.queueRows ?? batch.rows, batch.keys);
       }
     }) / spansPerRound;
 
@@ -117,8 +123,8 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
     let decoded: DecodedSpan[][] = [];
     let records: (GenAiRecord | null)[][] = [];
     let costs: (CostResult | null)[][] = [];
-    let traceLines: string[][] = [];
-    let genaiLines: string[][] = [];
+    let traceLines: unknown[][] = [];
+    let genaiLines: unknown[][] = [];
     let keys: string[][] = [];
     const t = {} as Record<Stage, number>;
     t.decode = cpu(() => (decoded = requests.map((p) => decodeTraces(p))));
@@ -127,10 +133,33 @@ async function worker(root: string, mode: string): Promise<WorkerResult> {
     t.price = cpu(
       () => (costs = decoded.map((spans, k) => spans.map((s, i) => (records[k][i] ? computeCost(records[k][i], Number(s.startTimeUnixNano / 1_000_000n), priceBook) : null)))),
     );
-    t['rows otel_traces'] = cpu(() => (traceLines = decoded.map((spans) => spans.map((s) => traceRowLine(s, TENANT)))));
-    t['rows genai_spans'] = cpu(
-      () => (genaiLines = decoded.map((spans, k) => spans.flatMap((s, i) => (records[k][i] ? [genAiRowLine(s, records[k][i], costs[k][i], TENANT)] : [])))),
-    );
+    if (jsonBytes) {
+      // Line rows: the row writers alone, into one scratch buffer per request; the record writes them again.
+      t['rows otel_traces'] = cpu(() => {
+        traceLines = decoded.map((spans) => {
+          const w = new jsonBytes.ByteWriter(spans.length * 1024);
+          for (const s of spans) writeTraceRow(w, s, TENANT);
+          return spans.map((s) => new TraceLineRow(s, TENANT));
+        });
+      });
+      t['rows genai_spans'] = cpu(() => {
+        genaiLines = decoded.map((spans, k) => {
+          const w = new jsonBytes.ByteWriter(spans.length * 1024);
+          const rows: unknown[] = [];
+          for (let i = 0; i < spans.length; i++) {
+            if (!records[k][i]) continue;
+            writeGenAiRow(w, spans[i], records[k][i], costs[k][i], TENANT);
+            rows.push(new GenAiLineRow(spans[i], records[k][i], costs[k][i], TENANT));
+          }
+          return rows;
+        });
+      });
+    } else {
+      t['rows otel_traces'] = cpu(() => (traceLines = decoded.map((spans) => spans.map((s) => traceRowLine(s, TENANT)))));
+      t['rows genai_spans'] = cpu(
+        () => (genaiLines = decoded.map((spans, k) => spans.flatMap((s, i) => (records[k][i] ? [genAiRowLine(s, records[k][i], costs[k][i], TENANT)] : [])))),
+      );
+    }
     keys = decoded.map((spans) => spans.map((s) => `${s.traceId}${s.spanId}`));
     let encoded: { tables: { table: string; lines: string[]; bytes?: Buffer }[] }[] = [];
     t['wal record'] = cpu(() => {

@@ -58,8 +58,19 @@ async function pipelineOf(root: string): Promise<EncodeRequest> {
   // stringifyRow text with newlines.
   const body: (table: string, rows: unknown[]) => { length: number } =
     store.insertBody ?? ((_table: string, rows: unknown[]) => rows.map((row) => `${store.stringifyRow(row)}\n`).join(''));
+  // A revision whose pipeline hands the write queue line rows (ProcessedBatch.queueRows, written straight into
+  // the write-ahead-log record's bytes) is measured that way: the record's bytes are its insert bodies (the
+  // shipper inserts them as they are on the embedded store); making strings of its rows would measure a path the
+  // processor no longer takes.
+  const { encodeRecord } = await load('processor/src/store/wal-record.ts');
   return (protobuf) => {
-    const { rows } = pipeline.processSpans(decodeTraces(protobuf));
+    const batch = pipeline.processSpans(decodeTraces(protobuf));
+    if (batch.queueRows) {
+      let recordBytes = 0;
+      for (const t of encodeRecord(batch.queueRows, batch.keys).tables) recordBytes += t.bytes.length;
+      return recordBytes;
+    }
+    const { rows } = batch;
     let bytes = 0;
     for (const table in rows) bytes += body(table, rows[table]).length;
     return bytes;

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ProcessorMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { loadPriceBook } from './derive/index.js';
-import { insertLines, openStore, type StoreClients } from './store/clickhouse.js';
+import { insertBlock, openStore, type StoreClients } from './store/clickhouse.js';
 import { TableWriters } from './store/table-writers.js';
 import { RecentKeys } from './receive/recent-keys.js';
 import { flushRoute } from './store/flush-route.js';
@@ -116,7 +116,7 @@ export async function createProcessor(
   try {
     queue = await WriteQueue.open(
       config.walDir,
-      async (table, format, lines, token, body) => insertLines(await tableWriters.writerFor(table), table, format, lines, token, body),
+      async (table, format, block, token) => insertBlock(await tableWriters.writerFor(table), table, format, block, token),
       {
         maxBatchRows: config.batchMaxRows,
         maxDelayMs: config.batchMaxDelayMs,

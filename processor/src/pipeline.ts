@@ -4,8 +4,8 @@ import { MODEL_CALL_OPERATIONS } from './model.js';
 import { normalizeSpan, UsageDeduplicator, type SpanRecordPair } from './normalize/index.js';
 import { computeCost, type PriceBook } from './derive/index.js';
 import { toLogRow } from './store/rows.js';
-import { traceRowLine } from './store/row-lines.js';
-import { genAiRowLine } from './store/genai-spans-columns.js';
+import { TraceLineRow } from './store/row-lines.js';
+import { GenAiLineRow } from './store/genai-spans-columns.js';
 import type { Row, RowsByTable } from './store/write-queue.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { systemClock, type Clock } from './clock.js';
@@ -22,7 +22,13 @@ const ZERO16 = '0'.repeat(16);
 const MAX_REASONS = 5;
 
 export interface ProcessedBatch {
-  rows: RowsByTable;
+  /** The rows, the line tables' as their text (strings). */
+  readonly rows: RowsByTable;
+  /**
+   * The same rows for the write queue when they differ: otel_traces and genai_spans as line rows
+   * (store/json-bytes.ts LineRow) the write-ahead-log record writes straight into its bytes.
+   */
+  queueRows?: RowsByTable;
   accepted: number;
   rejected: number;
   /** Human-readable reasons for rejected items (partial_success.error_message). */
@@ -146,17 +152,21 @@ export class Pipeline {
           metrics?.attributesIgnored.inc({ attribute: RAGSCOPE_ATTRIBUTES.ANSWER_CONFIDENCE });
         }
         if (metrics) this.observe(metrics, record, cost.source);
-        genaiRows.push(genAiRowLine(span, record, cost, tenant));
+        genaiRows.push(new GenAiLineRow(span, record, cost, tenant));
         if (record.responseId !== '') memory.responses.set(record.responseId, span.traceId);
       }
-      traceRows.push(traceRowLine(span, tenant));
+      traceRows.push(new TraceLineRow(span, tenant));
       keys.push(spanKey(span));
       derived.push({ span, record, cost });
     }
 
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
+    let lines: RowsByTable | undefined;
     return {
-      rows: { otel_traces: traceRows, genai_spans: genaiRows },
+      get rows() {
+        return (lines ??= { otel_traces: traceRows.map(String), genai_spans: genaiRows.map(String) });
+      },
+      queueRows: { otel_traces: traceRows, genai_spans: genaiRows },
       accepted: traceRows.length,
       rejected,
       errorMessage: reasons.join('; '),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
-import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { insertBlock, insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { TRACE_COLUMNS, traceRowLine } from '../../processor/src/store/row-lines.js';
 import { isDataError } from '../../processor/src/store/shipper.js';
 import { linesBytes } from '../../processor/src/store/wal-record.js';
@@ -89,10 +89,10 @@ describe('raw insert of write-ahead-log lines (embedded store)', () => {
     const bodies: boolean[] = [];
     const queue = await WriteQueue.open(
       walDir,
-      (table, format, rows, token, body) => {
+      (table, format, block, token) => {
         // The whole batch comes with its bytes from the log record; the split halves are written anew.
-        if (body) bodies.push(body.equals(linesBytes(rows)));
-        return insertLines(writer, table, format, rows, token, body);
+        if (block.body) bodies.push(block.body.equals(linesBytes(block.lines())));
+        return insertBlock(writer, table, format, block, token);
       },
       { maxBatchRows: 1_000_000, maxDelayMs: 50, maxSpoolBytes: 1 << 30, segmentBytes: 64 << 20, retainBytes: 0, shutdownGraceMs: 10_000 },
     );

@@ -2,7 +2,7 @@
 // of the embedded store (store/table-writers.ts), and every row still arrives exactly once.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { insertBlock, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { TableWriters } from '../../processor/src/store/table-writers.js';
 import { WriteQueue, type TableName } from '../../processor/src/store/write-queue.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
@@ -52,9 +52,9 @@ describe('table writers', () => {
     const spansOf: Record<string, { start: number; end: number }[]> = {};
     const queue = await WriteQueue.open(
       join(dir, 'wal'),
-      async (table: TableName, format, lines, token) => {
+      async (table: TableName, format, block, token) => {
         const start = performance.now();
-        await insertLines(await writers.writerFor(table), table, format, lines, token);
+        await insertBlock(await writers.writerFor(table), table, format, block, token);
         (spansOf[table] ??= []).push({ start, end: performance.now() });
       },
       { maxBatchRows: 1_000_000, maxDelayMs: 50, maxSpoolBytes: 1 << 30, segmentBytes: 64 << 20, retainBytes: 0, shutdownGraceMs: 10_000 },

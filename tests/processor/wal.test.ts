@@ -120,8 +120,8 @@ describe('record codec', () => {
     expect(encoded.tables).toEqual(decoded.tables);
     expect(decoded.keys).toEqual(['k1', 'k2']);
     expect(decoded.tables).toEqual([
-      { table: 'otel_traces', format: 'JSONCompactEachRow', lines: ['["a","b\\nc"]', '["d"]'], bytes: Buffer.from('["a","b\\nc"]\n["d"]\n') },
-      { table: 'feedback', format: 'JSONEachRow', lines: [JSON.stringify(rows.feedback[0])], bytes: Buffer.from(`${JSON.stringify(rows.feedback[0])}\n`) },
+      { table: 'otel_traces', format: 'JSONCompactEachRow', count: 2, lines: ['["a","b\\nc"]', '["d"]'], bytes: Buffer.from('["a","b\\nc"]\n["d"]\n') },
+      { table: 'feedback', format: 'JSONEachRow', count: 1, lines: [JSON.stringify(rows.feedback[0])], bytes: Buffer.from(`${JSON.stringify(rows.feedback[0])}\n`) },
     ]);
   });
 });

@@ -65,7 +65,7 @@ export async function ingest(signal: Signal, raw: RawRequest, decode: () => Deco
   const batch = signal === 'traces' ? deps.pipeline.processSpans(chosen as DecodedSpan[], tenant) : deps.pipeline.processLogs(chosen as DecodedLogRecord[], tenant);
   const storedKeys = prefix === '' ? batch.keys : batch.keys.map((k) => prefix + k);
   try {
-    await deps.queue.enqueue(batch.rows, storedKeys);
+    await deps.queue.enqueue(batch.queueRows ?? batch.rows, storedKeys);
   } catch (err) {
     deps.recent.settle(claim, []);
     batch.forget();

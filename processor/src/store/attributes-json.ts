@@ -1,5 +1,6 @@
 import type { AttrValue, Attributes } from '../model.js';
 import { attrToString } from './rows.js';
+import type { ByteWriter } from './json-bytes.js';
 
 // SpanAttributes as JSON text, without building the string map first: JSON.stringify(toStringMap(attributes))
 // from cached `"key":"value"` fragments. The same key/value pairs recur on most spans (operation, provider,
@@ -52,4 +53,46 @@ export function attributesJson(attributes: Attributes): string {
   // for…in visits the keys in the order JSON.stringify of the string map would (both walk own keys in order).
   for (const key in attributes) parts.push(fragment(key, attributes[key]));
   return `{${parts.join(',')}}`;
+}
+
+// The same fragments as UTF-8 bytes, bounded the same way, for writeAttributesJson.
+const fragmentBytes = new Map<string, Map<Scalar, Buffer>>();
+
+/**
+ * The same text as attributesJson(attributes), written as UTF-8 into `w` (json-bytes.ts): short scalar pairs
+ * from cached bytes, the rest written from the key and value.
+ */
+export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void {
+  w.byte(123);
+  let first = true;
+  for (const key in attributes) {
+    if (first) first = false;
+    else w.byte(44);
+    const value = attributes[key];
+    if (
+      value === null ||
+      typeof value === 'object' ||
+      (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
+      key.length > MAX_CACHED_KEY_LENGTH
+    ) {
+      w.string(key);
+      w.byte(58);
+      w.string(attrToString(value));
+      continue;
+    }
+    let byValue = fragmentBytes.get(key);
+    if (byValue === undefined) {
+      if (fragmentBytes.size >= MAX_KEYS) fragmentBytes.clear();
+      byValue = new Map();
+      fragmentBytes.set(key, byValue);
+    }
+    let bytes = byValue.get(value);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`);
+      if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
+      byValue.set(value, bytes);
+    }
+    w.bytes(bytes);
+  }
+  w.byte(125);
 }

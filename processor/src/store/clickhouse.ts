@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
 import { splitOlderLines } from './older-lines.js';
-import { insertFormat } from './row-lines.js';
+import { insertFormat, lineColumns } from './row-lines.js';
+import type { LineBlock } from './shipper.js';
 import type { Row, TableName } from './write-queue.js';
 import { linesBytes, type RowFormat } from './wal-record.js';
 import { randomUUID } from 'node:crypto';
+import { LineRow } from './json-bytes.js';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -16,7 +18,7 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
  * so the same rows produce the same request body for chdb and a server.
  */
 export function stringifyRow(row: unknown): string {
-  return typeof row === 'string' ? row : JSON.stringify(row);
+  return typeof row === 'string' ? row : row instanceof LineRow ? row.line() : JSON.stringify(row);
 }
 const ROW_JSON = { stringify: stringifyRow };
 
@@ -49,30 +51,39 @@ const rawInserts = new WeakMap<ClickHouseClient, RawInsert>();
  * Elsewhere through the client.
  */
 export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
+  await insertBlock(client, table, format, { count: lines.length, body, lines: () => lines }, token);
+}
+
+/**
+ * insertLines for a block of lines the shipper holds (shipper.ts LineBlock): on an embedded session with the
+ * block's bytes, the lines are never made into strings unless the insert fails and has to look at them.
+ */
+export async function insertBlock(client: ClickHouseClient, table: TableName, format: RowFormat, block: LineBlock, token: string): Promise<void> {
   if (format !== 'JSONCompactEachRow') {
-    await insertGroup(client, table, format, lines, undefined, token, body);
+    await insertGroup(client, table, format, block, undefined, token);
     return;
   }
   try {
-    const insert = insertFormat(table, lines);
-    await insertGroup(client, table, format, lines, 'columns' in insert ? insert.columns : undefined, token, body);
+    // What insertFormat(table, lines) gives for lines (strings all) when there are some.
+    const columns = block.count > 0 ? lineColumns(table) : undefined;
+    await insertGroup(client, table, format, block, columns, token);
   } catch (err) {
     // The common case pays nothing: lines are only measured after today's column list failed.
-    const groups = splitOlderLines(table, lines);
+    const groups = splitOlderLines(table, block.lines());
     if (!groups) throw err;
-    for (const g of groups) await insertGroup(client, table, format, g.lines, g.columns, `${token}/w${g.width}`);
+    for (const g of groups) await insertGroup(client, table, format, { count: g.lines.length, lines: () => g.lines }, g.columns, `${token}/w${g.width}`);
   }
 }
 
-async function insertGroup(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], columns: [string, ...string[]] | undefined, token: string, body?: Buffer): Promise<void> {
+async function insertGroup(client: ClickHouseClient, table: TableName, format: RowFormat, block: LineBlock, columns: [string, ...string[]] | undefined, token: string): Promise<void> {
   const raw = rawInserts.get(client);
   if (!raw) {
-    await client.insert({ table, values: lines, format, ...(columns ? { columns } : {}), clickhouse_settings: dedupeSettings(token) });
+    await client.insert({ table, values: block.lines(), format, ...(columns ? { columns } : {}), clickhouse_settings: dedupeSettings(token) });
     return;
   }
-  if (lines.length === 0) return;
+  if (block.count === 0) return;
   try {
-    await raw({ table, format, values: body ?? linesBytes(lines), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
+    await raw({ table, format, values: block.body ?? linesBytes(block.lines()), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
   } catch (err) {
     // The same error shape as the client's (code and type from the engine's message), for the shipper's
     // data-error test (shipper.ts isDataError) and its split-and-dead-letter.

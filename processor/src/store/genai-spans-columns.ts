@@ -4,6 +4,7 @@
 // compares this list with the migrated table's columns.
 import type { CostResult, DecodedSpan, GenAiRecord } from '../model.js';
 import { durationNanos, environmentOf, serviceNameOf, STATUS_CODE_NAMES } from './rows.js';
+import { LineRow, type ByteWriter } from './json-bytes.js';
 
 export interface GenAiRowSource {
   span: DecodedSpan;
@@ -105,4 +106,41 @@ export function genAiRowLine(span: DecodedSpan, record: GenAiRecord, cost: CostR
 export function toGenAiRow(span: DecodedSpan, record: GenAiRecord, cost: CostResult, tenant: string): Record<string, unknown> {
   const values = genAiRowValues({ span, record, cost, tenant });
   return Object.fromEntries(GENAI_COLUMNS.map((name, i) => [name, values[i]]));
+}
+
+/**
+ * One function that writes every column's value as JSON into a ByteWriter, compiled once from the list like
+ * compileRowValues: the bytes of JSON.stringify(rowValues(source)), without the array of values.
+ */
+export function compileRowWriter<S>(columns: readonly ColumnSpec<S>[]): (w: ByteWriter, source: S) => void {
+  const body = columns.map((_, i) => `${i > 0 ? 'w.byte(44); ' : ''}w.value(g${i}(s));`).join('\n');
+  const factory = new Function(...columns.map((_, i) => `g${i}`), `return function writeRow(w, s) { w.byte(91);\n${body}\nw.byte(93); };`);
+  return factory(...columns.map((c) => c.value)) as (w: ByteWriter, source: S) => void;
+}
+
+const writeGenAiRowValues = compileRowWriter(GENAI_SPANS_COLUMNS);
+
+/** genAiRowLine(…) written as UTF-8 into `w` (json-bytes.ts): the same bytes, no string per row. */
+export function writeGenAiRow(w: ByteWriter, span: DecodedSpan, record: GenAiRecord, cost: CostResult, tenant: string): void {
+  writeGenAiRowValues(w, { span, record, cost, tenant });
+}
+
+/** A genai_spans row the record writes straight into its bytes (writeGenAiRow); line() is genAiRowLine. */
+export class GenAiLineRow extends LineRow {
+  constructor(
+    readonly span: DecodedSpan,
+    readonly record: GenAiRecord,
+    readonly cost: CostResult,
+    readonly tenant: string,
+  ) {
+    super();
+  }
+
+  write(w: ByteWriter): void {
+    writeGenAiRow(w, this.span, this.record, this.cost, this.tenant);
+  }
+
+  line(): string {
+    return genAiRowLine(this.span, this.record, this.cost, this.tenant);
+  }
 }

@@ -1,7 +1,8 @@
 import type { DecodedSpan, SpanOrigin } from '../model.js';
 import { GENAI_COLUMNS } from './genai-spans-columns.js';
 import { durationNanos, serviceNameOf, SPAN_KIND_NAMES, STATUS_CODE_NAMES, toStringMap } from './rows.js';
-import { attributesJson } from './attributes-json.js';
+import { attributesJson, writeAttributesJson } from './attributes-json.js';
+import { LineRow, type ByteWriter } from './json-bytes.js';
 import type { Row, TableName } from './write-queue.js';
 
 // The hot-path form of rows: each otel_traces / genai_spans row as its JSONCompactEachRow line (a JSON array
@@ -51,14 +52,23 @@ export function insertFormat(
   table: TableName,
   rows: readonly Row[],
 ): { format: 'JSONCompactEachRow'; columns: [string, ...string[]] } | { format: 'JSONEachRow' } {
-  const lines = rows.length > 0 && typeof rows[0] === 'string';
+  const lines = rows.length > 0 && isLineRow(rows[0]);
   for (const row of rows) {
-    if ((typeof row === 'string') !== lines) throw new Error(`${table}: an insert mixes row lines and row objects`);
+    if (isLineRow(row) !== lines) throw new Error(`${table}: an insert mixes row lines and row objects`);
   }
   if (!lines) return { format: 'JSONEachRow' };
+  return { format: 'JSONCompactEachRow', columns: lineColumns(table) };
+}
+
+/** The quoted column list of `table`'s row lines (insertFormat's, for lines known to be lines). */
+export function lineColumns(table: TableName): [string, ...string[]] {
   const columns = QUOTED_COLUMNS.get(table);
   if (!columns) throw new Error(`${table}: no column list for row lines`);
-  return { format: 'JSONCompactEachRow', columns: columns as [string, ...string[]] };
+  return columns as [string, ...string[]];
+}
+
+function isLineRow(row: Row): boolean {
+  return typeof row === 'string' || row instanceof LineRow;
 }
 
 // All spans of one ScopeSpans share their origin object, so its columns are serialized once: the line's
@@ -110,4 +120,114 @@ function tenantJson(tenant: string): string {
   let json = tenantJsons.get(tenant);
   if (json === undefined) tenantJsons.set(tenant, (json = JSON.stringify(tenant)));
   return json;
+}
+
+// The same origin prefix as UTF-8 bytes, for rows written straight into the record (writeTraceRow).
+const originPrefixBytes = new WeakMap<SpanOrigin, Buffer>();
+const tenantBytes = new Map<string, Buffer>();
+/** The event and link columns of a span without events and links. */
+const NO_EVENTS_OR_LINKS = Buffer.from('[],[],[],[],[],[],[]');
+
+/** traceRowLine(span, tenant) written as UTF-8 into `w` (json-bytes.ts): the same bytes, no string per row. */
+export function writeTraceRow(w: ByteWriter, span: DecodedSpan, tenant: string): void {
+  const origin = span.origin;
+  let prefix = originPrefixBytes.get(origin);
+  if (prefix === undefined) originPrefixBytes.set(origin, (prefix = Buffer.from(originPrefix(origin))));
+  w.bytes(prefix);
+  w.byte(34);
+  w.ascii(span.startTimeUnixNano.toString());
+  w.byte(34);
+  w.byte(44);
+  w.string(span.traceId);
+  w.byte(44);
+  w.string(span.spanId);
+  w.byte(44);
+  w.string(span.parentSpanId);
+  w.byte(44);
+  w.string(span.traceState);
+  w.byte(44);
+  w.string(span.name);
+  w.byte(44);
+  w.string(SPAN_KIND_NAMES[span.kind] ?? 'Unspecified');
+  w.byte(44);
+  w.byte(34);
+  w.ascii(durationNanos(span).toString());
+  w.byte(34);
+  w.byte(44);
+  w.string(STATUS_CODE_NAMES[span.statusCode] ?? 'Unset');
+  w.byte(44);
+  w.string(span.statusMessage);
+  w.byte(44);
+  const events = span.events;
+  const links = span.links;
+  if (events.length === 0 && links.length === 0) w.bytes(NO_EVENTS_OR_LINKS);
+  else {
+    // The arrays JSON.stringify writes in traceRowLine; a map of text is attributesJson's (writeAttributesJson).
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      w.byte(34);
+      w.ascii(events[i].timeUnixNano.toString());
+      w.byte(34);
+    }
+    w.byte(93);
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      w.string(events[i].name);
+    }
+    w.byte(93);
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) w.byte(44);
+      writeAttributesJson(w, events[i].attributes);
+    }
+    w.byte(93);
+    for (const field of ['traceId', 'spanId', 'traceState'] as const) {
+      w.byte(44);
+      w.byte(91);
+      for (let i = 0; i < links.length; i++) {
+        if (i > 0) w.byte(44);
+        w.string(links[i][field]);
+      }
+      w.byte(93);
+    }
+    w.byte(44);
+    w.byte(91);
+    for (let i = 0; i < links.length; i++) {
+      if (i > 0) w.byte(44);
+      writeAttributesJson(w, links[i].attributes);
+    }
+    w.byte(93);
+  }
+  w.byte(44);
+  writeAttributesJson(w, span.attributes);
+  w.byte(44);
+  let t = tenantBytes.get(tenant);
+  if (t === undefined) {
+    t = Buffer.from(tenantJson(tenant));
+    if (tenantBytes.size < 1024) tenantBytes.set(tenant, t);
+  }
+  w.bytes(t);
+  w.byte(93);
+}
+
+/** An otel_traces row the record writes straight into its bytes (writeTraceRow); line() is traceRowLine. */
+export class TraceLineRow extends LineRow {
+  constructor(
+    readonly span: DecodedSpan,
+    readonly tenant: string,
+  ) {
+    super();
+  }
+
+  write(w: ByteWriter): void {
+    writeTraceRow(w, this.span, this.tenant);
+  }
+
+  line(): string {
+    return traceRowLine(this.span, this.tenant);
+  }
 }

@@ -19,8 +19,18 @@ import { decodeRecord, type RowFormat, type TableLines } from './wal-record.js';
 import type { Wal } from './wal.js';
 import type { TableName } from './write-queue.js';
 
-/** `body`, when given, is `lines` as UTF-8 with a newline after each (wal-record.ts linesBytes): the same rows. */
-export type InsertLinesFn = (table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer) => Promise<void>;
+/**
+ * One insert's lines: how many, their bytes when the shipper has them from the log records (`body`: each line
+ * followed by a newline, as wal-record.ts linesBytes writes them), and the lines as strings, made on demand
+ * (a server-mode insert, a refused block split in halves, older lines).
+ */
+export interface LineBlock {
+  readonly count: number;
+  readonly body?: Buffer;
+  lines(): string[];
+}
+
+export type InsertLinesFn = (table: TableName, format: RowFormat, block: LineBlock, token: string) => Promise<void>;
 
 export interface ShipperOptions {
   /** Insert once a table has this many rows waiting... */
@@ -64,8 +74,25 @@ interface Batch {
 }
 
 /** One table's lines of a batch, and their bytes in the records they came from (when every record had them). */
-interface Group extends TableLines {
+interface Group {
+  table: TableName;
+  format: RowFormat;
+  count: number;
+  /** The records' tables, in order: their lines are this group's. */
+  parts: TableLines[];
   chunks?: Buffer[];
+}
+
+/** A block of lines without their bytes (the halves of a split block: the insert writes them anew). */
+function linesBlock(lines: string[]): LineBlock {
+  return { count: lines.length, lines: () => lines };
+}
+
+function groupLines(g: Group): string[] {
+  if (g.parts.length === 1) return g.parts[0].lines;
+  const lines: string[] = [];
+  for (const part of g.parts) for (const line of part.lines) lines.push(line);
+  return lines;
 }
 
 interface Waiter {
@@ -197,11 +224,12 @@ export class Shipper {
       for (const t of tables) {
         const key = `${t.table}:${t.format}`;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { table: t.table, format: t.format, lines: [], chunks: [] }));
-        for (const line of t.lines) group.lines.push(line);
+        if (!group) groups.set(key, (group = { table: t.table, format: t.format, count: 0, parts: [], chunks: [] }));
+        group.parts.push(t);
+        group.count += t.count;
         if (group.chunks && t.bytes) group.chunks.push(t.bytes);
         else group.chunks = undefined;
-        if (to === undefined && group.lines.length >= this.options.maxBatchRows) full = true;
+        if (to === undefined && group.count >= this.options.maxBatchRows) full = true;
       }
     };
     while (pos < end && !full) {
@@ -239,7 +267,9 @@ export class Shipper {
           const g = batch.groups.get(key)!;
           // The records' bytes joined (one copy, no strings) are the insert body; a split writes its halves anew.
           const body = g.chunks ? (g.chunks.length === 1 ? g.chunks[0] : Buffer.concat(g.chunks)) : undefined;
-          await this.insertOrSplit(g.table, g.format, g.lines, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`, body);
+          let lines: string[] | undefined;
+          const block: LineBlock = { count: g.count, body, lines: () => (lines ??= groupLines(g)) };
+          await this.insertOrSplit(g.table, g.format, block, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
         }
       }),
     );
@@ -247,24 +277,25 @@ export class Shipper {
     if (failed) throw failed.reason;
   }
 
-  private async insertOrSplit(table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
+  private async insertOrSplit(table: TableName, format: RowFormat, block: LineBlock, token: string): Promise<void> {
     const started = performance.now();
     try {
-      await this.insert(table, format, lines, token, body);
-      this.observer.onInsert?.(table, lines.length, (performance.now() - started) / 1000);
+      await this.insert(table, format, block, token);
+      this.observer.onInsert?.(table, block.count, (performance.now() - started) / 1000);
     } catch (err) {
       if (!isDataError(err)) {
         this.observer.onInsertError?.(table, err, true);
         throw err;
       }
       this.observer.onInsertError?.(table, err, false);
+      const lines = block.lines();
       if (lines.length === 1) {
         this.deadLetter(table, format, lines, err);
         return;
       }
       const half = Math.ceil(lines.length / 2);
-      await this.insertOrSplit(table, format, lines.slice(0, half), `${token}/0`);
-      await this.insertOrSplit(table, format, lines.slice(half), `${token}/1`);
+      await this.insertOrSplit(table, format, linesBlock(lines.slice(0, half)), `${token}/0`);
+      await this.insertOrSplit(table, format, linesBlock(lines.slice(half)), `${token}/1`);
     }
   }
 

@@ -6,13 +6,20 @@
 //   K\t<n>\n            then n key lines
 //   T\t<table>\t<fmt>\t<n>\n  then n row lines; fmt c = JSONCompactEachRow (row lines), e = JSONEachRow (objects)
 import type { Row, RowsByTable, TableName } from './write-queue.js';
+import { ByteWriter, LineRow } from './json-bytes.js';
 
 export type RowFormat = 'JSONCompactEachRow' | 'JSONEachRow';
 
 export interface TableLines {
   table: TableName;
   format: RowFormat;
-  lines: string[];
+  /** How many lines. */
+  count: number;
+  /**
+   * The lines as strings. For a record this process encoded, made from `bytes` on first use only (the
+   * embedded store inserts the bytes; a server-mode insert or a split block needs the strings).
+   */
+  readonly lines: string[];
   /**
    * The same lines as they sit in the record: UTF-8, each followed by its newline (linesBytes(lines)), a view
    * of the record's bytes. The embedded store's insert body, without writing the lines again.
@@ -27,50 +34,124 @@ export interface DecodedRecord {
 
 const CODE_FORMAT: Record<string, RowFormat> = { c: 'JSONCompactEachRow', e: 'JSONEachRow' };
 
-/** The record's bytes, and its rows as the lines they were written as (the shipper inserts these directly). */
+/**
+ * One table of a record encoded here: its lines are read back from its bytes when first asked for (an own,
+ * enumerable property, so the table compares equal to decodeRecord's).
+ */
+function encodedTable(table: TableName, format: RowFormat, count: number, bytes: Buffer, lines: string[] | undefined): TableLines {
+  let cached = lines;
+  const t = { table, format, count } as TableLines;
+  Object.defineProperty(t, 'lines', {
+    get: () => (cached ??= splitLines(bytes, count)),
+    set: (value: string[]) => {
+      cached = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  t.bytes = bytes;
+  return t;
+}
+
+/**
+ * Lines written each followed by a newline, back as strings: what decodeRecord reads. (A lone surrogate in a
+ * row's text was written as U+FFFD and reads back as one: the bytes, what was acknowledged, are the same.)
+ */
+function splitLines(bytes: Buffer, count: number): string[] {
+  const lines = bytes.toString('utf8').split('\n');
+  lines.pop();
+  if (lines.length !== count) throw new Error(`write-ahead-log record: ${lines.length} lines where ${count} were written`);
+  return lines;
+}
+
+/** Row bytes per line row in the last record: the next record's buffer is sized from it. */
+let lineRowBytes = 1024;
+
+/**
+ * The record's bytes, and its rows as the lines they were written as (the shipper inserts these directly).
+ * Line rows (json-bytes.ts LineRow) are written straight into the record, with no string per row.
+ */
 export function encodeRecord(rows: RowsByTable, keys: readonly string[]): { payload: Buffer; tables: TableLines[] } {
-  const out = new RecordBytes(estimateChars(rows, keys));
-  out.text(`K\t${keys.length}\n`);
-  for (const key of keys) out.line(key);
-  const tables: TableLines[] = [];
-  const spans: [number, number][] = [];
+  const out = new ByteWriter(estimateBytes(rows, keys));
+  out.ascii(`K\t${keys.length}\n`);
+  for (const key of keys) {
+    out.text(key);
+    out.byte(10);
+  }
+  const headers: { table: TableName; format: RowFormat; count: number; start: number; end: number; lines?: string[] }[] = [];
+  let lineRows = 0;
+  let lineRowTotal = 0;
   for (const table in rows) {
     const tableRows = rows[table as TableName]!;
     if (tableRows.length === 0) continue;
-    const compact = typeof tableRows[0] === 'string';
-    const lines: string[] = new Array(tableRows.length);
+    const compact = isLine(tableRows[0]);
     out.text(`T\t${table}\t${compact ? 'c' : 'e'}\t${tableRows.length}\n`);
-    const start = out.position;
-    for (let i = 0; i < tableRows.length; i++) {
-      const row = tableRows[i] as Row;
-      if ((typeof row === 'string') !== compact) throw new Error(`${table}: a record mixes row lines and row objects`);
-      const line = compact ? (row as string) : JSON.stringify(row);
-      lines[i] = line;
-      out.line(line);
+    const start = out.pos;
+    let lines: string[] | undefined;
+    if (compact) {
+      // Rows given as text are kept as the table's lines, as they were given.
+      let texts = true;
+      for (let i = 0; i < tableRows.length; i++) {
+        const row = tableRows[i] as Row;
+        if (typeof row === 'string') out.text(row);
+        else if (row instanceof LineRow) {
+          texts = false;
+          const before = out.pos;
+          row.write(out);
+          lineRows++;
+          lineRowTotal += out.pos - before;
+        } else throw new Error(`${table}: a record mixes row lines and row objects`);
+        out.byte(10);
+      }
+      if (texts) lines = (tableRows as string[]).slice();
+    } else {
+      lines = new Array(tableRows.length);
+      for (let i = 0; i < tableRows.length; i++) {
+        const row = tableRows[i] as Row;
+        if (isLine(row)) throw new Error(`${table}: a record mixes row lines and row objects`);
+        const line = JSON.stringify(row);
+        lines[i] = line;
+        out.text(line);
+        out.byte(10);
+      }
     }
-    tables.push({ table: table as TableName, format: compact ? 'JSONCompactEachRow' : 'JSONEachRow', lines });
-    spans.push([start, out.position]);
+    headers.push({ table: table as TableName, format: compact ? 'JSONCompactEachRow' : 'JSONEachRow', count: tableRows.length, start, end: out.pos, lines });
   }
+  if (lineRows > 0) lineRowBytes = Math.ceil(lineRowTotal / lineRows);
   // Views are taken once the record is complete: writing may have moved it to a bigger buffer.
-  const payload = out.bytes();
-  for (let i = 0; i < tables.length; i++) tables[i].bytes = payload.subarray(spans[i][0], spans[i][1]);
+  const payload = out.written();
+  const tables: TableLines[] = headers.map((h) => encodedTable(h.table, h.format, h.count, payload.subarray(h.start, h.end), h.lines));
   return { payload, tables };
+}
+
+/** A row written as a JSONCompactEachRow line: its text, or a line row (json-bytes.ts). */
+export function isLine(row: Row): row is string | LineRow {
+  return typeof row === 'string' || row instanceof LineRow;
 }
 
 /**
  * Lines as one UTF-8 Buffer, each followed by a newline: an insert body for chdb's raw insert
- * (clickhouse.ts), written without building the body as a JS string (see RecordBytes).
+ * (clickhouse.ts), written without building the body as a JS string.
  */
 export function linesBytes(lines: readonly string[]): Buffer {
   let chars = 0;
   for (let i = 0; i < lines.length; i++) chars += lines[i].length + 1;
-  const out = new RecordBytes(chars);
-  for (let i = 0; i < lines.length; i++) out.line(lines[i]);
-  return out.bytes();
+  const out = new ByteWriter(chars + (chars >> 4));
+  for (let i = 0; i < lines.length; i++) {
+    out.text(lines[i]);
+    out.byte(10);
+  }
+  return out.written();
 }
 
-/** UTF-16 units of the record's text when every row is a line (row objects are estimated at 1 KB). */
-function estimateChars(rows: RowsByTable, keys: readonly string[]): number {
+/**
+ * Bytes of the record when every row is ASCII text: row strings by their length, line rows by the size of the
+ * last record's, row objects at 1 KB. More is grown into. The record is written into one Buffer, not joined
+ * into one string: a request's record is ~1-3 MB, and a V8 string that size is a large object, mapped fresh
+ * for each request and freed by the next GC (~5 µs per KB on this box; Buffers come from malloc, which
+ * reuses freed memory).
+ */
+function estimateBytes(rows: RowsByTable, keys: readonly string[]): number {
   let chars = 64;
   for (const key of keys) chars += key.length + 1;
   for (const table in rows) {
@@ -78,55 +159,10 @@ function estimateChars(rows: RowsByTable, keys: readonly string[]): number {
     chars += 64;
     for (let i = 0; i < tableRows.length; i++) {
       const row = tableRows[i];
-      chars += (typeof row === 'string' ? row.length : 1024) + 1;
+      chars += (typeof row === 'string' ? row.length : row instanceof LineRow ? lineRowBytes : 1024) + 1;
     }
   }
-  return chars;
-}
-
-/**
- * The record's UTF-8 bytes, written line by line into one Buffer: the same bytes as
- * Buffer.from(lines.join('')), without the joined string. A request's record is ~1-3 MB of text, and a V8
- * string that size is a large object, mapped fresh for each request and freed by the next GC; on this box
- * that costs ~5 µs per KB (bench:pipeline, "wal record"), several times more than the UTF-8 copy itself.
- * Buffers come from malloc, which reuses freed memory. Lone surrogates become U+FFFD in both (V8's UTF-8
- * writer replaces them), so the bytes match exactly.
- */
-class RecordBytes {
-  private buf: Buffer;
-  private pos = 0;
-
-  constructor(chars: number) {
-    // ASCII text, the usual case, takes one byte per UTF-16 unit; more is grown into.
-    this.buf = Buffer.allocUnsafe(chars + (chars >> 4) + 256);
-  }
-
-  text(s: string): void {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 bytes for 2 units).
-    if (this.buf.length - this.pos < s.length * 3) this.reserve(Buffer.byteLength(s, 'utf8'));
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-
-  line(s: string): void {
-    this.text(s);
-    if (this.pos === this.buf.length) this.reserve(1);
-    this.buf[this.pos++] = 10;
-  }
-
-  private reserve(bytes: number): void {
-    if (this.buf.length - this.pos >= bytes) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-
-  get position(): number {
-    return this.pos;
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
+  return chars + (chars >> 4) + 256;
 }
 
 export function decodeRecord(payload: Buffer): DecodedRecord {
@@ -154,7 +190,7 @@ export function decodeRecord(payload: Buffer): DecodedRecord {
     const lines: string[] = [];
     const start = bytePos;
     for (let i = Number(count); i > 0; i--) lines.push(nextLine());
-    tables.push({ table: table as TableName, format: CODE_FORMAT[code], lines, bytes: payload.subarray(start, bytePos) });
+    tables.push({ table: table as TableName, format: CODE_FORMAT[code], count: lines.length, lines, bytes: payload.subarray(start, bytePos) });
   }
   return { keys, tables };
 }

@@ -6,10 +6,14 @@ import { Checkpoint } from './checkpoint.js';
 import { Shipper, type InsertLinesFn, type ShipperObserver } from './shipper.js';
 import { decodeRecord, encodeRecord } from './wal-record.js';
 import { Wal } from './wal.js';
+import type { LineRow } from './json-bytes.js';
 
 export type TableName = 'otel_traces' | 'genai_spans' | 'otel_logs' | 'feedback' | 'evaluations';
-/** A row object, or its JSONCompactEachRow line already serialized (store/row-lines.ts; insertRows in clickhouse.ts). */
-export type Row = Record<string, unknown> | string;
+/**
+ * A row object, or its JSONCompactEachRow line: already serialized (store/row-lines.ts; insertRows in
+ * clickhouse.ts), or a line row the write-ahead-log record writes straight into its bytes (json-bytes.ts).
+ */
+export type Row = Record<string, unknown> | string | LineRow;
 export type RowsByTable = Partial<Record<TableName, Row[]>>;
 
 export interface WriteQueueOptions {
