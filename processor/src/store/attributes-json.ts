@@ -20,31 +20,45 @@ const MAX_VALUES_PER_KEY = 128;
 const MAX_KEYS = 512;
 
 type Scalar = string | number | boolean;
-const fragments = new Map<string, Map<Scalar, string>>();
+
+/** Short scalar pairs are cached; anything else (objects, long values or keys) is written each time. */
+function cacheable(key: string, value: AttrValue): value is Scalar {
+  return (
+    value !== null &&
+    typeof value !== 'object' &&
+    !(typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) &&
+    key.length <= MAX_CACHED_KEY_LENGTH
+  );
+}
+
+const pairText = (key: string, value: AttrValue) => `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
+
+/** A `"key":"value"` fragment cache, bounded as above (one per form: text, UTF-8 bytes). */
+function fragmentCache<T>(make: (text: string) => T): (key: string, value: Scalar) => T {
+  const byKey = new Map<string, Map<Scalar, T>>();
+  return (key, value) => {
+    let byValue = byKey.get(key);
+    if (byValue === undefined) {
+      if (byKey.size >= MAX_KEYS) byKey.clear();
+      byValue = new Map();
+      byKey.set(key, byValue);
+    }
+    // Map keys compare by SameValueZero: 0 and -0 share an entry, and both print as "0".
+    let cached = byValue.get(value);
+    if (cached === undefined) {
+      cached = make(pairText(key, value));
+      if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
+      byValue.set(value, cached);
+    }
+    return cached;
+  };
+}
+
+const textFragment = fragmentCache((text) => text);
+const byteFragment = fragmentCache((text) => Buffer.from(text));
 
 function fragment(key: string, value: AttrValue): string {
-  if (
-    value === null ||
-    typeof value === 'object' ||
-    (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
-    key.length > MAX_CACHED_KEY_LENGTH
-  ) {
-    return `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
-  }
-  let byValue = fragments.get(key);
-  if (byValue === undefined) {
-    if (fragments.size >= MAX_KEYS) fragments.clear();
-    byValue = new Map();
-    fragments.set(key, byValue);
-  }
-  // Map keys compare by SameValueZero: 0 and -0 share an entry, and both print as "0".
-  let text = byValue.get(value);
-  if (text === undefined) {
-    text = `${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`;
-    if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
-    byValue.set(value, text);
-  }
-  return text;
+  return cacheable(key, value) ? textFragment(key, value) : pairText(key, value);
 }
 
 /** The same text as JSON.stringify(toStringMap(attributes)). */
@@ -54,9 +68,6 @@ export function attributesJson(attributes: Attributes): string {
   for (const key in attributes) parts.push(fragment(key, attributes[key]));
   return `{${parts.join(',')}}`;
 }
-
-// The same fragments as UTF-8 bytes, bounded the same way, for writeAttributesJson.
-const fragmentBytes = new Map<string, Map<Scalar, Buffer>>();
 
 /**
  * The same text as attributesJson(attributes), written as UTF-8 into `w` (json-bytes.ts): short scalar pairs
@@ -69,30 +80,13 @@ export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void
     if (first) first = false;
     else w.byte(44);
     const value = attributes[key];
-    if (
-      value === null ||
-      typeof value === 'object' ||
-      (typeof value === 'string' && value.length > MAX_CACHED_VALUE_LENGTH) ||
-      key.length > MAX_CACHED_KEY_LENGTH
-    ) {
-      w.string(key);
-      w.byte(58);
-      w.string(attrToString(value));
+    if (cacheable(key, value)) {
+      w.bytes(byteFragment(key, value));
       continue;
     }
-    let byValue = fragmentBytes.get(key);
-    if (byValue === undefined) {
-      if (fragmentBytes.size >= MAX_KEYS) fragmentBytes.clear();
-      byValue = new Map();
-      fragmentBytes.set(key, byValue);
-    }
-    let bytes = byValue.get(value);
-    if (bytes === undefined) {
-      bytes = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(attrToString(value))}`);
-      if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
-      byValue.set(value, bytes);
-    }
-    w.bytes(bytes);
+    w.string(key);
+    w.byte(58);
+    w.string(attrToString(value));
   }
   w.byte(125);
 }
