@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
 const REQUESTS = Number(args.requests);
 const SPANS = Number(args.spans);
 const CONCURRENCY = Number(args.concurrency);
-const BATCH_ROWS = 5000; // the processor's default RAGSCOPE_BATCH_MAX_ROWS
+const BATCH_ROWS = 20_000; // the processor's default RAGSCOPE_BATCH_MAX_ROWS
 
 function median(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -41,6 +41,10 @@ const { values: args } = parseArgs({
     // JSONCompactEachRow / TabSeparated / CSV (the latter two written by the engine from the same rows), against
     // the client path as shipped; otel_traces with LZ4 instead of ZSTD(1); input_format_* settings.
     formats: { type: 'boolean', default: false },
+    // The same rows read by the engine from a file (INSERT … SELECT FROM file()) as JSONCompactEachRow,
+    // RowBinary and Native: what a binary insert format would save in parsing (chdb-node's raw insert takes
+    // text formats only).
+    binary: { type: 'boolean', default: false },
     // Only the variants whose name contains one of these (comma-separated) substrings.
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
@@ -158,6 +162,40 @@ async function main(): Promise<void> {
           const sized = batches(real === 'otel_traces' ? traces : genai, size).map((b) => Buffer.from(`${b.join('\n')}\n`));
           formatVariants.push({ name: `${real} as shipped (views), raw JSONCompactEachRow, ${size} rows per insert`, rows: real === 'otel_traces' ? traces : genai, size, buffers: sized, insert: rawBuffer(real, real, 'JSONCompactEachRow') as never });
         }
+      }
+    }
+
+    if (args.binary) {
+      for (const real of ['otel_traces', 'genai_spans'] as const) {
+        const copy = real === 'otel_traces' ? 'scratch_traces' : 'scratch_genai';
+        await formatBatches(real, 'TabSeparated'); // fills scratch_fmt_<real>
+        const columns = LINE_COLUMNS[real]!.map((c) => `\`${c}\``).join(', ');
+        const structure = (await (await client.query({ query: `DESCRIBE (SELECT ${columns} FROM scratch_fmt_${real})`, format: 'JSONEachRow' })).json<{ name: string; type: string }>())
+          .map((c) => `\`${c.name}\` ${c.type}`)
+          .join(', ');
+        const source = real === 'otel_traces' ? traces : genai;
+        for (const format of ['JSONCompactEachRow', 'RowBinary', 'Native']) {
+          const files: string[] = [];
+          for (let offset = 0; offset + BATCH <= source.length || files.length === 0; offset += BATCH) {
+            const file = join(dataDir, `fmt-${real}-${offset}.${format}`);
+            await client.command({ query: `INSERT INTO FUNCTION file('${file}', '${format}', '${structure.replaceAll("'", "\\'")}') SELECT ${columns} FROM scratch_fmt_${real} ORDER BY TraceId, SpanId LIMIT ${BATCH} OFFSET ${offset}` });
+            files.push(file);
+          }
+          for (const target of [copy, real]) {
+            formatVariants.push({
+              name: `${real} ${target === real ? 'as shipped (views)' : 'copy'}, file() ${format}`,
+              rows: source,
+              size: BATCH,
+              buffers: files.map((f) => Buffer.from(f)),
+              insert: ((f: Buffer) =>
+                client.command({
+                  query: `INSERT INTO ${target} (${columns}) SELECT * FROM file('${f.toString()}', '${format}', '${structure.replaceAll("'", "\\'")}') SETTINGS insert_deduplication_token = 'p${token++}', deduplicate_blocks_in_dependent_materialized_views = 1, parallel_view_processing = 0`,
+                })) as never,
+            });
+          }
+        }
+        formatVariants.push({ name: `${real} copy, raw JSONCompactEachRow`, rows: source, size: BATCH, buffers: asJsonBuffers(source), insert: rawBuffer(real, copy, 'JSONCompactEachRow') as never });
+        formatVariants.push({ name: `${real} as shipped (views), raw JSONCompactEachRow`, rows: source, size: BATCH, buffers: asJsonBuffers(source), insert: rawBuffer(real, real, 'JSONCompactEachRow') as never });
       }
     }
 

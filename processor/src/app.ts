@@ -119,6 +119,7 @@ export async function createProcessor(
       async (table, format, block, token) => insertBlock(await tableWriters.writerFor(table), table, format, block, token),
       {
         maxBatchRows: config.batchMaxRows,
+        maxBatchBytes: config.batchMaxBytes,
         maxDelayMs: config.batchMaxDelayMs,
         maxSpoolBytes: config.spoolMaxBytes,
         segmentBytes: config.walSegmentBytes,

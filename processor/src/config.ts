@@ -64,7 +64,10 @@ const envSchema = z.object({
     // The same rule as the keys file's tenants: a tenant id is written into SQL literals and user names.
     .refine((v) => /^[A-Za-z0-9._-]{1,64}$/.test(v), 'RAGSCOPE_TENANT must be 1-64 characters: letters, digits, . _ -'),
   RAGSCOPE_MAX_BODY_BYTES: intFrom('RAGSCOPE_MAX_BODY_BYTES', 64 * MiB, 1024, 1024 * MiB),
-  RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
+  // Each insert into genai_spans runs its nine materialized views, ~0.2 s of CPU however few its rows
+  // (docs/benchmarks.md): larger, fewer inserts are what ClickHouse wants. The byte limit bounds the memory.
+  RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 20_000, 1, 1_000_000),
+  RAGSCOPE_BATCH_MAX_BYTES: intFrom('RAGSCOPE_BATCH_MAX_BYTES', 64 * MiB, 64 * 1024, 1024 * MiB),
   RAGSCOPE_BATCH_MAX_DELAY_MS: intFrom('RAGSCOPE_BATCH_MAX_DELAY_MS', 1000, 0, 60_000),
   RAGSCOPE_WAL_DIR: optionalString,
   RAGSCOPE_SPOOL_MAX_BYTES: intFrom('RAGSCOPE_SPOOL_MAX_BYTES', 1024 * MiB, MiB, 2 ** 50),
@@ -149,6 +152,7 @@ export interface Config {
   tenant: string;
   maxBodyBytes: number;
   batchMaxRows: number;
+  batchMaxBytes: number;
   batchMaxDelayMs: number;
   /** Write-ahead log directory (default <dataDir>/wal). */
   walDir: string;
@@ -232,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenant: e.RAGSCOPE_TENANT,
     maxBodyBytes: e.RAGSCOPE_MAX_BODY_BYTES,
     batchMaxRows: e.RAGSCOPE_BATCH_MAX_ROWS,
+    batchMaxBytes: e.RAGSCOPE_BATCH_MAX_BYTES,
     batchMaxDelayMs: e.RAGSCOPE_BATCH_MAX_DELAY_MS,
     walDir: e.RAGSCOPE_WAL_DIR ?? join(e.RAGSCOPE_DATA_DIR, 'wal'),
     spoolMaxBytes: e.RAGSCOPE_SPOOL_MAX_BYTES,

@@ -35,6 +35,8 @@ export type InsertLinesFn = (table: TableName, format: RowFormat, block: LineBlo
 export interface ShipperOptions {
   /** Insert once a table has this many rows waiting... */
   maxBatchRows: number;
+  /** ... or this many bytes of row text (bounds an insert's memory when rows are large, e.g. captured prompts)... */
+  maxBatchBytes?: number;
   /** ... or once the oldest waiting record is this old. */
   maxDelayMs: number;
   /** Shipped segments kept on disk (the duplicate memory is rebuilt from them at start). */
@@ -68,7 +70,7 @@ export function isDataError(err: unknown): boolean {
 interface Batch {
   from: number;
   to: number;
-  /** One table reached maxBatchRows. */
+  /** One table reached maxBatchRows or maxBatchBytes. */
   full: boolean;
   groups: Map<string, Group>;
 }
@@ -78,6 +80,8 @@ interface Group {
   table: TableName;
   format: RowFormat;
   count: number;
+  /** The lines' UTF-8 bytes (with their newlines). */
+  bytes: number;
   /** The records' tables, in order: their lines are this group's. */
   parts: TableLines[];
   chunks?: Buffer[];
@@ -86,6 +90,12 @@ interface Group {
 /** A block of lines without their bytes (the halves of a split block: the insert writes them anew). */
 function linesBlock(lines: string[]): LineBlock {
   return { count: lines.length, lines: () => lines };
+}
+
+function linesByteLength(lines: string[]): number {
+  let n = lines.length;
+  for (const line of lines) n += Buffer.byteLength(line);
+  return n;
 }
 
 function groupLines(g: Group): string[] {
@@ -213,7 +223,7 @@ export class Shipper {
 
   /**
    * Reads records from `from` and groups their rows per table: up to `to` when given (a range to repeat),
-   * else until one table holds maxBatchRows rows or the log ends.
+   * else until one table holds maxBatchRows rows or maxBatchBytes bytes, or the log ends.
    */
   private async collect(from: number, to?: number): Promise<Batch> {
     const groups = new Map<string, Group>();
@@ -224,12 +234,13 @@ export class Shipper {
       for (const t of tables) {
         const key = `${t.table}:${t.format}`;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { table: t.table, format: t.format, count: 0, parts: [], chunks: [] }));
+        if (!group) groups.set(key, (group = { table: t.table, format: t.format, count: 0, bytes: 0, parts: [], chunks: [] }));
         group.parts.push(t);
         group.count += t.count;
+        group.bytes += t.bytes ? t.bytes.length : linesByteLength(t.lines);
         if (group.chunks && t.bytes) group.chunks.push(t.bytes);
         else group.chunks = undefined;
-        if (to === undefined && group.count >= this.options.maxBatchRows) full = true;
+        if (to === undefined && (group.count >= this.options.maxBatchRows || group.bytes >= (this.options.maxBatchBytes ?? Infinity))) full = true;
       }
     };
     while (pos < end && !full) {

@@ -19,6 +19,8 @@ export type RowsByTable = Partial<Record<TableName, Row[]>>;
 export interface WriteQueueOptions {
   /** Insert into ClickHouse once one table has this many rows waiting (ClickHouse wants big inserts)... */
   maxBatchRows: number;
+  /** ... or this many bytes of row text (an insert's memory)... */
+  maxBatchBytes?: number;
   /** ... or once the oldest waiting row is this old. */
   maxDelayMs: number;
   /** Bytes acknowledged but not yet in ClickHouse above which new data is refused (503). */
