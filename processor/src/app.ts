@@ -184,7 +184,7 @@ export async function createProcessor(
       queriesDir: options.queriesDir,
     }),
   );
-  const slots = new BodySlots(config.maxConcurrentBodies, new BodyLimitMetrics(metrics.registry));
+  const slots = new BodySlots(config.maxConcurrentBodies, new BodyLimitMetrics(metrics.registry), config.bodyQueue);
   app.use('/v1', bodySlots(slots, config.retryAfterSeconds));
   const tenantFor = (h: { authorization?: string; 'x-api-key'?: string | string[] }) =>
     apiKeys.tenantFor(presentedKey(h.authorization, typeof h['x-api-key'] === 'string' ? h['x-api-key'] : undefined));

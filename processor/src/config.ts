@@ -91,6 +91,8 @@ const envSchema = z.object({
   RAGSCOPE_SQL_MAX_CONCURRENT: intFrom('RAGSCOPE_SQL_MAX_CONCURRENT', 2, 1, 256),
   RAGSCOPE_MAX_CONNECTIONS: intFrom('RAGSCOPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
   RAGSCOPE_MAX_CONCURRENT_BODIES: intFrom('RAGSCOPE_MAX_CONCURRENT_BODIES', 8, 1, 10_000),
+  RAGSCOPE_BODY_QUEUE_MAX: intFrom('RAGSCOPE_BODY_QUEUE_MAX', 64, 0, 100_000),
+  RAGSCOPE_BODY_QUEUE_WAIT_MS: intFrom('RAGSCOPE_BODY_QUEUE_WAIT_MS', 1000, 0, 60_000),
   RAGSCOPE_HEADERS_TIMEOUT_SECONDS: intFrom('RAGSCOPE_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
   RAGSCOPE_REQUEST_TIMEOUT_SECONDS: intFrom('RAGSCOPE_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600),
   RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS: intFrom('RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
@@ -181,6 +183,8 @@ export interface Config {
   maxConnections: number;
   /** OTLP request bodies being read and processed at once; more get 503 before their body is read. */
   maxConcurrentBodies: number;
+  /** OTLP/HTTP requests that may wait (body unread) for a body slot, and how long. */
+  bodyQueue: { max: number; waitMs: number };
   headersTimeoutSeconds: number;
   requestTimeoutSeconds: number;
   keepAliveTimeoutSeconds: number;
@@ -258,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlMaxConcurrent: e.RAGSCOPE_SQL_MAX_CONCURRENT,
     maxConnections: e.RAGSCOPE_MAX_CONNECTIONS,
     maxConcurrentBodies: e.RAGSCOPE_MAX_CONCURRENT_BODIES,
+    bodyQueue: { max: e.RAGSCOPE_BODY_QUEUE_MAX, waitMs: e.RAGSCOPE_BODY_QUEUE_WAIT_MS },
     headersTimeoutSeconds: e.RAGSCOPE_HEADERS_TIMEOUT_SECONDS,
     requestTimeoutSeconds: e.RAGSCOPE_REQUEST_TIMEOUT_SECONDS,
     keepAliveTimeoutSeconds: e.RAGSCOPE_KEEP_ALIVE_TIMEOUT_SECONDS,

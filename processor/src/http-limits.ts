@@ -36,12 +36,18 @@ const CONNECTION_CHECK_MS = 1000;
 
 export class BodyLimitMetrics {
   readonly inFlight: Gauge;
+  readonly queued: Gauge;
   readonly refused: Counter;
 
   constructor(registry: Registry) {
     this.inFlight = new Gauge({
       name: 'ragscope_http_bodies_in_flight',
       help: 'OTLP (HTTP and gRPC) and feedback requests whose body is being read or processed',
+      registers: [registry],
+    });
+    this.queued = new Gauge({
+      name: 'ragscope_http_bodies_queued',
+      help: 'OTLP/HTTP and feedback requests waiting, body unread, for one of RAGSCOPE_MAX_CONCURRENT_BODIES',
       registers: [registry],
     });
     this.refused = new Counter({
@@ -58,10 +64,13 @@ export class BodyLimitMetrics {
  */
 export class BodySlots {
   private inFlight = 0;
+  private readonly waiting: Waiting[] = [];
 
   constructor(
     readonly limit: number,
     private readonly metrics?: BodyLimitMetrics,
+    /** Requests that may wait for a slot (bodies unread, so their memory is the socket's), and for how long. */
+    private readonly queue: { max: number; waitMs: number } = { max: 0, waitMs: 0 },
   ) {}
 
   /** A release function, or undefined when every slot is taken (the caller refuses; counted). */
@@ -70,6 +79,43 @@ export class BodySlots {
       this.metrics?.refused.inc();
       return undefined;
     }
+    return this.grant();
+  }
+
+  /**
+   * A slot now, or once one frees within the queue's wait; undefined when the queue is full, the wait ends or
+   * `abandoned` fires first (a client that went away). A refusal is counted.
+   */
+  async take(abandoned?: (cancel: () => void) => void): Promise<(() => void) | undefined> {
+    if (this.inFlight < this.limit) return this.grant();
+    if (this.waiting.length >= this.queue.max || this.queue.waitMs <= 0) {
+      this.metrics?.refused.inc();
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      const waiting: Waiting = {
+        admit: () => {
+          clearTimeout(timer);
+          resolve(this.grant());
+        },
+      };
+      const leave = (refused: boolean) => {
+        const i = this.waiting.indexOf(waiting);
+        if (i < 0) return;
+        this.waiting.splice(i, 1);
+        this.metrics?.queued.set(this.waiting.length);
+        clearTimeout(timer);
+        if (refused) this.metrics?.refused.inc();
+        resolve(undefined);
+      };
+      const timer = setTimeout(() => leave(true), this.queue.waitMs);
+      this.waiting.push(waiting);
+      this.metrics?.queued.set(this.waiting.length);
+      abandoned?.(() => leave(false));
+    });
+  }
+
+  private grant(): () => void {
     this.inFlight++;
     this.metrics?.inFlight.set(this.inFlight);
     let released = false;
@@ -78,19 +124,34 @@ export class BodySlots {
       released = true;
       this.inFlight--;
       this.metrics?.inFlight.set(this.inFlight);
+      const next = this.waiting.shift();
+      if (next) {
+        this.metrics?.queued.set(this.waiting.length);
+        next.admit();
+      }
     };
   }
+}
+
+interface Waiting {
+  admit(): void;
 }
 
 /**
  * Express middleware: at most `slots.limit` requests past this point at once, from before their body is read
  * until their response is done, so buffered and decoded bodies take at most about limit × the body limit.
- * When full, answers 503 with Retry-After (OTLP clients retry on it) without reading the body, and closes
- * the connection so the unread body is not uploaded for nothing.
+ * When full, a request waits in the slots' queue, its body unread (a client that retried after a 503 would
+ * wait seconds); when the queue is full too or the wait ends, answers 503 with Retry-After (OTLP clients
+ * retry on it) without reading the body, and closes the connection so the unread body is not uploaded for
+ * nothing.
  */
 export function bodySlots(slots: BodySlots, retryAfterSeconds: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const release = slots.tryTake();
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const release = await slots.take((cancel) => res.once('close', cancel));
+    if (res.destroyed || res.writableEnded) {
+      release?.();
+      return;
+    }
     if (!release) {
       res
         .status(503)

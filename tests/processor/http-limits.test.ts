@@ -13,6 +13,9 @@ beforeAll(async () => {
   proc = await startProcessor({
     RAGSCOPE_MAX_CONNECTIONS: '6',
     RAGSCOPE_MAX_CONCURRENT_BODIES: '2',
+    // One request may wait for a slot, for longer than any test here takes: the queue is left by a slot or a refusal.
+    RAGSCOPE_BODY_QUEUE_MAX: '1',
+    RAGSCOPE_BODY_QUEUE_WAIT_MS: '60000',
     RAGSCOPE_HEADERS_TIMEOUT_SECONDS: '1',
   });
   port = Number(new URL(proc.url).port);
@@ -79,28 +82,43 @@ describe('connection limit', () => {
 });
 
 describe('concurrent body limit', () => {
-  it('answers 503 with Retry-After before reading a body when RAGSCOPE_MAX_CONCURRENT_BODIES are in flight', async () => {
+  it('queues a request (body unread) while RAGSCOPE_MAX_CONCURRENT_BODIES are in flight, and answers 503 with Retry-After past the queue', async () => {
     const MiB = 1024 * 1024;
     const stalled = [stalledUpload(MiB, 1024), stalledUpload(MiB, 1024)];
     await waitFor('two bodies in flight', async () => (await metric('ragscope_http_bodies_in_flight')) === 2, 30_000);
 
-    // Headers announcing 38 MiB and not one byte of body: the answer comes anyway.
-    const third = stalledUpload(38 * MiB, 0);
-    const res = await third.response;
+    // The third waits for a slot, its body not yet sent.
+    const body = Buffer.from(JSON.stringify({ resourceSpans: [] }));
+    const queued = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/traces', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    const queuedResponse = new Promise<IncomingMessage>((resolve, reject) => {
+      queued.once('response', resolve);
+      queued.once('error', reject);
+    });
+    queued.flushHeaders();
+    await waitFor('one request queued', async () => (await metric('ragscope_http_bodies_queued')) === 1, 30_000);
+
+    // The queue is full: headers announcing 38 MiB and not one byte of body get the answer at once.
+    const fourth = stalledUpload(38 * MiB, 0);
+    const res = await fourth.response;
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('2');
     expect(res.headers.connection).toBe('close');
     let text = '';
     for await (const chunk of res) text += chunk;
     expect(JSON.parse(text).error).toMatch(/RAGSCOPE_MAX_CONCURRENT_BODIES/);
-    third.req.destroy();
+    fourth.req.destroy();
     expect(await metric('ragscope_http_bodies_refused_total')).toBe(1);
 
-    // Clients that give up free their slots.
-    for (const s of stalled) {
-      s.response.catch(() => undefined);
-      s.req.destroy();
-    }
+    // A client that gives up frees its slot, and the queued request takes it: stored, not refused.
+    stalled[0]!.response.catch(() => undefined);
+    stalled[0]!.req.destroy();
+    await waitFor('the queued request admitted', async () => (await metric('ragscope_http_bodies_queued')) === 0, 30_000);
+    queued.end(body);
+    expect((await queuedResponse).statusCode).toBe(200);
+    expect(await metric('ragscope_http_bodies_refused_total')).toBe(1);
+
+    stalled[1]!.response.catch(() => undefined);
+    stalled[1]!.req.destroy();
     await waitFor('slots to be free', async () => (await metric('ragscope_http_bodies_in_flight')) === 0, 30_000);
     const accepted = await fetch(`${proc.url}/v1/traces`, {
       method: 'POST',
