@@ -1,5 +1,6 @@
-// On the embedded store, the shipper's inserts hand write-ahead-log lines to the engine as one Buffer (chdb's
-// raw insert, store/clickhouse.ts) instead of the client's string body. What must hold on that path: the
+// On the embedded store, the shipper's inserts hand write-ahead-log lines to the engine as one Buffer (a file
+// the engine reads, store/file-insert.ts, or chdb's raw insert, store/clickhouse.ts) instead of the client's
+// string body. What must hold on that path: the
 // deduplication token applies to its own insert (not to the session, as the client's SETs would), a replay of
 // the same lines under the same token stores nothing twice, and a block the engine refuses for its data fails
 // with the error shape the shipper splits and dead-letters.

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
 import { splitOlderLines } from './older-lines.js';
@@ -9,6 +9,7 @@ import type { Row, TableName } from './write-queue.js';
 import { linesBytes, type RowFormat } from './wal-record.js';
 import { randomUUID } from 'node:crypto';
 import { LineRow } from './json-bytes.js';
+import { FileInsert } from './file-insert.js';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -41,12 +42,15 @@ type RawInsert = (params: { table: string; format: RowFormat; columns?: string[]
 
 /** The raw insert of each embedded writer client (openEmbeddedStore); server clients have none. */
 const rawInserts = new WeakMap<ClickHouseClient, RawInsert>();
+/** The file insert of each embedded writer client (store/file-insert.ts), for today's row lines. */
+const fileInserts = new WeakMap<ClickHouseClient, FileInsert>();
 
 /**
  * Inserts lines from the write-ahead log: the same bytes in the same order, under a deterministic token. Lines
  * an older processor wrote (fewer columns, older-lines.ts) are inserted with the columns they have, one insert
  * per width under a token derived from this one, so a retry of the same lines is deduplicated the same way.
- * On an embedded writer session the lines go to the engine as one Buffer (chdb's raw insert): `body` when
+ * On an embedded writer session the lines go to the engine as one Buffer (a file the engine reads, file-insert.ts;
+ * chdb's raw insert for lines that are not JSONCompactEachRow with a column list): `body` when
  * given (the lines' bytes from the write-ahead-log records, wal-record.ts), else written from the lines.
  * Elsewhere through the client.
  */
@@ -82,6 +86,12 @@ async function insertGroup(client: ClickHouseClient, table: TableName, format: R
     return;
   }
   if (block.count === 0) return;
+  const file = fileInserts.get(client);
+  if (file && format === 'JSONCompactEachRow' && columns) {
+    // Its engine errors come from the client, already in the client's shape; a file it cannot write is an outage.
+    await file.insert(table, format, columns, block.body ?? linesBytes(block.lines()), token);
+    return;
+  }
   try {
     await raw({ table, format, values: block.body ?? linesBytes(block.lines()), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
   } catch (err) {
@@ -253,8 +263,11 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     const connection = createChdbConnection({ path });
     const client = createClient({ connection: connection as unknown as ClientConnection, json: ROW_JSON });
     rawInserts.set(client, connection.chdb.rawInsert as RawInsert);
+    const file = FileInsert.open(client, config.database, join(path, 'insert-files'), `writer-${++writerCount}`);
+    if (file) fileInserts.set(client, file);
     return client;
   };
+  let writerCount = 0;
   mkdirSync(path, { recursive: true });
   const writer = writerClient();
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });

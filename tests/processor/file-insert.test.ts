@@ -1,0 +1,85 @@
+// On the embedded store today's write-ahead-log lines reach the engine through a file it reads itself
+// (store/file-insert.ts): the token still deduplicates the table and its views, the file does not outlive
+// the insert, and a failure to write it is an outage (retried), never a data error (dead-lettered).
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
+import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
+import { Pipeline } from '../../processor/src/pipeline.js';
+import { loadPriceBook } from '../../processor/src/derive/index.js';
+import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { FileInsert } from '../../processor/src/store/file-insert.js';
+import { lineColumns } from '../../processor/src/store/row-lines.js';
+import { isDataError } from '../../processor/src/store/shipper.js';
+import { linesBytes } from '../../processor/src/store/wal-record.js';
+import { testNow } from '../helpers/clock.js';
+import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
+
+let scratch: ScratchStore;
+let store: StoreClients;
+
+beforeAll(async () => {
+  scratch = await openScratchStore('file-insert', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+  store = scratch.store;
+}, 60_000);
+
+afterAll(async () => {
+  await scratch?.close();
+});
+
+async function value(client: ClickHouseClient, sql: string): Promise<string> {
+  return (await (await client.query({ query: sql, format: 'TabSeparated' })).text()).trim();
+}
+
+function genaiLines(startMs: number): { lines: string[]; traces: string } {
+  const pipeline = new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 1000, rawTtlDays: 30, now: () => startMs });
+  const spans = decodeTraces(buildGenAiTracePayload({ spanCount: 64, startMs }).protobuf);
+  const lines = pipeline.processSpans(spans).rows.genai_spans!.map(String);
+  const ids = [...new Set(spans.map((s) => s.traceId))];
+  return { lines, traces: `TraceId IN (${ids.map((id) => `'${id}'`).join(', ')})` };
+}
+
+describe('file insert (embedded store)', () => {
+  it('stores the lines and the rollups once per token; the file is gone afterwards', async () => {
+    const writer = await store.openWriter();
+    const dir = join(scratch.dir, 'files');
+    const file = FileInsert.open(writer, store.database, dir, 'test')!;
+    const { lines, traces } = genaiLines(testNow() - 3_600_000);
+    expect(lines.length).toBeGreaterThan(10);
+    const body = linesBytes(lines);
+    await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), body, 'file-insert:0-1:genai_spans');
+    await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), body, 'file-insert:0-1:genai_spans');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await value(store.reader, `SELECT count() FROM genai_spans WHERE ${traces}`)).toBe(String(lines.length));
+    // A view's rollup counted the block once too: its span count per request is the table's.
+    const spansPerRequest = `SELECT TraceId, count() FROM genai_spans WHERE ${traces} GROUP BY TraceId ORDER BY TraceId`;
+    const rollup = `SELECT TraceId, sum(Spans) FROM request_rollup WHERE ${traces} GROUP BY TraceId ORDER BY TraceId`;
+    expect(await value(store.reader, rollup)).toBe(await value(store.reader, spansPerRequest));
+    // Another token: stored again, in both.
+    await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), body, 'file-insert:1-2:genai_spans');
+    expect(await value(store.reader, `SELECT count() FROM genai_spans WHERE ${traces}`)).toBe(String(lines.length * 2));
+    expect(await value(store.reader, rollup)).toBe(await value(store.reader, spansPerRequest));
+  });
+
+  it('cannot name a directory with glob characters in file(): none is made (the raw insert is used)', async () => {
+    const writer = await store.openWriter();
+    expect(FileInsert.open(writer, store.database, join(scratch.dir, 'a{b}'), 'x')).toBeUndefined();
+  });
+
+  it("the store's writers insert through the file: a file that cannot be written fails as an outage, not as bad data", async () => {
+    const writer = await store.openWriter();
+    const dir = join(scratch.dir, 'data', 'insert-files');
+    const { lines } = genaiLines(testNow() - 7_200_000);
+    // Every writer's file path taken by a directory: the write fails before the engine sees anything.
+    const names = Array.from({ length: 64 }, (_, i) => `writer-${i + 1}.jsonl`);
+    for (const name of names) mkdirSync(join(dir, name), { recursive: true });
+    const err = await insertLines(writer, 'genai_spans', 'JSONCompactEachRow', lines, 'file-insert:blocked').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as NodeJS.ErrnoException | null)?.code).toBe('EISDIR');
+    expect(isDataError(err)).toBe(false);
+  });
+});
