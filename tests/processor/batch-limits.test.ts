@@ -52,7 +52,7 @@ describe('batch limits', () => {
     const queue = await WriteQueue.open(
       join(dir, 'wal'),
       async (table: TableName, format, block, token) => {
-        (inserts[table] ??= []).push({ rows: block.count, bytes: block.body?.length ?? NaN });
+        (inserts[table] ??= []).push({ rows: block.count, bytes: block.body?.reduce((n, b) => n + b.length, 0) ?? NaN });
         await insertBlock(await writers.writerFor(table), table, format, block, token);
       },
       // The row limit is out of reach and the delay long: only the byte limit (or the flush) closes a range.

@@ -48,7 +48,9 @@ describe('file insert (embedded store)', () => {
     const file = FileInsert.open(writer, store.database, dir, 'test')!;
     const { lines, traces } = genaiLines(testNow() - 3_600_000);
     expect(lines.length).toBeGreaterThan(10);
-    const body = linesBytes(lines);
+    // In pieces, as the shipper passes a batch's records.
+    const half = Math.floor(lines.length / 2);
+    const body = [linesBytes(lines.slice(0, half)), linesBytes(lines.slice(half))];
     await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), body, 'file-insert:0-1:genai_spans');
     await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), body, 'file-insert:0-1:genai_spans');
     expect(readdirSync(dir)).toEqual([]);

@@ -92,7 +92,7 @@ describe('raw insert of write-ahead-log lines (embedded store)', () => {
       walDir,
       (table, format, block, token) => {
         // The whole batch comes with its bytes from the log record; the split halves are written anew.
-        if (block.body) bodies.push(block.body.equals(linesBytes(block.lines())));
+        if (block.body) bodies.push(Buffer.concat(block.body).equals(linesBytes(block.lines())));
         return insertBlock(writer, table, format, block, token);
       },
       { maxBatchRows: 1_000_000, maxDelayMs: 50, maxSpoolBytes: 1 << 30, segmentBytes: 64 << 20, retainBytes: 0, shutdownGraceMs: 10_000 },

@@ -55,7 +55,7 @@ const fileInserts = new WeakMap<ClickHouseClient, FileInsert>();
  * Elsewhere through the client.
  */
 export async function insertLines(client: ClickHouseClient, table: TableName, format: RowFormat, lines: string[], token: string, body?: Buffer): Promise<void> {
-  await insertBlock(client, table, format, { count: lines.length, body, lines: () => lines }, token);
+  await insertBlock(client, table, format, { count: lines.length, body: body && [body], lines: () => lines }, token);
 }
 
 /**
@@ -89,11 +89,11 @@ async function insertGroup(client: ClickHouseClient, table: TableName, format: R
   const file = fileInserts.get(client);
   if (file && format === 'JSONCompactEachRow' && columns) {
     // Its engine errors come from the client, already in the client's shape; a file it cannot write is an outage.
-    await file.insert(table, format, columns, block.body ?? linesBytes(block.lines()), token);
+    await file.insert(table, format, columns, block.body ?? [linesBytes(block.lines())], token);
     return;
   }
   try {
-    await raw({ table, format, values: block.body ?? linesBytes(block.lines()), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
+    await raw({ table, format, values: oneBuffer(block.body) ?? linesBytes(block.lines()), settings: dedupeSettings(token), ...(columns ? { columns: columns.map(unquote) } : {}) });
   } catch (err) {
     // The same error shape as the client's (code and type from the engine's message), for the shipper's
     // data-error test (shipper.ts isDataError) and its split-and-dead-letter.
@@ -101,6 +101,10 @@ async function insertGroup(client: ClickHouseClient, table: TableName, format: R
     (mapped as Error & { cause?: unknown }).cause = err;
     throw mapped;
   }
+}
+
+function oneBuffer(chunks: readonly Buffer[] | undefined): Buffer | undefined {
+  return chunks === undefined ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /** chdb's raw insert takes column names unquoted (it checks them as identifiers: dotted Nested names pass). */

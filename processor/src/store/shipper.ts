@@ -21,12 +21,13 @@ import type { TableName } from './write-queue.js';
 
 /**
  * One insert's lines: how many, their bytes when the shipper has them from the log records (`body`: each line
- * followed by a newline, as wal-record.ts linesBytes writes them), and the lines as strings, made on demand
- * (a server-mode insert, a refused block split in halves, older lines).
+ * followed by a newline, as wal-record.ts linesBytes writes them, in the records' pieces: joined only by an
+ * insert that needs one Buffer), and the lines as strings, made on demand (a server-mode insert, a refused
+ * block split in halves, older lines).
  */
 export interface LineBlock {
   readonly count: number;
-  readonly body?: Buffer;
+  readonly body?: readonly Buffer[];
   lines(): string[];
 }
 
@@ -276,10 +277,9 @@ export class Shipper {
       [...byTable.values()].map(async (keys) => {
         for (const key of keys) {
           const g = batch.groups.get(key)!;
-          // The records' bytes joined (one copy, no strings) are the insert body; a split writes its halves anew.
-          const body = g.chunks ? (g.chunks.length === 1 ? g.chunks[0] : Buffer.concat(g.chunks)) : undefined;
+          // The records' bytes (no strings) are the insert body; a split writes its halves anew.
           let lines: string[] | undefined;
-          const block: LineBlock = { count: g.count, body, lines: () => (lines ??= groupLines(g)) };
+          const block: LineBlock = { count: g.count, body: g.chunks, lines: () => (lines ??= groupLines(g)) };
           await this.insertOrSplit(g.table, g.format, block, `${this.checkpoint.logId}:${batch.from}-${batch.to}:${key}`);
         }
       }),

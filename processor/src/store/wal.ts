@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, statSync, openSync, readSync, closeSync, ftruncateSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAllAt } from './write-all.js';
 import { crc32 } from 'node:zlib';
 
 const HEADER_BYTES = 8;
@@ -36,7 +37,9 @@ interface Segment {
 }
 
 interface PendingAppend {
-  frame: Buffer;
+  /** The record's header (length, checksum); the payload follows it on disk. */
+  header: Buffer;
+  payload: Buffer;
   resolve(range: { start: number; end: number }): void;
   reject(err: unknown): void;
 }
@@ -88,12 +91,11 @@ export class Wal {
   append(payload: Buffer): Promise<{ start: number; end: number }> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (payload.length > MAX_RECORD_BYTES) return Promise.reject(new Error(`record of ${payload.length} bytes exceeds ${MAX_RECORD_BYTES}`));
-    const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-    frame.writeUInt32LE(payload.length, 0);
-    frame.writeUInt32LE(crc32(payload), 4);
-    payload.copy(frame, HEADER_BYTES);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
     return new Promise((resolve, reject) => {
-      this.pending.push({ frame, resolve, reject });
+      this.pending.push({ header, payload, resolve, reject });
       if (!this.writing) this.writing = this.writeLoop();
     });
   }
@@ -220,15 +222,16 @@ export class Wal {
           await this.openSegment(this.durable);
           seg = this.segments.at(-1)!;
         }
-        const buffer = group.length === 1 ? group[0].frame : Buffer.concat(group.map((p) => p.frame));
-        await this.active.write(buffer, 0, buffer.length, seg.size);
+        // Headers and payloads as they are (one writev), not copied into one buffer: a group is megabytes.
+        const written = await writeAllAt(this.active, group.flatMap((p) => [p.header, p.payload]), seg.size);
         await this.active.datasync();
         let lsn = this.durable;
-        seg.size += buffer.length;
-        this.durable += buffer.length;
+        seg.size += written;
+        this.durable += written;
         for (const p of group) {
-          p.resolve({ start: lsn, end: lsn + p.frame.length });
-          lsn += p.frame.length;
+          const end = lsn + HEADER_BYTES + p.payload.length;
+          p.resolve({ start: lsn, end });
+          lsn = end;
         }
       } catch (err) {
         for (const p of group) p.reject(err);
@@ -237,3 +240,4 @@ export class Wal {
     this.writing = null;
   }
 }
+
