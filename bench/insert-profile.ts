@@ -1,4 +1,4 @@
-// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw --formats]
+// npm run bench:insert-profile [-- --requests 40 --spans 512 --rounds 5 --batch 5120 --sizes 1024,20480 --raw --formats --binary --fixed-cost]
 //
 // Where the embedded engine's insert time goes, per table, on the processor's own rows (bench payloads through
 // the real pipeline), variants interleaved round by round so load from other processes skews them alike:
@@ -12,7 +12,11 @@
 //   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads);
 //   - with --formats, chdb's raw insert (how the shipper inserts on the embedded store) of the same rows as
 //     JSONCompactEachRow, TabSeparated and CSV, input_format_* / max_insert_threads settings, an LZ4 copy of
-//     otel_traces, and rows per insert (--sizes) on the tables as shipped.
+//     otel_traces, and rows per insert (--sizes) on the tables as shipped;
+//   - with --binary, the same rows read by the engine from a file (INSERT … SELECT FROM file(), how the shipper
+//     inserts on the embedded store since issue 15's third round) as JSONCompactEachRow, RowBinary and Native,
+//     against chdb's inline raw insert;
+//   - with --fixed-cost, single-row inserts: what one insert costs however few its rows.
 // chdb keeps per-query settings for the session: every insert here names all the settings it depends on.
 // Prints µs per row for each and writes bench/results/insert-profile.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +49,8 @@ const { values: args } = parseArgs({
     // RowBinary and Native: what a binary insert format would save in parsing (chdb-node's raw insert takes
     // text formats only).
     binary: { type: 'boolean', default: false },
+    // The fixed cost of one insert: single-row inserts into each table as shipped and into copies without views.
+    'fixed-cost': { type: 'boolean', default: false },
     // Only the variants whose name contains one of these (comma-separated) substrings.
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/insert-profile.json' },
@@ -197,6 +203,16 @@ async function main(): Promise<void> {
         formatVariants.push({ name: `${real} copy, raw JSONCompactEachRow`, rows: source, size: BATCH, buffers: asJsonBuffers(source), insert: rawBuffer(real, copy, 'JSONCompactEachRow') as never });
         formatVariants.push({ name: `${real} as shipped (views), raw JSONCompactEachRow`, rows: source, size: BATCH, buffers: asJsonBuffers(source), insert: rawBuffer(real, real, 'JSONCompactEachRow') as never });
       }
+    }
+
+    if (args['fixed-cost']) {
+      // 8 single-row inserts per round: µs per row is µs per insert here.
+      const few = (lines: string[]) => lines.slice(0, 8);
+      formatVariants.push(
+        { name: 'genai_spans as shipped (views), 1 row per insert (cost per insert)', rows: few(genai), size: 1, buffers: few(genai).map((l) => Buffer.from(`${l}\n`)), insert: rawBuffer('genai_spans', 'genai_spans', 'JSONCompactEachRow') as never },
+        { name: 'genai_spans copy, 1 row per insert (cost per insert)', rows: few(genai), size: 1, buffers: few(genai).map((l) => Buffer.from(`${l}\n`)), insert: rawBuffer('genai_spans', 'scratch_genai', 'JSONCompactEachRow') as never },
+        { name: 'otel_traces as shipped (view), 1 row per insert (cost per insert)', rows: few(traces), size: 1, buffers: few(traces).map((l) => Buffer.from(`${l}\n`)), insert: rawBuffer('otel_traces', 'otel_traces', 'JSONCompactEachRow') as never },
+      );
     }
 
     interface Variant {
