@@ -69,6 +69,25 @@ async function setup(): Promise<void> {
     const ctx = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
     sideA = { enter: () => manager.enable(), call: (f) => context.with(ctx, f) };
     sideB = { enter: () => manager.disable() };
+  } else if (mode === 'copies') {
+    // Control: no instrumentation, no context manager. A = the `openai` copy, B = the `openai-plain` copy.
+  } else if (mode === 'als') {
+    // Control: AsyncLocalStorage context manager enabled on both sides; A runs each call inside
+    // context.with(ctx) (BENCH_ALS_CTX=span: a context holding a span, value: a plain key, root: ROOT_CONTEXT),
+    // B under no context.with at all. Both on the `openai-plain` copy unless BENCH_A_SDK=copy.
+    const { context, ROOT_CONTEXT, createContextKey, trace } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const manager = new AsyncLocalStorageContextManager();
+    context.setGlobalContextManager(manager);
+    manager.enable();
+    const kind = process.env.BENCH_ALS_CTX ?? 'span';
+    const ctx =
+      kind === 'span'
+        ? trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }))
+        : kind === 'value'
+          ? ROOT_CONTEXT.setValue(createContextKey('bench'), 1)
+          : ROOT_CONTEXT;
+    sideA = { enter() {}, call: (f) => context.with(ctx, f) };
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
@@ -88,9 +107,10 @@ async function main(): Promise<void> {
   await setup();
   const modA = createRequire(`${instrumentedDir}/index.js`)('openai') as OpenAIModule;
   const modB = createRequire(`${plainDir}/index.js`)('openai-plain') as OpenAIModule;
-  const instrumented = mode !== 'context';
+  const instrumented = mode !== 'context' && mode !== 'copies' && mode !== 'als';
   if (isWrapped(modA) !== instrumented || isWrapped(modB)) throw new Error(`mode ${mode}: wrapped A=${isWrapped(modA)} B=${isWrapped(modB)}`);
-  const clientA = makeClient(instrumented ? modA : modB);
+  const useCopy = instrumented || mode === 'copies' || (mode === 'als' && process.env.BENCH_A_SDK === 'copy');
+  const clientA = makeClient(useCopy ? modA : modB);
   const clientB = makeClient(modB);
   const request = {
     model: 'gpt-4o-mini',
