@@ -13,8 +13,9 @@
 //                          this Node version, which every OpenTelemetry instrumentation pays.
 // Transport: BENCH_TRANSPORT=http (the parent's local HTTP stub of the API) or inprocess (a fetch that returns
 // the same response without a socket, which takes kernel and scheduler noise out).
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 const [mode = 'context', instrumentedDir = '', plainDir = '', pairsArg = '120', blockArg = '16', warmupArg = '300'] = process.argv.slice(2);
 const pairs = Number(pairsArg);
@@ -69,6 +70,25 @@ async function setup(): Promise<void> {
     const ctx = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
     sideA = { enter: () => manager.enable(), call: (f) => context.with(ctx, f) };
     sideB = { enter: () => manager.disable() };
+  } else if (mode === 'copies') {
+    // Control: no instrumentation, no context manager. A = the `openai` copy, B = the `openai-plain` copy.
+  } else if (mode === 'als') {
+    // Control: AsyncLocalStorage context manager enabled on both sides; A runs each call inside
+    // context.with(ctx) (BENCH_ALS_CTX=span: a context holding a span, value: a plain key, root: ROOT_CONTEXT),
+    // B under no context.with at all. Both on the `openai-plain` copy unless BENCH_A_SDK=copy.
+    const { context, ROOT_CONTEXT, createContextKey, trace } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const manager = new AsyncLocalStorageContextManager();
+    context.setGlobalContextManager(manager);
+    manager.enable();
+    const kind = process.env.BENCH_ALS_CTX ?? 'span';
+    const ctx =
+      kind === 'span'
+        ? trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }))
+        : kind === 'value'
+          ? ROOT_CONTEXT.setValue(createContextKey('bench'), 1)
+          : ROOT_CONTEXT;
+    sideA = { enter() {}, call: (f) => context.with(ctx, f) };
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
@@ -76,7 +96,31 @@ async function setup(): Promise<void> {
 
 function makeClient(mod: OpenAIModule): Client {
   const body = process.env.STUB_BODY ?? '{}';
-  const fakeFetch = async () => new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+  const respond = () => new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+  // Experiment transports (in-process, no socket): BENCH_WAIT=immediate answers after one turn of the event
+  // loop (no sleep), idle waits for a 1 ms timer (the process sleeps,
+  // as while an HTTP answer is on its way), spin busy-waits BENCH_WAIT_US µs, thrash writes over an 8 MiB buffer
+  // (evicts the caches as other processes would).
+  const wait = process.env.BENCH_WAIT;
+  const waitUs = Number(process.env.BENCH_WAIT_US ?? 500);
+  const scratch = wait === 'thrash' ? new Uint8Array(8 << 20) : undefined;
+  const fakeFetch =
+    wait === 'immediate'
+      ? () => new Promise<Response>((r) => setImmediate(() => r(respond())))
+      : wait === 'idle'
+      ? () => new Promise<Response>((r) => setTimeout(() => r(respond()), 1))
+      : wait === 'spin'
+        ? async () => {
+            const end = performance.now() + waitUs / 1000;
+            while (performance.now() < end);
+            return respond();
+          }
+        : wait === 'thrash'
+          ? async () => {
+              for (let i = 0; i < scratch!.length; i += 64) scratch![i]++;
+              return respond();
+            }
+          : async () => respond();
   return process.env.BENCH_TRANSPORT === 'inprocess'
     ? new mod.OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0, fetch: fakeFetch as unknown as typeof fetch })
     : new mod.OpenAI({ apiKey: 'sk-bench', baseURL: `${process.env.STUB_URL}/v1`, maxRetries: 0 });
@@ -88,9 +132,10 @@ async function main(): Promise<void> {
   await setup();
   const modA = createRequire(`${instrumentedDir}/index.js`)('openai') as OpenAIModule;
   const modB = createRequire(`${plainDir}/index.js`)('openai-plain') as OpenAIModule;
-  const instrumented = mode !== 'context';
+  const instrumented = mode !== 'context' && mode !== 'copies' && mode !== 'als';
   if (isWrapped(modA) !== instrumented || isWrapped(modB)) throw new Error(`mode ${mode}: wrapped A=${isWrapped(modA)} B=${isWrapped(modB)}`);
-  const clientA = makeClient(instrumented ? modA : modB);
+  const useCopy = instrumented || mode === 'copies' || (mode === 'als' && process.env.BENCH_A_SDK === 'copy');
+  const clientA = makeClient(useCopy ? modA : modB);
   const clientB = makeClient(modB);
   const request = {
     model: 'gpt-4o-mini',
@@ -109,14 +154,27 @@ async function main(): Promise<void> {
   for (let i = 0; i < warmup; i++) await callB();
   if (flush) await flush();
 
+  const blockLog: [number, number, number][] | undefined = process.env.BENCH_BLOCK_LOG ? [] : undefined;
+  // BENCH_GC_LOG=<path>: garbage-collection pauses (PerformanceObserver 'gc') summed by the side of the block
+  // they fell in, written to <path>.<pid>.json (ms per side, counts by kind).
+  const gcWindows: [number, number, number][] = [];
+  const gcEntries: { start: number; duration: number; kind: number }[] = [];
+  const gcObserver = process.env.BENCH_GC_LOG ? new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcEntries.push({ start: e.startTime, duration: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+  }) : undefined;
+  gcObserver?.observe({ entryTypes: ['gc'] });
   const runBlock = async (a: boolean) => {
     if (a) sideA.enter();
     else sideB.enter();
     const call = a ? callA : callB;
+    const h0 = blockLog ? process.hrtime.bigint() : 0n;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < block; i++) await call();
     const wall = performance.now() - t0;
+    if (gcObserver) gcWindows.push([a ? 1 : 0, t0, t0 + wall]);
+    // Block windows on the monotonic clock of --cpu-prof's timestamps (µs), to split a profile by side.
+    if (blockLog) blockLog.push([a ? 1 : 0, Number(h0 / 1000n), Number(process.hrtime.bigint() / 1000n)]);
     const c = process.cpuUsage(c0);
     return { wallUs: (wall * 1000) / block, cpuUs: (c.user + c.system) / block };
   };
@@ -149,7 +207,26 @@ async function main(): Promise<void> {
     flushCpuUs = (c.user + c.system) / (pairs * block);
   }
   const spansExported = exported?.();
-  if (spansExported !== undefined && spansExported < warmup + pairs * block) throw new Error(`only ${spansExported} of ${warmup + pairs * block} spans exported`);
+  if (spansExported !== undefined && !process.env.RAGSCOPE_BENCH_VARIANT && spansExported < warmup + pairs * block) throw new Error(`only ${spansExported} of ${warmup + pairs * block} spans exported`);
+  if (gcObserver) {
+    await new Promise((r) => setTimeout(r, 50));
+    const sum = { a: { ms: 0, n: 0, kinds: {} as Record<number, number> }, b: { ms: 0, n: 0, kinds: {} as Record<number, number> }, outside: { ms: 0, n: 0 } };
+    for (const e of gcEntries) {
+      const w = gcWindows.find(([, s0, s1]) => e.start >= s0 && e.start < s1);
+      if (!w) {
+        sum.outside.ms += e.duration;
+        sum.outside.n++;
+        continue;
+      }
+      const side = w[0] ? sum.a : sum.b;
+      side.ms += e.duration;
+      side.n++;
+      side.kinds[e.kind] = (side.kinds[e.kind] ?? 0) + 1;
+    }
+    const calls = pairs * block;
+    writeFileSync(`${process.env.BENCH_GC_LOG}.${process.pid}.json`, JSON.stringify({ mode, transport: process.env.BENCH_TRANSPORT, variant: process.env.RAGSCOPE_BENCH_VARIANT ?? process.env.BENCH_WAIT ?? '', gcUsPerCallA: (sum.a.ms * 1000) / calls, gcUsPerCallB: (sum.b.ms * 1000) / calls, ...sum }));
+  }
+  if (blockLog) writeFileSync(`${process.env.BENCH_BLOCK_LOG}.${process.pid}.json`, JSON.stringify(blockLog));
   console.log(JSON.stringify({ mode, pairs, block, a, b, diffs, flushWallUs, flushCpuUs, spansExported }));
   process.exit(0);
 }

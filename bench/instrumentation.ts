@@ -38,6 +38,18 @@ const BLOCK = flag('block', 16);
 const WARMUP = flag('warmup', 300);
 const WRITE_DOCS = args.includes('--write-docs');
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+// --experiments: also the control modes (ids x-*) that look for asymmetries of the pairing itself.
+const EXPERIMENTS = args.includes('--experiments');
+// --node-arg ARG (repeatable): extra node option of every worker (e.g. --cpu-prof, --trace-gc).
+const NODE_ARGS = args.flatMap((a, i) => (a === '--node-arg' ? [args[i + 1]!] : []));
+// --env KEY=VALUE (repeatable): extra environment of every worker.
+const EXTRA_ENV: Record<string, string> = {};
+args.forEach((a, i) => {
+  if (a === '--env') {
+    const [k, ...v] = args[i + 1]!.split('=');
+    EXTRA_ENV[k!] = v.join('=');
+  }
+});
 // --before <dir>: a previous build of the package (its package.json + dist/) measured in the same run.
 const BEFORE = args.includes('--before') ? resolve(args[args.indexOf('--before') + 1]!) : undefined;
 const BEFORE_LABEL = args.includes('--before-label') ? args[args.indexOf('--before-label') + 1]! : 'previous build';
@@ -102,17 +114,21 @@ interface Mode {
   id: string;
   label: string;
   transport: 'http' | 'inprocess';
-  worker: 'context' | 'ragscope' | 'ragscope-before' | 'traceloop';
+  worker: 'context' | 'ragscope' | 'ragscope-before' | 'traceloop' | 'copies' | 'als';
   instrumented: { dir: string; version: string };
   plain: { dir: string; version: string };
+  /** Extra environment of the worker (the experiment modes). */
+  env?: Record<string, string>;
+  /** Extra node options of the worker (the experiment modes). */
+  nodeArgs?: string[];
 }
 
 function runWorker(mode: Mode, baseEnv: Record<string, string>): Promise<WorkerResult> {
-  const nodeArgs = ['--import', 'tsx'];
+  const nodeArgs = [...NODE_ARGS, ...(mode.nodeArgs ?? []), '--import', 'tsx'];
   if (mode.worker === 'ragscope') nodeArgs.push('--import', '@ragscope/instrumentation/register');
   if (mode.worker === 'ragscope-before') nodeArgs.push('--import', pathToFileURL(join(BEFORE!, 'dist/register.js')).href);
   nodeArgs.push(join(ROOT, 'bench/instrumentation-worker.ts'), mode.worker, mode.instrumented.dir, mode.plain.dir, String(PAIRS), String(BLOCK), String(WARMUP));
-  const env = { ...process.env, ...baseEnv, BENCH_TRANSPORT: mode.transport, STUB_BODY: COMPLETION };
+  const env = { ...process.env, ...baseEnv, ...mode.env, BENCH_TRANSPORT: mode.transport, STUB_BODY: COMPLETION };
   return new Promise((resolvePromise, reject) => {
     execFile(process.execPath, nodeArgs, { cwd: ROOT, env, timeout: 600_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${mode.id}: ${err.message}\n${stderr}`));
@@ -176,6 +192,26 @@ async function main(): Promise<void> {
     );
     if (BEFORE) modes.push({ id: `before-v6-${transport}`, label: `@ragscope/instrumentation, ${BEFORE_LABEL}`, transport, worker: 'ragscope-before', instrumented: v6, plain: v6plain });
   }
+  if (EXPERIMENTS) {
+    for (const transport of ['http', 'inprocess'] as const) {
+      modes.push(
+        { id: `x-copies-${transport}`, label: 'control: no instrumentation, `openai` copy vs `openai-plain` copy', transport, worker: 'copies', instrumented: v6, plain: v6plain },
+        { id: `x-als-span-${transport}`, label: 'control: ALS on both sides, context.with(span context) vs none (same copy)', transport, worker: 'als', instrumented: v6, plain: v6plain, env: { BENCH_ALS_CTX: 'span' } },
+        { id: `x-als-value-${transport}`, label: 'control: ALS on both sides, context.with(context with a value) vs none (same copy)', transport, worker: 'als', instrumented: v6, plain: v6plain, env: { BENCH_ALS_CTX: 'value' } },
+        ...(transport === 'inprocess'
+          ? ['immediate', 'idle', 'spin', 'thrash'].map((w) => ({ id: `x-rs-wait-${w}-inprocess`, label: `control: ragscope, in-process fetch that ${w}s`, transport, worker: 'ragscope' as const, instrumented: v6, plain: v6plain, env: { BENCH_WAIT: w } }))
+          : []),
+        // GC: a young generation 4x the default (fewer scavenges), and batches of 512 spans exported as they fill
+        // (inside the timed blocks, as in an app) instead of every span held until the final flush.
+        { id: `x-rs-semi64-${transport}`, label: 'control: ragscope, --max-semi-space-size=64', transport, worker: 'ragscope', instrumented: v6, plain: v6plain, nodeArgs: ['--max-semi-space-size=64'] },
+        { id: `x-copies-semi64-${transport}`, label: 'control: copies, --max-semi-space-size=64', transport, worker: 'copies', instrumented: v6, plain: v6plain, nodeArgs: ['--max-semi-space-size=64'] },
+        { id: `x-rs-batch512-${transport}`, label: 'control: ragscope, 512-span batches exported when full', transport, worker: 'ragscope', instrumented: v6, plain: v6plain, env: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512', RAGSCOPE_BENCH_VARIANT: 'batch512' } },
+        // Scratch switches of the OpenAI wrapper (RAGSCOPE_BENCH_VARIANT, read by a scratch build only).
+        ...['outside', 'nospan', 'noend', 'noattrs'].map((v) => ({ id: `x-rs-${v}-${transport}`, label: `control: ragscope, wrapper variant ${v}`, transport, worker: 'ragscope' as const, instrumented: v6, plain: v6plain, env: { RAGSCOPE_BENCH_VARIANT: v } })),
+        { id: `x-als-root-${transport}`, label: 'control: ALS on both sides, context.with(ROOT_CONTEXT) vs none (same copy)', transport, worker: 'als', instrumented: v6, plain: v6plain, env: { BENCH_ALS_CTX: 'root' } },
+      );
+    }
+  }
   modes.push({ id: 'ragscope-v7-http', label: '**@ragscope/instrumentation**, openai v7 (OpenLLMetry does not support v7)', transport: 'http', worker: 'ragscope', instrumented: v7, plain: v7plain });
 
   let requests = 0;
@@ -198,6 +234,7 @@ async function main(): Promise<void> {
     });
   });
   const env = {
+    ...EXTRA_ENV,
     STUB_URL: stub.url,
     OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
@@ -211,7 +248,8 @@ async function main(): Promise<void> {
     OTEL_BSP_SCHEDULE_DELAY: '3600000',
   };
 
-  if (ONLY) modes.splice(0, modes.length, ...modes.filter((m) => m.id.includes(ONLY)));
+  // --only a,b: the modes whose id contains a or b.
+  if (ONLY) modes.splice(0, modes.length, ...modes.filter((m) => ONLY.split(',').some((o) => m.id.includes(o))));
   const results = new Map<string, WorkerResult[]>(modes.map((m) => [m.id, []]));
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -222,7 +260,7 @@ async function main(): Promise<void> {
         const o = analyse(res);
         process.stderr.write(
           `round ${r + 1}/${ROUNDS} ${mode.id.padEnd(22)} off ${o.bWallUs.toFixed(1)} / ${o.bCpuUs.toFixed(1)}  on ${o.aWallUs.toFixed(1)} / ${o.aCpuUs.toFixed(1)}  ` +
-            `overhead ${o.overheadWallUs.toFixed(1)} wall / ${o.overheadCpuUs.toFixed(1)} CPU µs/call (export ${o.exportCpuUs.toFixed(1)})\n`,
+            `overhead ${o.overheadWallUs.toFixed(1)} wall / ${o.overheadCpuUs.toFixed(1)} CPU µs/call, least-disturbed ${o.p10OverheadWallUs.toFixed(1)} / ${o.p10OverheadCpuUs.toFixed(1)} (export ${o.exportCpuUs.toFixed(1)})\n`,
         );
       }
     }
