@@ -6,7 +6,8 @@
 //       no database, measured as process CPU time (process.cpuUsage: user + system) around the pipeline on the
 //       bench's GenAI payloads (8 distinct 512-span requests); each revision in fresh processes, alternating;
 //   (b) end to end: OTLP/HTTP protobuf → processor (child process, embedded store) → rows committed in ClickHouse
-//       (POST /v1/flush), spans/s, baseline and current processor alternating, fresh data directory each.
+//       (POST /v1/flush), spans/s, baseline and current processor alternating, fresh data directory each; and
+//       the processor's CPU per span by thread group (Linux /proc: Node's main thread, the engine's pools, merges).
 // Prints figures and writes bench/results/speed.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMicrosPerSpan, threadCpuSeconds } from './support/thread-cpu.js';
 import { buildGenAiTracePayload, type TracePayload } from './decode-payloads.js';
 import { baselineCheckout, processorMain, ROOT } from './support/baseline.js';
 import { freePort, waitReady } from './support/processor.js';
@@ -125,6 +127,7 @@ async function endToEnd(main: string, payloads: TracePayload[], env: Record<stri
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url, 120_000);
+    const threadsBefore = threadCpuSeconds(child.pid!);
     let next = 0;
     let failures = 0;
     let retries = 0;
@@ -158,11 +161,12 @@ async function endToEnd(main: string, payloads: TracePayload[], env: Record<stri
     const flushed = await fetch(`${url}/v1/flush?timeout_ms=600000`, { method: 'POST' });
     if (!flushed.ok) throw new Error(`flush: ${flushed.status} ${await flushed.text()}`);
     const seconds = (performance.now() - started) / 1000;
+    const cpuPerSpanByThread = cpuMicrosPerSpan(threadsBefore, threadCpuSeconds(child.pid!), REQUESTS * SPANS);
     const counted = await fetch(`${url}/sql`, { method: 'POST', body: 'SELECT (SELECT count() FROM otel_traces), (SELECT count() FROM genai_spans) FORMAT TSV' });
     const [storedSpans, storedGenai] = (await counted.text()).trim().split('\t').map(Number);
     const spans = REQUESTS * SPANS;
     if (failures > 0 || storedSpans !== spans) throw new Error(`${main}: ${failures} non-200 answers, ${storedSpans} of ${spans} spans stored`);
-    return { spans, storedGenai, retries, seconds: r2(seconds), spansPerSecond: Math.round(spans / seconds) };
+    return { spans, storedGenai, retries, seconds: r2(seconds), spansPerSecond: Math.round(spans / seconds), cpuPerSpanByThread };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -194,7 +198,7 @@ async function main(): Promise<void> {
   console.log(`  baseline ${rev}: median ${cpu.baselineMedianUs} µs, least ${cpu.baselineMinUs} µs (per process: ${cpuBase.map(r2).join(', ')})`);
   console.log(`  current:          median ${cpu.currentMedianUs} µs, least ${cpu.currentMinUs} µs (per process: ${cpuNow.map(r2).join(', ')})  → ${cpu.ratio}× less CPU (target ≤ 7 µs)`);
 
-  const e2e: { target: string; spansPerSecond: number; seconds: number; storedGenai: number; retries: number }[] = [];
+  const e2e: { target: string; spansPerSecond: number; seconds: number; storedGenai: number; retries: number; cpuPerSpanByThread: Record<string, number> }[] = [];
   if (!args['no-e2e']) {
     console.log('\n(b) end to end: OTLP/HTTP protobuf → processor → rows committed (/v1/flush)');
     for (let run = 0; run < Number(args['e2e-runs']); run++) {
@@ -210,6 +214,8 @@ async function main(): Promise<void> {
         const r = await endToEnd(main, payloads, env);
         e2e.push({ target, ...r });
         console.log(`  ${target.padEnd(18)} ${r.spansPerSecond.toLocaleString('en-US').padStart(8)} spans/s (${r.spans} spans in ${r.seconds} s; ${r.retries} requests retried after 429/503; load ${loadavg()[0].toFixed(2)})`);
+        const threads = Object.entries(r.cpuPerSpanByThread);
+        if (threads.length > 0) console.log(`    CPU µs/span by thread: ${threads.map(([name, us]) => `${name} ${us}`).join(', ')} (total ${r2(threads.reduce((n, [, us]) => n + us, 0))})`);
       }
     }
   }
