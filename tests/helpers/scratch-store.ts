@@ -18,8 +18,9 @@ export interface ScratchStore {
 const LIMITS = { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 };
 
 /** Opens a scratch store and applies every migration with `ttlDays` (long by default: data sits at the suite's instant, the engine's TTLs count from its real clock). */
-export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number } = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 }): Promise<ScratchStore> {
+export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number } = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 }, beforeOpen?: (dataDir: string) => void): Promise<ScratchStore> {
   const dir = mkdtempSync(join(tmpdir(), `ragscope-${prefix}-`));
+  beforeOpen?.(join(dir, 'data'));
   const store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), LIMITS);
   await migrate(store.writer, ttlDays);
   return {

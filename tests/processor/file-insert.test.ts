@@ -1,7 +1,7 @@
 // On the embedded store today's write-ahead-log lines reach the engine through a file it reads itself
 // (store/file-insert.ts): the token still deduplicates the table and its views, the file does not outlive
 // the insert, and a failure to write it is an outage (retried), never a data error (dead-lettered).
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -20,8 +20,15 @@ import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js
 let scratch: ScratchStore;
 let store: StoreClients;
 
+let staleFile: string;
+
 beforeAll(async () => {
-  scratch = await openScratchStore('file-insert', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
+  // A file an earlier process left behind (killed mid-insert): its rows are still in the write-ahead log.
+  scratch = await openScratchStore('file-insert', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 }, (dataDir) => {
+    mkdirSync(join(dataDir, 'insert-files'), { recursive: true });
+    staleFile = join(dataDir, 'insert-files', 'writer-7.jsonl');
+    writeFileSync(staleFile, '["left over"]\n');
+  });
   store = scratch.store;
 }, 60_000);
 
@@ -42,6 +49,11 @@ function genaiLines(startMs: number): { lines: string[]; traces: string } {
 }
 
 describe('file insert (embedded store)', () => {
+  it('opening the store removes the files of inserts a previous process did not finish', () => {
+    expect(staleFile).toMatch(/insert-files/);
+    expect(existsSync(staleFile)).toBe(false);
+  });
+
   it('stores the lines and the rollups once per token; the file is gone afterwards', async () => {
     const writer = await store.openWriter();
     const dir = join(scratch.dir, 'files');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
@@ -272,6 +272,8 @@ async function openEmbeddedStore(config: Config, limits: ReaderLimits): Promise<
     return client;
   };
   let writerCount = 0;
+  // Files of inserts a previous process did not finish (a crash): their rows are still in the write-ahead log.
+  rmSync(join(path, 'insert-files'), { recursive: true, force: true });
   mkdirSync(path, { recursive: true });
   const writer = writerClient();
   await writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
