@@ -1,7 +1,7 @@
 // On the embedded store today's write-ahead-log lines reach the engine through a file it reads itself
 // (store/file-insert.ts): the token still deduplicates the table and its views, the file does not outlive
 // the insert, and a failure to write it is an outage (retried), never a data error (dead-lettered).
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -86,14 +86,14 @@ describe('file insert (embedded store)', () => {
     const writer = await store.openWriter();
     const dir = join(scratch.dir, 'data', 'insert-files');
     const { lines } = genaiLines(testNow() - 7_200_000);
-    // Every writer's file path taken by a directory: the write fails before the engine sees anything.
-    const names = Array.from({ length: 64 }, (_, i) => `writer-${i + 1}.jsonl`);
-    for (const name of names) mkdirSync(join(dir, name), { recursive: true });
+    // The files' directory replaced by a file: the write fails before the engine sees anything.
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
     const err = await insertLines(writer, 'genai_spans', 'JSONCompactEachRow', lines, 'file-insert:blocked').then(
       () => null,
       (e: unknown) => e,
     );
-    expect((err as NodeJS.ErrnoException | null)?.code).toBe('EISDIR');
+    expect((err as NodeJS.ErrnoException | null)?.code).toBe('ENOTDIR');
     expect(isDataError(err)).toBe(false);
   });
 });

@@ -20,19 +20,18 @@ const GLOB = /[*?{}[\]]/;
 
 export class FileInsert {
   private readonly types = new Map<string, Promise<Map<string, string>>>();
-  private readonly path: string;
+  private inserts = 0;
 
   private constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
-    dir: string,
-    name: string,
+    private readonly dir: string,
+    private readonly name: string,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.path = join(dir, `${name}.jsonl`);
   }
 
-  /** One per writer session (one insert at a time); undefined when `dir` cannot be named in file(). */
+  /** One per writer session; undefined when `dir` cannot be named in file(). */
   static open(client: ClickHouseClient, database: string, dir: string, name: string): FileInsert | undefined {
     return GLOB.test(dir) ? undefined : new FileInsert(client, database, dir, name);
   }
@@ -48,7 +47,9 @@ export class FileInsert {
       if (!type) throw new Error(`${table}: no column ${quoted}`);
       return `${quoted} ${type}`;
     });
-    const handle = await open(this.path, 'w');
+    // A file per insert: two inserts on one session at once would otherwise overwrite each other's rows.
+    const path = join(this.dir, `${this.name}-${++this.inserts}.jsonl`);
+    const handle = await open(path, 'w');
     try {
       await writeAllAt(handle, body, 0);
     } finally {
@@ -57,12 +58,12 @@ export class FileInsert {
     try {
       await this.client.command({
         query:
-          `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM file(${literal(this.path)}, ${literal(format)}, ${literal(structure.join(', '))}) ` +
+          `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM file(${literal(path)}, ${literal(format)}, ${literal(structure.join(', '))}) ` +
           // The token also deduplicates the blocks the materialized views write, as for every insert.
           `SETTINGS insert_deduplication_token = ${literal(token)}, deduplicate_blocks_in_dependent_materialized_views = 1`,
       });
     } finally {
-      await unlink(this.path).catch(() => undefined);
+      await unlink(path).catch(() => undefined);
     }
   }
 
