@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../processor/src/config.js';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { migrate } from '../../processor/src/store/migrations.js';
 import { removeDir } from './processor.js';
@@ -31,4 +32,14 @@ export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: 
       removeDir(dir);
     },
   };
+}
+
+/** The first value of a query's result, as text (TabSeparated, trimmed). */
+export async function scalar(client: ClickHouseClient, sql: string): Promise<string> {
+  return (await (await client.query({ query: sql, format: 'TabSeparated' })).text()).trim();
+}
+
+/** Rows in `table`. */
+export async function rowCount(client: ClickHouseClient, table: string): Promise<number> {
+  return Number(await scalar(client, `SELECT count() FROM ${table}`));
 }

@@ -14,7 +14,7 @@ import { generateDataset } from '../../tools/synthetic/index.js';
 import { encodeTraces } from '../../tools/synthetic/otlp.js';
 import { orderedSpans } from '../../tools/synthetic/send.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
+import { openScratchStore, rowCount, type ScratchStore } from '../helpers/scratch-store.js';
 
 let scratch: ScratchStore;
 let dir: string;
@@ -29,10 +29,7 @@ afterAll(async () => {
   await scratch?.close();
 });
 
-async function count(table: string): Promise<number> {
-  const rs = await store.reader.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: string }>())[0]!.n);
-}
+const count = (table: string) => rowCount(store.reader, table);
 
 describe('batch limits', () => {
   it('closes a range once a table holds maxBatchBytes of rows; every row stored once', async () => {

@@ -4,7 +4,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '@clickhouse/client';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
@@ -15,7 +14,7 @@ import { lineColumns } from '../../processor/src/store/row-lines.js';
 import { isDataError } from '../../processor/src/store/shipper.js';
 import { linesBytes } from '../../processor/src/store/wal-record.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
+import { openScratchStore, scalar as value, type ScratchStore } from '../helpers/scratch-store.js';
 
 let scratch: ScratchStore;
 let store: StoreClients;
@@ -35,10 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await scratch?.close();
 });
-
-async function value(client: ClickHouseClient, sql: string): Promise<string> {
-  return (await (await client.query({ query: sql, format: 'TabSeparated' })).text()).trim();
-}
 
 function genaiLines(startMs: number): { lines: string[]; traces: string } {
   const pipeline = new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 1000, rawTtlDays: 30, now: () => startMs });

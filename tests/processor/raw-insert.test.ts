@@ -7,7 +7,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '@clickhouse/client';
 import { buildGenAiTracePayload } from '../../bench/decode-payloads.js';
 import { decodeTraces } from '../../processor/src/receive/protobuf-decoder.js';
 import { insertBlock, insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
@@ -16,7 +15,7 @@ import { isDataError } from '../../processor/src/store/shipper.js';
 import { linesBytes } from '../../processor/src/store/wal-record.js';
 import { WriteQueue } from '../../processor/src/store/write-queue.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
+import { openScratchStore, scalar as value, type ScratchStore } from '../helpers/scratch-store.js';
 
 let scratch: ScratchStore;
 let store: StoreClients;
@@ -29,10 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await scratch?.close();
 });
-
-async function value(client: ClickHouseClient, sql: string): Promise<string> {
-  return (await (await client.query({ query: sql, format: 'TabSeparated' })).text()).trim();
-}
 
 /** otel_traces lines of one GenAI trace payload, and a filter on its trace ids. */
 function traceLines(startMs: number, spanCount = 24): { lines: string[]; traces: string } {

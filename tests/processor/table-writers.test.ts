@@ -12,7 +12,7 @@ import { generateDataset } from '../../tools/synthetic/index.js';
 import { encodeTraces } from '../../tools/synthetic/otlp.js';
 import { orderedSpans } from '../../tools/synthetic/send.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, type ScratchStore } from '../helpers/scratch-store.js';
+import { openScratchStore, rowCount, type ScratchStore } from '../helpers/scratch-store.js';
 
 let scratch: ScratchStore;
 let dir: string;
@@ -27,10 +27,7 @@ afterAll(async () => {
   await scratch?.close();
 });
 
-async function count(table: string): Promise<number> {
-  const rs = await store.reader.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: string }>())[0]!.n);
-}
+const count = (table: string) => rowCount(store.reader, table);
 
 describe('table writers', () => {
   it('embedded mode: one session per table, none of them the shared writer', async () => {
