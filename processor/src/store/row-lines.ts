@@ -163,44 +163,21 @@ export function writeTraceRow(w: ByteWriter, span: DecodedSpan, tenant: string):
   if (events.length === 0 && links.length === 0) w.bytes(NO_EVENTS_OR_LINKS);
   else {
     // The arrays JSON.stringify writes in traceRowLine; a map of text is attributesJson's (writeAttributesJson).
-    w.byte(91);
-    for (let i = 0; i < events.length; i++) {
-      if (i > 0) w.byte(44);
+    writeArray(w, events, (e) => {
       w.byte(34);
-      w.ascii(events[i].timeUnixNano.toString());
+      w.ascii(e.timeUnixNano.toString());
       w.byte(34);
-    }
-    w.byte(93);
+    });
     w.byte(44);
-    w.byte(91);
-    for (let i = 0; i < events.length; i++) {
-      if (i > 0) w.byte(44);
-      w.string(events[i].name);
-    }
-    w.byte(93);
+    writeArray(w, events, (e) => w.string(e.name));
     w.byte(44);
-    w.byte(91);
-    for (let i = 0; i < events.length; i++) {
-      if (i > 0) w.byte(44);
-      writeAttributesJson(w, events[i].attributes);
-    }
-    w.byte(93);
+    writeArray(w, events, (e) => writeAttributesJson(w, e.attributes));
     for (const field of ['traceId', 'spanId', 'traceState'] as const) {
       w.byte(44);
-      w.byte(91);
-      for (let i = 0; i < links.length; i++) {
-        if (i > 0) w.byte(44);
-        w.string(links[i][field]);
-      }
-      w.byte(93);
+      writeArray(w, links, (l) => w.string(l[field]));
     }
     w.byte(44);
-    w.byte(91);
-    for (let i = 0; i < links.length; i++) {
-      if (i > 0) w.byte(44);
-      writeAttributesJson(w, links[i].attributes);
-    }
-    w.byte(93);
+    writeArray(w, links, (l) => writeAttributesJson(w, l.attributes));
   }
   w.byte(44);
   writeAttributesJson(w, span.attributes);
@@ -230,4 +207,14 @@ export class TraceLineRow extends LineRow {
   line(): string {
     return traceRowLine(this.span, this.tenant);
   }
+}
+
+/** `[item,item,…]`, each item written by `write` (spans with events or links only: the common span has neither). */
+function writeArray<T>(w: ByteWriter, items: readonly T[], write: (item: T) => void): void {
+  w.byte(91);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) w.byte(44);
+    write(items[i]);
+  }
+  w.byte(93);
 }
