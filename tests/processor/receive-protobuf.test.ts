@@ -219,6 +219,70 @@ describe('protobuf decoding of valid but unusual wire data', () => {
     });
   });
 
+  it('every shape of a scalar attribute decodes as protobufjs decodes it (the one-pass path and the general one)', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const keyValues: Uint8Array[] = [
+      kv(9, 'plain', str(1, 'text')),
+      kv(9, 'empty.string', str(1, '')),
+      kv(9, 'len.127', str(1, long(127))),
+      kv(9, 'len.128', str(1, long(128))),
+      kv(9, 'len.16383', str(1, long(16_383))),
+      kv(9, 'len.16384', str(1, long(16_384))),
+      kv(9, long(127), str(1, 'key of 127 bytes')),
+      kv(9, long(128), str(1, 'key of 128 bytes')),
+      kv(9, 'ü.key', str(1, 'ünïcode ✓')),
+      msg(9, msg(2, str(1, 'value first')), str(1, 'value.before.key')),
+      kv(9, 'two.strings', str(1, 'first'), str(1, 'second')),
+      kv(9, 'string.then.int', str(1, 'text'), vint(3, 7n)),
+      kv(9, 'int.then.string', vint(3, 7n), str(1, 'text')),
+      kv(9, 'bool.two.byte.varint', vint(2, 128)),
+      kv(9, 'bool.true', vint(2, 1)),
+      kv(9, 'int.zero', vint(3, 0n)),
+      kv(9, 'int.ten.bytes', vint(3, -5n)),
+      kv(9, 'int.max', vint(3, 2n ** 63n - 1n)),
+      kv(9, 'double', double(4, 0.125)),
+      kv(9, 'double.negative.zero', double(4, -0)),
+      msg(9, str(1, 'key.twice.first'), str(1, 'key.twice'), msg(2, str(1, 'v'))),
+      msg(9, str(1, 'value.twice'), msg(2, str(1, 'a')), msg(2, str(1, 'b'))),
+      cat(key(9, LEN), varintBytes(0)),
+    ];
+    const attrs = attributesOf(requestWithAttributes(...keyValues));
+    expect(attrs['len.16384']).toBe(long(16_384));
+    expect(attrs['value.before.key']).toBe('value first');
+    expect(attrs['two.strings']).toBe('second');
+    expect(attrs['string.then.int']).toBe(7);
+    expect(attrs['int.then.string']).toBe('text');
+    expect(attrs['bool.two.byte.varint']).toBe(true);
+    expect(attrs['int.ten.bytes']).toBe(-5);
+    expect(attrs['int.max']).toBe('9223372036854775807');
+    expect(Object.is(attrs['double.negative.zero'], -0)).toBe(true);
+    expect(attrs['key.twice']).toBe('v');
+    expect(attrs['value.twice']).toBe('b');
+    expect(attrs['']).toBeNull();
+    expect(Object.keys(attrs)).toHaveLength(keyValues.length);
+    // protobufjs refuses invalid UTF-8; the decoder replaces it, as Buffer#toString does.
+    expect(decodeTraces(requestWithAttributes(kv(9, 'invalid.utf8', raw(1, [0x61, 0xff, 0xfe, 0x62]))))[0].attributes).toStrictEqual({ 'invalid.utf8': 'a\ufffd\ufffdb' });
+  });
+
+  it('a malformed scalar attribute is named exactly, whichever path would have read it', () => {
+    const span = (...attributes: Uint8Array[]): Uint8Array => msg(1, msg(2, msg(2, str(5, 'span'), ...attributes)));
+    const cases: [Uint8Array, string, RegExp][] = [
+      // A string value whose length runs past its AnyValue.
+      [msg(9, str(1, 'k'), msg(2, cat(key(1, LEN), varintBytes(9), [0x61]))), 'attributes[1].value.string_value', /truncated length-delimited field/],
+      // An int value whose varint never ends inside its AnyValue.
+      [msg(9, str(1, 'k'), msg(2, cat(key(3, VARINT), [0x80, 0x80]))), 'attributes[1].value.int_value', /truncated varint/],
+      // A double value of four bytes.
+      [msg(9, str(1, 'k'), msg(2, cat(key(4, I64), [0, 0, 0, 0]))), 'attributes[1].value.double_value', /truncated fixed64/],
+      // A key whose length runs past its KeyValue.
+      [msg(9, cat(key(1, LEN), varintBytes(40), [0x6b])), 'attributes[1].key', /truncated length-delimited field/],
+    ];
+    for (const [bad, path, reason] of cases) {
+      const err = decodeError(() => decodeTraces(span(kv(9, 'fine', str(1, 'ok')), bad)));
+      expect(err.path).toBe(`resource_spans[0].scope_spans[0].spans[0].${path}`);
+      expect(err.message).toMatch(reason);
+    }
+  });
+
   it('a repeated key keeps the last value; a __proto__ key stays an ordinary property', () => {
     const attrs = attributesOf(
       requestWithAttributes(kv(9, 'k', str(1, 'first')), kv(9, '__proto__', str(1, 'polluted?')), kv(9, 'k', str(1, 'last'))),
