@@ -67,7 +67,10 @@ const envSchema = z.object({
   // Each insert into genai_spans runs its nine materialized views, ~0.2 s of CPU however few its rows
   // (docs/benchmarks.md): larger, fewer inserts are what ClickHouse wants. The byte limit bounds the memory.
   RAGSCOPE_BATCH_MAX_ROWS: intFrom('RAGSCOPE_BATCH_MAX_ROWS', 20_000, 1, 1_000_000),
-  RAGSCOPE_BATCH_MAX_BYTES: intFrom('RAGSCOPE_BATCH_MAX_BYTES', 64 * MiB, 64 * 1024, 1024 * MiB),
+  // At most 128 MiB: ClickHouse forms an insert's block up to min_insert_block_size_bytes (256 MiB); a batch
+  // larger than that becomes several blocks, and if a data error then splits it, blocks already committed would
+  // be stored again under the halves' new deduplication tokens.
+  RAGSCOPE_BATCH_MAX_BYTES: intFrom('RAGSCOPE_BATCH_MAX_BYTES', 64 * MiB, 64 * 1024, 128 * MiB),
   RAGSCOPE_BATCH_MAX_DELAY_MS: intFrom('RAGSCOPE_BATCH_MAX_DELAY_MS', 1000, 0, 60_000),
   RAGSCOPE_WAL_DIR: optionalString,
   RAGSCOPE_SPOOL_MAX_BYTES: intFrom('RAGSCOPE_SPOOL_MAX_BYTES', 1024 * MiB, MiB, 2 ** 50),

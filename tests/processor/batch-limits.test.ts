@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBlock, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { TableWriters } from '../../processor/src/store/table-writers.js';
+import { loadConfig } from '../../processor/src/config.js';
 import { WriteQueue, type TableName } from '../../processor/src/store/write-queue.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
 import { loadPriceBook } from '../../processor/src/derive/index.js';
@@ -32,6 +33,11 @@ afterAll(async () => {
 const count = (table: string) => rowCount(store.reader, table);
 
 describe('batch limits', () => {
+  it('a byte limit above 128 MiB is refused, naming the setting: ClickHouse would cut such an insert into several blocks', () => {
+    expect(loadConfig({ RAGSCOPE_BATCH_MAX_BYTES: String(128 * 1024 * 1024) }).batchMaxBytes).toBe(128 * 1024 * 1024);
+    expect(() => loadConfig({ RAGSCOPE_BATCH_MAX_BYTES: String(256 * 1024 * 1024) })).toThrow(/RAGSCOPE_BATCH_MAX_BYTES must be an integer between 65536 and 134217728/);
+  });
+
   it('closes a range once a table holds maxBatchBytes of rows; every row stored once', async () => {
     const now = testNow();
     const ds = generateDataset({ seed: 'batch-limits', requests: 120, days: 1, endMs: now, withFeedback: false });

@@ -72,6 +72,25 @@ describe('file insert (embedded store)', () => {
     expect(await value(store.reader, rollup)).toBe(await value(store.reader, spansPerRequest));
   });
 
+  it('a write that fails once the file exists leaves no file behind; a directory removed meanwhile is made again', async () => {
+    const writer = await store.openWriter();
+    const dir = join(scratch.dir, 'files-failing');
+    const file = FileInsert.open(writer, store.database, dir, 'test')!;
+    const { lines, traces } = genaiLines(testNow() - 5_400_000);
+    // A piece the write refuses (as a full disk would refuse its bytes): the file was already created.
+    const broken = [linesBytes(lines), 'not bytes'] as unknown as Buffer[];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), broken, `file-insert:failing:${attempt}`)).rejects.toThrow();
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await value(store.reader, `SELECT count() FROM genai_spans WHERE ${traces}`)).toBe('0');
+    // Someone removes the directory while the processor runs: the next insert still lands.
+    rmSync(dir, { recursive: true, force: true });
+    await file.insert('genai_spans', 'JSONCompactEachRow', lineColumns('genai_spans'), [linesBytes(lines)], 'file-insert:after-rm');
+    expect(await value(store.reader, `SELECT count() FROM genai_spans WHERE ${traces}`)).toBe(String(lines.length));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('cannot name a directory with glob characters in file(): none is made (the raw insert is used)', async () => {
     const writer = await store.openWriter();
     expect(FileInsert.open(writer, store.database, join(scratch.dir, 'a{b}'), 'x')).toBeUndefined();
@@ -88,7 +107,8 @@ describe('file insert (embedded store)', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect((err as NodeJS.ErrnoException | null)?.code).toBe('ENOTDIR');
+    // Making the directory again finds a file in its place.
+    expect((err as NodeJS.ErrnoException | null)?.code).toBe('EEXIST');
     expect(isDataError(err)).toBe(false);
   });
 });

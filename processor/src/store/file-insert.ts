@@ -5,7 +5,7 @@
 // included; genai_spans the same either way: docs/benchmarks.md, "Speed on one machine"). chdb-node takes
 // no binary formats inline, and its inline path parses the same text more slowly than the engine's file reader.
 import { mkdirSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { writeAllAt } from './write-all.js';
@@ -49,13 +49,15 @@ export class FileInsert {
     });
     // A file per insert: two inserts on one session at once would otherwise overwrite each other's rows.
     const path = join(this.dir, `${this.name}-${++this.inserts}.jsonl`);
-    const handle = await open(path, 'w');
     try {
-      await writeAllAt(handle, body, 0);
-    } finally {
-      await handle.close();
-    }
-    try {
+      // The directory again each time: one removed while the processor runs would otherwise fail every insert.
+      await mkdir(this.dir, { recursive: true });
+      const handle = await open(path, 'w');
+      try {
+        await writeAllAt(handle, body, 0);
+      } finally {
+        await handle.close();
+      }
       await this.client.command({
         query:
           `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM file(${literal(path)}, ${literal(format)}, ${literal(structure.join(', '))}) ` +
@@ -63,6 +65,8 @@ export class FileInsert {
           `SETTINGS insert_deduplication_token = ${literal(token)}, deduplicate_blocks_in_dependent_materialized_views = 1`,
       });
     } finally {
+      // Also after a failed write (a full disk): the shipper retries under a new name, and partial files left
+      // behind would use up whatever space the disk regained.
       await unlink(path).catch(() => undefined);
     }
   }
