@@ -47,6 +47,27 @@ describe('write-ahead log', () => {
     await wal.close();
   });
 
+  it('a group that failed leaves nothing to replay: its bytes are cut off before the next write', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { segmentBytes: 1 << 20 });
+    await wal.append(payload(0));
+    // The disk takes the groups' bytes, then each sync fails (EIO): records 1, 2 and 3 are refused.
+    const active = (wal as unknown as { active: { datasync(): Promise<void> } }).active;
+    const datasync = active.datasync.bind(active);
+    active.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const refused = await Promise.allSettled([1, 2, 3].map((i) => wal.append(payload(i))));
+    expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    active.datasync = datasync;
+    // Their clients retry: the same size of record, one at a time, stored behind the first.
+    await wal.append(payload(1));
+    expect(await readAll(wal)).toEqual([payload(0).toString(), payload(1).toString()]);
+    await wal.close();
+    // After a restart only what was acknowledged is there: not the refused 2 and 3 lined up behind the retry.
+    const reopened = await Wal.open(dir, { segmentBytes: 1 << 20 });
+    expect(await readAll(reopened)).toEqual([payload(0).toString(), payload(1).toString()]);
+    await reopened.close();
+  });
+
   it('keeps every acknowledged record across a reopen and cuts off a torn tail', async () => {
     const dir = tempDir();
     const wal = await Wal.open(dir, { segmentBytes: 1 << 20 });

@@ -56,6 +56,8 @@ export class Wal {
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | null = null;
   private closed = false;
+  /** A group failed after some of its bytes may have reached the active segment past `durable`. */
+  private tailToCut = false;
 
   private constructor(
     readonly dir: string,
@@ -217,6 +219,13 @@ export class Wal {
       this.pending = [];
       try {
         let seg = this.segments.at(-1)!;
+        if (this.tailToCut) {
+          // Before anything else, rotation included: a later, shorter group would overwrite only the start of
+          // those bytes, and after a crash the refused records behind it (their clients retried them, stored
+          // again later) could be read back as whole records and stored twice.
+          await this.active.truncate(seg.size);
+          this.tailToCut = false;
+        }
         if (seg.size >= this.options.segmentBytes) {
           await this.active.close();
           await this.openSegment(this.durable);
@@ -234,6 +243,7 @@ export class Wal {
           lsn = end;
         }
       } catch (err) {
+        this.tailToCut = true;
         for (const p of group) p.reject(err);
       }
     }

@@ -10,7 +10,12 @@ export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[],
     if (bytesWritten < size) {
       const rest = Buffer.concat(group).subarray(bytesWritten);
       let done = 0;
-      while (done < rest.length) done += (await handle.write(rest, done, rest.length - done, position + total + bytesWritten + done)).bytesWritten;
+      while (done < rest.length) {
+        const { bytesWritten: wrote } = await handle.write(rest, done, rest.length - done, position + total + bytesWritten + done);
+        // A write that makes no progress would otherwise loop for ever.
+        if (wrote === 0) throw Object.assign(new Error(`write made no progress (${rest.length - done} bytes left)`), { code: 'EIO' });
+        done += wrote;
+      }
     }
     total += size;
   }
