@@ -58,6 +58,9 @@ describe('write-ahead log', () => {
     const refused = await Promise.allSettled([1, 2, 3].map((i) => wal.append(payload(i))));
     expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     active.datasync = datasync;
+    // A crash now would find only what was acknowledged.
+    const [segment] = readdirSync(dir).filter((f) => f.endsWith('.wal'));
+    expect(statSync(join(dir, segment)).size).toBe(wal.end);
     // Their clients retry: the same size of record, one at a time, stored behind the first.
     await wal.append(payload(1));
     expect(await readAll(wal)).toEqual([payload(0).toString(), payload(1).toString()]);

@@ -243,7 +243,13 @@ export class Wal {
           lsn = end;
         }
       } catch (err) {
+        // Cut at once, so a crash before the next write cannot replay them either; if that fails too, the
+        // next write tries again before anything else.
         this.tailToCut = true;
+        await this.active
+          .truncate(this.segments.at(-1)!.size)
+          .then(() => (this.tailToCut = false))
+          .catch(() => undefined);
         for (const p of group) p.reject(err);
       }
     }
