@@ -7,7 +7,7 @@ import { BatchTooLargeError, QueueClosedError, QueueFullError, type WriteQueue }
 import type { ProcessorMetrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import { HttpError } from './http-error.js';
-import { logKey, spanKey, type RecentKeys } from './recent-keys.js';
+import { logKey, spanKey, type Claim, type RecentKeys } from './recent-keys.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 
 export type Signal = 'traces' | 'logs';
@@ -64,24 +64,51 @@ export async function ingest(signal: Signal, raw: RawRequest, decode: () => Deco
   const chosen = fresh.length === items.length ? items : fresh.map((i) => items[i]);
   const batch = signal === 'traces' ? deps.pipeline.processSpans(chosen as DecodedSpan[], tenant) : deps.pipeline.processLogs(chosen as DecodedLogRecord[], tenant);
   const storedKeys = prefix === '' ? batch.keys : batch.keys.map((k) => prefix + k);
+  // Only what is needed once the rows are durable is kept across the wait: the decoded items and their rows
+  // (megabytes per request) can then be collected young, unless forwarding takes them (onStored).
+  const { accepted, rejected, errorMessage, rejectedByReason, forget } = batch;
+  const decoded = items.length;
+  const duplicates = decoded - fresh.length;
+  const forwarding = deps.onStored && accepted > 0 ? { signal, tenant, raw, batch, decoded } : undefined;
+  // The heavy locals of this function are gone once it returns: the wait happens in finishIngest.
+  return finishIngest(deps.queue.enqueue(batch.queueRows ?? batch.rows, storedKeys), { signal, tenant, deps, claim, storedKeys, forget, forwarding, duplicates, accepted, rejected, errorMessage, rejectedByReason });
+}
+
+async function finishIngest(
+  stored: Promise<void>,
+  s: {
+    signal: Signal;
+    tenant: string;
+    deps: IngestDeps;
+    claim: Claim;
+    storedKeys: string[];
+    forget: () => void;
+    forwarding: StoredRequest | undefined;
+    duplicates: number;
+    accepted: number;
+    rejected: number;
+    errorMessage: string;
+    rejectedByReason: Record<string, number>;
+  },
+): Promise<IngestResult> {
+  const { signal, tenant, deps, accepted, rejected, errorMessage } = s;
   try {
-    await deps.queue.enqueue(batch.queueRows ?? batch.rows, storedKeys);
+    await stored;
   } catch (err) {
-    deps.recent.settle(claim, []);
-    batch.forget();
+    deps.recent.settle(s.claim, []);
+    s.forget();
     throw err;
   }
-  deps.recent.settle(claim, storedKeys);
-  if (deps.onStored && batch.accepted > 0) deps.onStored({ signal, tenant, raw, batch, decoded: items.length });
-  const duplicates = items.length - fresh.length;
-  if (duplicates > 0) deps.metrics.duplicates.inc({ signal }, duplicates);
-  if (signal === 'traces') deps.metrics.spansStored.inc(batch.accepted);
-  else deps.metrics.logsStored.inc(batch.accepted);
-  if (batch.rejected > 0) {
-    for (const [reason, count] of Object.entries(batch.rejectedByReason)) deps.metrics.spansRejected.inc({ reason }, count);
-    deps.logger.warn({ signal, tenant, rejected: batch.rejected, reason: batch.errorMessage }, 'partial success');
+  deps.recent.settle(s.claim, s.storedKeys);
+  if (s.forwarding) deps.onStored!(s.forwarding);
+  if (s.duplicates > 0) deps.metrics.duplicates.inc({ signal }, s.duplicates);
+  if (signal === 'traces') deps.metrics.spansStored.inc(accepted);
+  else deps.metrics.logsStored.inc(accepted);
+  if (rejected > 0) {
+    for (const [reason, count] of Object.entries(s.rejectedByReason)) deps.metrics.spansRejected.inc({ reason }, count);
+    deps.logger.warn({ signal, tenant, rejected, reason: errorMessage }, 'partial success');
   }
-  return { accepted: batch.accepted, rejected: batch.rejected, errorMessage: batch.errorMessage };
+  return { accepted, rejected, errorMessage };
 }
 
 /** Why a request was refused, independent of the transport that must say it. */

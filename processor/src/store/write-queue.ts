@@ -107,12 +107,21 @@ export class WriteQueue {
    * Makes the rows durable; resolves once they are on disk (not yet in ClickHouse: see flushed()).
    * `keys` name the spans and log records the rows came from (duplicate memory, rebuilt at start).
    */
-  async enqueue(rows: RowsByTable, keys: readonly string[] = []): Promise<void> {
-    if (this.closed) throw new QueueClosedError();
+  enqueue(rows: RowsByTable, keys: readonly string[] = []): Promise<void> {
+    if (this.closed) return Promise.reject(new QueueClosedError());
     let count = 0;
     for (const table in rows) count += rows[table as TableName]!.length;
-    if (count === 0) return;
-    const { payload, tables } = encodeRecord(rows, keys);
+    if (count === 0) return Promise.resolve();
+    let record: ReturnType<typeof encodeRecord>;
+    try {
+      record = encodeRecord(rows, keys);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.append(record.payload, record.tables);
+  }
+
+  private async append(payload: Buffer, tables: ReturnType<typeof encodeRecord>['tables']): Promise<void> {
     if (payload.length > this.options.maxSpoolBytes) throw new BatchTooLargeError(payload.length, this.options.maxSpoolBytes);
     if (this.depth + payload.length > this.options.maxSpoolBytes) throw new QueueFullError(this.depth, this.options.maxSpoolBytes);
     this.appending += payload.length;
