@@ -465,8 +465,8 @@ const DOUBLE_VALUE_TAG = fieldTag(4, I64);
  * The common attribute in one pass: a KeyValue of its key, then its value, a string, bool, int or double
  * AnyValue, every length prefix one or two bytes, nothing else. Reads nothing and returns false for any other
  * shape or anything malformed: decodeKeyValueInto then reads it with its checks and names the field of an
- * error. About a third of the decoder's time went into the general per-field loop for these (tag dispatch,
- * field-path bookkeeping, three nested calls per attribute).
+ * error. The general per-field loop (tag dispatch, field-path bookkeeping, three nested calls per attribute)
+ * made decoding the bench payload 11-13 % slower (docs/benchmarks.md, session 7).
  */
 function decodeScalarKeyValueInto(r: ProtobufReader, end: number, target: Record<string, AttrValue>): boolean {
   const buf = r.buf;
