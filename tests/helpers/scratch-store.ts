@@ -7,6 +7,7 @@ import { loadConfig } from '../../processor/src/config.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
 import { migrate } from '../../processor/src/store/migrations.js';
+import { afterAll, beforeAll } from 'vitest';
 import { removeDir } from './processor.js';
 
 export interface ScratchStore {
@@ -30,6 +31,32 @@ export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: 
     async close() {
       await store.close();
       removeDir(dir);
+    },
+  };
+}
+
+/**
+ * A scratch store for the whole test file: opened before its tests, closed after them. Read `store` / `dir`
+ * inside tests (they exist once beforeAll has run).
+ */
+export function useScratchStore(prefix: string, ttlDays?: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number }): { readonly store: StoreClients; readonly dir: string } {
+  let scratch: ScratchStore | undefined;
+  beforeAll(async () => {
+    scratch = await openScratchStore(prefix, ttlDays);
+  }, 120_000);
+  afterAll(async () => {
+    await scratch?.close();
+  });
+  const opened = (): ScratchStore => {
+    if (!scratch) throw new Error(`scratch store ${prefix} is not open (read it inside a test)`);
+    return scratch;
+  };
+  return {
+    get store() {
+      return opened().store;
+    },
+    get dir() {
+      return opened().dir;
     },
   };
 }

@@ -2,8 +2,8 @@
 // table's rows reach either limit, so an insert's memory stays bounded when rows are large, and every row is
 // still stored exactly once.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBlock, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { describe, expect, it } from 'vitest';
+import { insertBlock } from '../../processor/src/store/clickhouse.js';
 import { TableWriters } from '../../processor/src/store/table-writers.js';
 import { loadConfig } from '../../processor/src/config.js';
 import { WriteQueue, type TableName } from '../../processor/src/store/write-queue.js';
@@ -15,22 +15,11 @@ import { generateDataset } from '../../tools/synthetic/index.js';
 import { encodeTraces } from '../../tools/synthetic/otlp.js';
 import { orderedSpans } from '../../tools/synthetic/send.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, rowCount, type ScratchStore } from '../helpers/scratch-store.js';
+import { rowCount, useScratchStore } from '../helpers/scratch-store.js';
 
-let scratch: ScratchStore;
-let dir: string;
-let store: StoreClients;
+const scratch = useScratchStore('batch-limits', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
 
-beforeAll(async () => {
-  scratch = await openScratchStore('batch-limits', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
-  ({ dir, store } = scratch);
-}, 120_000);
-
-afterAll(async () => {
-  await scratch?.close();
-});
-
-const count = (table: string) => rowCount(store.reader, table);
+const count = (table: string) => rowCount(scratch.store.reader, table);
 
 describe('batch limits', () => {
   it('a byte limit above 128 MiB is refused, naming the setting: ClickHouse would cut such an insert into several blocks', () => {
@@ -50,10 +39,10 @@ describe('batch limits', () => {
     const recordBytes = records.map((r) => encodeRecord(r.rows, r.keys).tables.find((t) => t.table === 'otel_traces')!.bytes!.length);
     const maxBatchBytes = Math.max(...recordBytes) + 1;
     expect(Math.min(...recordBytes) * 2).toBeGreaterThan(maxBatchBytes);
-    const writers = new TableWriters(store);
+    const writers = new TableWriters(scratch.store);
     const inserts: Record<string, { rows: number; bytes: number }[]> = {};
     const queue = await WriteQueue.open(
-      join(dir, 'wal'),
+      join(scratch.dir, 'wal'),
       async (table: TableName, format, block, token) => {
         (inserts[table] ??= []).push({ rows: block.count, bytes: block.body?.reduce((n, b) => n + b.length, 0) ?? NaN });
         await insertBlock(await writers.writerFor(table), table, format, block, token);

@@ -1,8 +1,8 @@
 // The shipper inserts the tables of one write-ahead-log range at the same time, each on its own writer session
 // of the embedded store (store/table-writers.ts), and every row still arrives exactly once.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBlock, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { describe, expect, it } from 'vitest';
+import { insertBlock } from '../../processor/src/store/clickhouse.js';
 import { TableWriters } from '../../processor/src/store/table-writers.js';
 import { WriteQueue, type TableName } from '../../processor/src/store/write-queue.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
@@ -12,31 +12,20 @@ import { generateDataset } from '../../tools/synthetic/index.js';
 import { encodeTraces } from '../../tools/synthetic/otlp.js';
 import { orderedSpans } from '../../tools/synthetic/send.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStore, rowCount, type ScratchStore } from '../helpers/scratch-store.js';
+import { rowCount, useScratchStore } from '../helpers/scratch-store.js';
 
-let scratch: ScratchStore;
-let dir: string;
-let store: StoreClients;
+const scratch = useScratchStore('table-writers', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
 
-beforeAll(async () => {
-  scratch = await openScratchStore('table-writers', { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 });
-  ({ dir, store } = scratch);
-}, 120_000);
-
-afterAll(async () => {
-  await scratch?.close();
-});
-
-const count = (table: string) => rowCount(store.reader, table);
+const count = (table: string) => rowCount(scratch.store.reader, table);
 
 describe('table writers', () => {
   it('embedded mode: one session per table, none of them the shared writer', async () => {
-    const writers = new TableWriters(store);
+    const writers = new TableWriters(scratch.store);
     const genai = await writers.writerFor('genai_spans');
     expect(await writers.writerFor('genai_spans')).toBe(genai);
     const traces = await writers.writerFor('otel_traces');
     expect(traces).not.toBe(genai);
-    expect(traces).not.toBe(store.writer);
+    expect(traces).not.toBe(scratch.store.writer);
   });
 
   it("inserts a range's tables concurrently; every row stored once", async () => {
@@ -45,10 +34,10 @@ describe('table writers', () => {
     const spans = orderedSpans(ds, 'natural');
     expect(spans.length).toBeGreaterThan(1000);
     const pipeline = new Pipeline({ priceBook: loadPriceBook(undefined), tenant: 'default', dedupeCacheSize: 10_000, rawTtlDays: 30, now: () => now });
-    const writers = new TableWriters(store);
+    const writers = new TableWriters(scratch.store);
     const spansOf: Record<string, { start: number; end: number }[]> = {};
     const queue = await WriteQueue.open(
-      join(dir, 'wal'),
+      join(scratch.dir, 'wal'),
       async (table: TableName, format, block, token) => {
         const start = performance.now();
         await insertBlock(await writers.writerFor(table), table, format, block, token);
