@@ -302,6 +302,7 @@ describe('charts', () => {
     } finally {
       await page.setViewportSize(viewport);
     }
+    await page.waitForFunction((w) => document.querySelector('section.panel[data-panel-id="9"] .chart canvas')!.getBoundingClientRect().width > w * 0.9, wide);
     // a 7-day axis in browser time: ticks on whole hours of Kolkata's clock, the date alone at its midnight
     const axis = await timeAxis(page, 9);
     expect(axis.length).toBeGreaterThan(2);

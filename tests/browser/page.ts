@@ -90,8 +90,11 @@ export async function timeSeriesCharts(page: Page): Promise<TimeSeriesView[]> {
 /** The time axis a time series panel drew: each tick's instant and its label. */
 export async function timeAxis(page: Page, panelId: number): Promise<Array<{ ms: number; label: string }>> {
   const chart = `section.panel[data-panel-id="${panelId}"] .chart`;
-  const ticks = ((await page.getAttribute(chart, 'data-time-ticks')) ?? '').split('|').filter(Boolean).map(Number);
-  const labels = ((await page.getAttribute(chart, 'data-time-labels')) ?? '').split('|').filter(Boolean);
+  // Both attributes in one read: a redraw (after a resize) between two reads pairs one drawing's ticks with
+  // another's labels.
+  const [rawTicks, rawLabels] = await page.$eval(chart, (c) => [c.getAttribute('data-time-ticks') ?? '', c.getAttribute('data-time-labels') ?? '']);
+  const ticks = rawTicks.split('|').filter(Boolean).map(Number);
+  const labels = rawLabels.split('|').filter(Boolean);
   if (ticks.length !== labels.length) throw new Error(`panel ${panelId}: ${ticks.length} ticks but ${labels.length} labels`);
   return ticks.map((ms, i) => ({ ms, label: labels[i]! }));
 }
