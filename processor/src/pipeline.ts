@@ -49,8 +49,15 @@ export interface DerivedSpan {
   cost: CostResult | null;
 }
 
-export function invalidSpanReason(span: DecodedSpan): string | null {
-  if (!HEX32.test(span.traceId) || span.traceId === ZERO32) return `invalid trace_id "${span.traceId}" (want 32 hex digits, not all zero)`;
+/**
+ * `traceId` when the span before had the same one, already checked: a request's spans mostly share a trace, and
+ * the protobuf decoder hands them one string (receive/protobuf-reader.ts traceIdHex), so the check is a
+ * reference compare instead of a regular expression per span.
+ */
+export function invalidSpanReason(span: DecodedSpan, checkedTraceId: string | null = null): string | null {
+  if (span.traceId !== checkedTraceId && (!HEX32.test(span.traceId) || span.traceId === ZERO32)) {
+    return `invalid trace_id "${span.traceId}" (want 32 hex digits, not all zero)`;
+  }
   if (!HEX16.test(span.spanId) || span.spanId === ZERO16) return `invalid span_id "${span.spanId}" (want 16 hex digits, not all zero)`;
   if (span.parentSpanId !== '' && !HEX16.test(span.parentSpanId)) return `invalid parent_span_id "${span.parentSpanId}" (want 16 hex digits or empty)`;
   return null;
@@ -150,13 +157,15 @@ export class Pipeline {
     const retentionDays = this.deps.rawTtlDays;
     const oldestAllowedNs = BigInt(this.now() - retentionDays * 86_400_000) * 1_000_000n;
 
+    let checkedTraceId: string | null = null;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i];
-      const reason = invalidSpanReason(span);
+      const reason = invalidSpanReason(span, checkedTraceId);
       if (reason) {
         reject(i, 'invalid_id', reason);
         continue;
       }
+      checkedTraceId = span.traceId;
       if (span.startTimeUnixNano < oldestAllowedNs) {
         const started = new Date(Number(span.startTimeUnixNano / 1_000_000n)).toISOString();
         reject(i, 'expired', `starts ${started}, older than the ${retentionDays}-day retention (RAGSCOPE_RAW_TTL_DAYS)`);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Attributes, DecodedSpan } from '../../processor/src/model.js';
 import { ByteWriter, LineRow } from '../../processor/src/store/json-bytes.js';
 import { TraceLineRow, traceRowLine, writeTraceRow } from '../../processor/src/store/row-lines.js';
-import { GenAiLineRow, genAiRowLine, writeGenAiRow } from '../../processor/src/store/genai-spans-columns.js';
+import { compileRowValues, compileRowWriter, GenAiLineRow, genAiRowLine, writeGenAiRow, type ColumnSpec } from '../../processor/src/store/genai-spans-columns.js';
 import { attributesJson, writeAttributesJson } from '../../processor/src/store/attributes-json.js';
 import { decodeRecord, encodeRecord, linesBytes } from '../../processor/src/store/wal-record.js';
 import { Pipeline } from '../../processor/src/pipeline.js';
@@ -89,6 +89,26 @@ describe('ByteWriter: the UTF-8 of JSON.stringify', () => {
     const bytes = Buffer.from(`${'é'.repeat(40)}ok`);
     expect(written((w) => w.bytes(bytes)).equals(bytes)).toBe(true);
     expect(written((w) => w.bytes(bytes.subarray(0, 5))).equals(bytes.subarray(0, 5))).toBe(true);
+  });
+});
+
+describe('compiled row writer: each column written by its type, any value as JSON.stringify', () => {
+  // A column's type picks a direct write for the value it leads to expect; every other value must still be
+  // written as JSON.stringify writes it (the general path), so a getter returning the unexpected is not a bad row.
+  const types = ['String', 'LowCardinality(String)', 'DateTime64(9)', 'Nullable(Decimal(38, 12))', 'UInt8', 'Nullable(UInt64)', 'Float64', 'Nullable(Float64)', 'Nullable(Bool)', 'Array(String)', 'Array(Nullable(Float64))'];
+  const values: unknown[] = [...STRINGS, ...NUMBERS, true, false, null, undefined, [], [null, 'a', 1.5, Number.NaN], ['b\u00e9'], { k: 'v' }, new Date(0), Object.assign([], { toJSON: () => 'custom' })];
+  it('for every type and value, alone and in a row of all types', () => {
+    for (const type of types) {
+      for (const value of values) {
+        const column: ColumnSpec<unknown>[] = [{ name: 'c', type, value: () => value }];
+        const bytes = written((w) => compileRowWriter(column)(w, null));
+        expect(bytes.equals(Buffer.from(JSON.stringify(compileRowValues(column)(null)))), `${type} ${String(value)}`).toBe(true);
+      }
+    }
+    for (const value of values) {
+      const row: ColumnSpec<unknown>[] = types.map((type, i) => ({ name: `c${i}`, type, value: () => value }));
+      expect(written((w) => compileRowWriter(row)(w, null)).equals(Buffer.from(JSON.stringify(compileRowValues(row)(null))))).toBe(true);
+    }
   });
 });
 

@@ -109,13 +109,36 @@ export function toGenAiRow(span: DecodedSpan, record: GenAiRecord, cost: CostRes
 }
 
 /**
+ * The statement that writes column `i`'s value `v` as JSON.stringify would: a direct call for the value the
+ * column's type leads to expect (text for String, DateTime64 and Decimal columns; a number for integer and
+ * float columns; null for Nullable ones; an empty array), the general ByteWriter.value for anything else, so
+ * an unexpected value still writes the same bytes. Measured on the bench payload (same process, alternating
+ * rounds): genai_spans rows 1.55-1.62 → 1.30 µs per span, against w.value's type switch for every column.
+ */
+function columnWriteStatement(type: string, v: string): string {
+  const inner = type.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
+  if (inner === 'String' || inner.startsWith('DateTime') || inner.startsWith('Decimal')) {
+    return `if (typeof ${v} === 'string') w.string(${v}); else if (${v} === null) w.nil(); else w.value(${v});`;
+  }
+  if (/^(UInt|Int|Float)\d+$/.test(inner)) {
+    return `if (typeof ${v} === 'number') w.number(${v}); else if (${v} === null) w.nil(); else w.value(${v});`;
+  }
+  if (inner.startsWith('Array(')) {
+    return `if (${v} === EMPTY || (Array.isArray(${v}) && ${v}.length === 0 && Object.getPrototypeOf(${v}) === Array.prototype && !('toJSON' in ${v}))) w.emptyArray(); else w.value(${v});`;
+  }
+  return `w.value(${v});`;
+}
+
+/**
  * One function that writes every column's value as JSON into a ByteWriter, compiled once from the list like
  * compileRowValues: the bytes of JSON.stringify(rowValues(source)), without the array of values.
  */
 export function compileRowWriter<S>(columns: readonly ColumnSpec<S>[]): (w: ByteWriter, source: S) => void {
-  const body = columns.map((_, i) => `${i > 0 ? 'w.byte(44); ' : ''}w.value(g${i}(s));`).join('\n');
-  const factory = new Function(...columns.map((_, i) => `g${i}`), `return function writeRow(w, s) { w.byte(91);\n${body}\nw.byte(93); };`);
-  return factory(...columns.map((c) => c.value)) as (w: ByteWriter, source: S) => void;
+  const body = columns
+    .map((c, i) => `${i > 0 ? 'w.byte(44); ' : ''}const v${i} = g${i}(s); ${columnWriteStatement(c.type, `v${i}`)}`)
+    .join('\n');
+  const factory = new Function('EMPTY', ...columns.map((_, i) => `g${i}`), `return function writeRow(w, s) { w.byte(91);\n${body}\nw.byte(93); };`);
+  return factory(NO_ITEMS, ...columns.map((c) => c.value)) as (w: ByteWriter, source: S) => void;
 }
 
 const writeGenAiRowValues = compileRowWriter(GENAI_SPANS_COLUMNS);

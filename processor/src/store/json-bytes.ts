@@ -103,6 +103,26 @@ export class ByteWriter {
     this.pos = p;
   }
 
+  /** `null`. */
+  nil(): void {
+    if (this.buf.length - this.pos < 4) this.grow(4);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = 110;
+    buf[p + 1] = 117;
+    buf[p + 2] = 108;
+    buf[p + 3] = 108;
+    this.pos = p + 4;
+  }
+
+  /** `[]`. */
+  emptyArray(): void {
+    if (this.buf.length - this.pos < 2) this.grow(2);
+    this.buf[this.pos] = 91;
+    this.buf[this.pos + 1] = 93;
+    this.pos += 2;
+  }
+
   /** JSON.stringify(n) for a number: null for NaN and ±Infinity, "0" for -0. */
   number(n: number): void {
     if (Number.isFinite(n)) this.ascii(`${n}`);

@@ -25,11 +25,14 @@ const COST_FIELDS = ['totalUsd', 'inputUsd', 'cacheReadUsd', 'cacheWriteUsd', 'o
 
 /** Why this span's GenAI row cannot be stored (naming the field), or null. */
 export function unstorableReason(record: GenAiRecord, cost: CostResult): string | null {
-  for (const [field, attribute] of UINT32_FIELDS) {
-    const v = record[field] as number | null;
-    if (v !== null && v > UINT32_MAX) return `${attribute} = ${v} is out of range (at most ${UINT32_MAX})`;
+  // Index loops, not `for (const [field, attribute] of …)`: this runs for every GenAI span, and the
+  // destructuring iteration cost ~0.2 µs of it per span (bench payload, CPU profile).
+  for (let i = 0; i < UINT32_FIELDS.length; i++) {
+    const v = record[UINT32_FIELDS[i][0]] as number | null;
+    if (v !== null && v > UINT32_MAX) return `${UINT32_FIELDS[i][1]} = ${v} is out of range (at most ${UINT32_MAX})`;
   }
-  for (const field of COST_FIELDS) {
+  for (let i = 0; i < COST_FIELDS.length; i++) {
+    const field = COST_FIELDS[i];
     const v = cost[field];
     if (v === null) continue;
     if (!STORABLE_DECIMAL.test(v)) {
