@@ -112,6 +112,34 @@ describe('compiled row writer: each column written by its type, any value as JSO
   });
 });
 
+describe('SpanAttributes with array values: the text of the string map', () => {
+  it('plain arrays written directly, any other array through the general path, byte for byte', () => {
+    const arrays: unknown[][] = [
+      [],
+      ['doc-11', 'doc-2093', 'doc 17 with spaces ~'],
+      [0.91, 0.88, -0, Number.NaN, Infinity, 1e21, 5e-324, 2 ** 53 + 2],
+      [true, false, null],
+      ['mixed', 1, true, null],
+      ['quote " inside'],
+      ['back\\slash'],
+      ['tab\tand newline\n'],
+      ['del \u007f'],
+      ['caf\u00e9'],
+      ['lone \ud800'],
+      ['ok', ['nested']],
+      [{ kv: 'list' }],
+      ['plain', 'then "quoted"'],
+      Object.assign(['custom'], { toJSON: () => 'replaced' }),
+    ];
+    for (const value of arrays) {
+      const attributes = { before: 'x', list: value, after: 1 } as unknown as Attributes;
+      const bytes = written((w) => writeAttributesJson(w, attributes));
+      expect(bytes.equals(Buffer.from(attributesJson(attributes))), JSON.stringify(value)).toBe(true);
+      expect(JSON.parse(bytes.toString()).list).toBe(JSON.stringify(value));
+    }
+  });
+});
+
 function awkwardSpans(startNs: bigint): DecodedSpan[] {
   const spans = variedSpans(startNs);
   const attributes: Attributes = {

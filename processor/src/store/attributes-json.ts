@@ -86,7 +86,60 @@ export function writeAttributesJson(w: ByteWriter, attributes: Attributes): void
     }
     w.string(key);
     w.byte(58);
+    if (Array.isArray(value) && writeArrayText(w, value)) continue;
     w.string(attrToString(value));
   }
   w.byte(125);
+}
+
+/**
+ * An array value's text as the map stores it, JSON.stringify(JSON.stringify(items)), written directly when every
+ * item is a string of plain printable ASCII (no quote, backslash or control character), a number, a boolean or
+ * null: such text needs no escaping beyond the quotes around strings. Otherwise writes nothing and returns false
+ * (the caller takes the general path). Retrieval spans carry document ids and scores this way; the general path
+ * stringifies each array twice and encodes the result again.
+ */
+function writeArrayText(w: ByteWriter, items: readonly AttrValue[]): boolean {
+  if (Object.getPrototypeOf(items) !== Array.prototype || 'toJSON' in items) return false;
+  const start = w.pos;
+  w.byte(34);
+  w.byte(91);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) w.byte(44);
+    const item = items[i];
+    if (typeof item === 'string') {
+      if (!writePlainQuoted(w, item)) {
+        w.pos = start;
+        return false;
+      }
+    } else if (typeof item === 'number') w.number(item);
+    else if (typeof item === 'boolean') w.ascii(item ? 'true' : 'false');
+    else if (item === null) w.nil();
+    else {
+      w.pos = start;
+      return false;
+    }
+  }
+  w.byte(93);
+  w.byte(34);
+  return true;
+}
+
+/** `\"text\"` for text of plain printable ASCII; false (having written part of it) for any other text. */
+function writePlainQuoted(w: ByteWriter, text: string): boolean {
+  const n = text.length;
+  w.ensure(n + 4);
+  const buf = w.buf;
+  let p = w.pos;
+  buf[p++] = 92;
+  buf[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return false;
+    buf[p++] = c;
+  }
+  buf[p++] = 92;
+  buf[p++] = 34;
+  w.pos = p;
+  return true;
 }
