@@ -178,7 +178,7 @@ export class Pipeline {
     const { metrics, priceBook } = this.deps;
     const genaiRows: Row[] = [];
     const derived: DerivedSpan[] = [];
-    const tally = metrics ? new GenAiTally() : null;
+    const tally = metrics ? new GenAiTally(metrics) : null;
     for (const { span, record, index } of pairs) {
       let cost: CostResult | null = null;
       if (record) {
@@ -202,7 +202,7 @@ export class Pipeline {
       derived.push({ span, record, cost });
     }
 
-    if (tally) tally.report(metrics!);
+    tally?.report();
     if (rejected > reasons.length) reasons.push(`and ${rejected - reasons.length} more`);
     return new SpanBatch(traceRows, genaiRows, rejected, reasons.join('; '), rejectedByReason, keys, forget, derived);
   }
@@ -220,7 +220,6 @@ export class Pipeline {
       forget: () => undefined,
     };
   }
-
 }
 
 /**
@@ -231,6 +230,8 @@ class GenAiTally {
   private readonly byOperation = new Map<string, number>();
   private withoutUsage = 0;
   private readonly unpriced = new Map<string, { provider: string; model: string; count: number }>();
+
+  constructor(private readonly metrics: ProcessorMetrics) {}
 
   count(record: GenAiRecord, costSource: string): void {
     this.byOperation.set(record.operation, (this.byOperation.get(record.operation) ?? 0) + 1);
@@ -245,7 +246,8 @@ class GenAiTally {
     }
   }
 
-  report(metrics: ProcessorMetrics): void {
+  report(): void {
+    const metrics = this.metrics;
     for (const [operation, count] of this.byOperation) metrics.genaiSpans.inc({ operation }, count);
     if (this.withoutUsage > 0) metrics.spansWithoutUsage.inc(this.withoutUsage);
     for (const { provider, model, count } of this.unpriced.values()) metrics.unpricedSpans.inc({ provider, model }, count);
