@@ -19,7 +19,8 @@ export interface ColumnSpec<S> {
   value(source: S): unknown;
 }
 
-const NO_ITEMS: never[] = [];
+/** The one empty array of the list-valued columns; frozen, as the row writer takes it for `[]` by identity. */
+const NO_ITEMS = Object.freeze([]) as unknown as never[];
 const COST = 'Nullable(Decimal(38, 12))';
 
 export const GENAI_SPANS_COLUMNS: readonly ColumnSpec<GenAiRowSource>[] = [
