@@ -19,7 +19,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-import { context, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { performance } from 'node:perf_hooks';
 import { GEN_AI, OTHER_ATTRIBUTES } from './attributes.js';
@@ -230,8 +230,22 @@ function openaiClass(moduleExports: any): any {
 export type RagscopeOpenAIInstrumentationConfig = InstrumentationConfig;
 
 export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeOpenAIInstrumentationConfig> {
+  /** register()'s own tracer for these spans (own-tracer.ts); the SDK's tracer otherwise. */
+  private ownTracer: Tracer | undefined;
+
   constructor(config: RagscopeOpenAIInstrumentationConfig = {}) {
     super(OPENAI_SCOPE, PACKAGE_VERSION, config);
+  }
+
+  /** Makes this instrumentation's spans with `tracer` (register() does, when it started the provider). */
+  useOwnTracer(tracer: Tracer | undefined): void {
+    this.ownTracer = tracer;
+  }
+
+  /** A tracer provider chosen explicitly wins over register()'s own tracer. */
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    this.ownTracer = undefined;
+    super.setTracerProvider(tracerProvider);
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
@@ -294,7 +308,7 @@ export class RagscopeOpenAIInstrumentation extends InstrumentationBase<RagscopeO
         // The active context, read once: the span's parent, and the context the call runs in with the span.
         const parent = context.active();
         try {
-          span = self.tracer.startSpan(
+          span = (self.ownTracer ?? self.tracer).startSpan(
             `${kind === 'embeddings' ? 'embeddings' : 'chat'} ${params.model}`,
             { kind: SpanKind.CLIENT, attributes: requestAttributes(kind, params, this?._client?.baseURL) },
             parent,

@@ -1,19 +1,21 @@
 // register(): one call that starts an OpenTelemetry NodeSDK wired for LLM/RAG apps.
 
 import { diag, trace, TraceFlags, type Attributes, type TracerProvider, logs } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, getBooleanFromEnv, type ExportResult } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, SimpleLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider as SdkTracerProvider, type ReadableSpan, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequire, register as registerLoaderHook } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { appDirectory, checkApiCopies, type ForeignApiCopy } from './api-copies.js';
 import { configure, type ContentOptions } from './config.js';
 import { selectLogExporters, selectSpanExporters, type OtlpProtocol, type Selected } from './exporters.js';
 import { RagscopeLogRecordProcessor } from './feedback.js';
-import { RagscopeOpenAIInstrumentation } from './openai.js';
+import { OPENAI_SCOPE, RagscopeOpenAIInstrumentation } from './openai.js';
+import { OwnTracer } from './own-tracer.js';
+import { providerResource, samplerFromEnv, spanLimitsFromEnv } from './span-settings.js';
+import { PACKAGE_VERSION } from './version.js';
 import { AnthropicInstrumentation } from './anthropic.js';
 import { RagscopeSpanProcessor } from './span-processor.js';
 import { PooledIdGenerator } from './id-generator.js';
@@ -377,18 +379,29 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
       logRecordProcessors.push(p);
     }
 
-    const sdk = new NodeSDK({
-      serviceName: options.serviceName,
-      resource: options.resourceAttributes ? resourceFromAttributes(options.resourceAttributes) : undefined,
-      sampler: options.sampler,
+    // Built here rather than by NodeSDK so that ragscope's own tracer (own-tracer.ts) uses the same ones.
+    const settings = {
+      processors: spanProcessors,
+      sampler: options.sampler ?? samplerFromEnv(),
+      limits: spanLimitsFromEnv(),
       idGenerator: new PooledIdGenerator(),
+      resource: providerResource(options),
+    };
+    const sdk = new NodeSDK({
+      resource: settings.resource,
+      autoDetectResources: false,
+      sampler: settings.sampler,
+      spanLimits: settings.limits,
+      idGenerator: settings.idGenerator,
       instrumentations,
       spanProcessors,
       logRecordProcessors,
       // GenAI metrics stay off unless asked for: the processor derives them from spans.
       ...(process.env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     });
+    const providerBefore = globalTracerProvider();
     sdk.start();
+    if (openai && ownTracerApplies(providerBefore)) openai.useOwnTracer(new OwnTracer(settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }));
     const apiCheck = checkForeignApiCopies(stats);
 
     const timeout = options.shutdownTimeoutMillis ?? 5000;
@@ -429,6 +442,20 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     diag.error('@ragscope/instrumentation: register() failed; telemetry is off', err);
     return disabledHandle(stats);
   }
+}
+
+function globalTracerProvider(): TracerProvider | undefined {
+  return (trace.getTracerProvider() as { getDelegate?: () => TracerProvider }).getDelegate?.();
+}
+
+/**
+ * Whether ragscope's OpenAI spans can be made by its own tracer: only when sdk.start() has just made the SDK
+ * tracer provider built from `settings` the global one (not when the SDK is disabled, another provider was
+ * registered first, or the SDK's own span metrics are asked for, which only its Tracer records).
+ */
+function ownTracerApplies(providerBefore: TracerProvider | undefined): boolean {
+  const provider = globalTracerProvider();
+  return provider !== providerBefore && provider instanceof SdkTracerProvider && !getBooleanFromEnv('OTEL_NODE_EXPERIMENTAL_SDK_METRICS');
 }
 
 /** Finds api copies that cannot see ragscope's provider, bridges them and records them (see api-copies.ts). */

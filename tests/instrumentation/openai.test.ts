@@ -3,7 +3,10 @@
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OPENAI_SCOPE } from '../../instrumentation/src/openai.js';
+import { OwnSpan, OwnTracer } from '../../instrumentation/src/own-tracer.js';
+import { PACKAGE_VERSION } from '../../instrumentation/src/version.js';
 import { RagscopeOpenAIInstrumentation, configure, traceRag } from '../../instrumentation/src/index.js';
 import { attr, parentId, requireFromCopy, setupPipeline } from './helpers/otel.js';
 import { OPENAI_CHAT_USAGE, OPENAI_RESPONSES_USAGE, startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
@@ -33,7 +36,17 @@ function onlySpan(name: string) {
   return spans[0]!;
 }
 
-describe.each(VERSIONS)('openai $tag', ({ tag, source, major }) => {
+// Each case runs with both tracers of the instrumentation: the SDK's, and register()'s own (own-tracer.ts).
+const TRACERS = [{ tracerKind: 'SDK tracer', own: false }, { tracerKind: 'own tracer', own: true }];
+const CASES = VERSIONS.flatMap((v) => TRACERS.map((t) => ({ ...v, ...t })));
+
+describe.each(CASES)('openai $tag, $tracerKind', ({ tag, source, major, own }) => {
+  beforeAll(() => instrumentation.useOwnTracer(own ? new OwnTracer(pipeline.settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }) : undefined));
+  afterAll(() => instrumentation.useOwnTracer(undefined));
+  // Which tracer made the span: only the own tracer makes OwnSpan objects.
+  afterEach(() => {
+    for (const span of pipeline.spans()) if (span.instrumentationScope.name === OPENAI_SCOPE) expect(span instanceof OwnSpan).toBe(own);
+  });
   const req = requireFromCopy('openai', source, tag);
   const mod = req('openai') as typeof import('openai');
   const OpenAI = mod.OpenAI;

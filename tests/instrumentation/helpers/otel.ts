@@ -6,16 +6,20 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { InMemorySpanExporter, TracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, RandomIdGenerator, TracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { createRequire } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RagscopeLogRecordProcessor, RagscopeSpanProcessor } from '../../../instrumentation/src/index.js';
+import type { SpanSettings } from '../../../instrumentation/src/own-tracer.js';
+import { samplerFromEnv, spanLimitsFromEnv } from '../../../instrumentation/src/span-settings.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface Pipeline {
+  settings: SpanSettings;
   spanExporter: InMemorySpanExporter;
   logExporter: InMemoryLogRecordExporter;
   tracerProvider: TracerProvider;
@@ -27,8 +31,21 @@ export interface Pipeline {
 
 export function setupPipeline(instrumentations: Instrumentation[] = []): Pipeline {
   const spanExporter = new InMemorySpanExporter();
+  // The provider's parts, kept to make ragscope's own tracer over the same ones (as register() does).
+  const settings: SpanSettings = {
+    processors: [new RagscopeSpanProcessor(), new SimpleSpanProcessor({ exporter: spanExporter })],
+    sampler: samplerFromEnv(),
+    limits: spanLimitsFromEnv(),
+    idGenerator: new RandomIdGenerator(),
+    // No detectors: a resource with attributes still being detected makes SimpleSpanProcessor export later.
+    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'ragscope-tests' })),
+  };
   const tracerProvider = new TracerProvider({
-    spanProcessors: [new RagscopeSpanProcessor(), new SimpleSpanProcessor({ exporter: spanExporter })],
+    spanProcessors: [...settings.processors],
+    sampler: settings.sampler,
+    spanLimits: settings.limits,
+    idGenerator: settings.idGenerator,
+    resource: settings.resource,
   });
   // What NodeTracerProvider#register() did in the 2.x SDK (sdk-trace 3.x has no register()): the global
   // provider, AsyncLocalStorage context and the default propagators (trace context + baggage).
@@ -42,6 +59,7 @@ export function setupPipeline(instrumentations: Instrumentation[] = []): Pipelin
   logs.setGlobalLoggerProvider(loggerProvider);
   registerInstrumentations({ instrumentations, tracerProvider, loggerProvider });
   return {
+    settings,
     spanExporter,
     logExporter,
     tracerProvider,

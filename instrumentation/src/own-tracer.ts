@@ -1,0 +1,254 @@
+// The tracer of ragscope's own OpenAI spans when register() started the tracer provider: the same spans,
+// handed to the same span processors, sampled by the same sampler, with the same limits, ids and resource
+// (register() builds those once and gives them to NodeSDK and to this tracer: span-settings.ts), made by a
+// smaller span object.
+//
+// Why not the SDK's Tracer: on an OpenAI call its span path is most of ragscope's overhead, and it runs cold
+// (the process has just waited on the network). bench:instrumentation, same run, 3 rounds: see
+// docs/benchmarks.md ("ragscope's own span path"). What the SDK does that this skips: validating the start
+// attributes twice, the span's own clock anchoring per span (one per tracer here), the otel.sdk.span.*
+// metrics (register() keeps the SDK tracer when OTEL_NODE_EXPERIMENTAL_SDK_METRICS asks for them).
+// Attribute, event and link rules are the SDK's own public helpers (@opentelemetry/core), so limits,
+// validation and truncation behave alike. Anything else that starts spans (the app, other instrumentations,
+// the RAG helpers) keeps using the SDK.
+
+import { context, diag, SpanStatusCode, trace, TraceFlags, SamplingDecision, type Attributes, type AttributeValue, type Context, type Exception, type HrTime, type Link, type Span as ApiSpan, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
+import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, hrTimeDuration, isTimeInput, isTracingSuppressed, maybeAddAttribute, millisToHrTime, timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { IdGenerator, Sampler, Span, SpanLimits, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
+import { performance } from 'node:perf_hooks';
+
+/** What the tracer provider register() started is made of (the objects it handed to NodeSDK). */
+export interface SpanSettings {
+  readonly processors: readonly SpanProcessor[];
+  readonly sampler: Sampler;
+  readonly limits: Required<SpanLimits>;
+  readonly idGenerator: IdGenerator;
+  readonly resource: Resource;
+}
+
+/**
+ * Wall-clock time from the monotonic clock: epoch milliseconds = performance.now() + offset, the offset
+ * taken once (the SDK takes it per span; a span's start and end come from the same clock either way).
+ */
+class SpanClock {
+  private readonly offset = Date.now() - performance.now();
+  now(): HrTime {
+    return millisToHrTime(performance.now() + this.offset);
+  }
+  of(input: TimeInput | undefined): HrTime {
+    return input === undefined ? this.now() : timeInputToHrTime(input);
+  }
+}
+
+export class OwnSpan implements Span {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly attributes: Attributes;
+  readonly links: Link[];
+  readonly events: TimedEvent[] = [];
+  readonly startTime: HrTime;
+  endTime: HrTime = [0, 0];
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  droppedAttributesCount: number;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  private attributeCount: number;
+  private _ended = false;
+  private _duration: HrTime = [-1, -1];
+
+  constructor(
+    private readonly settings: SpanSettings,
+    private readonly clock: SpanClock,
+    readonly instrumentationScope: InstrumentationScope,
+    private readonly _spanContext: SpanContext,
+    name: string,
+    kind: SpanKind,
+    parentSpanContext: SpanContext | undefined,
+    attributes: Attributes,
+    droppedAttributesCount: number,
+    links: Link[],
+    startTime: TimeInput | undefined,
+  ) {
+    this.name = name;
+    this.kind = kind;
+    this.parentSpanContext = parentSpanContext;
+    this.attributes = attributes;
+    this.attributeCount = Object.keys(attributes).length;
+    this.droppedAttributesCount = droppedAttributesCount;
+    this.links = links;
+    this.startTime = clock.of(startTime);
+  }
+
+  get resource(): Resource {
+    return this.settings.resource;
+  }
+  get ended(): boolean {
+    return this._ended;
+  }
+  get duration(): HrTime {
+    return this._duration;
+  }
+
+  spanContext(): SpanContext {
+    return this._spanContext;
+  }
+
+  isRecording(): boolean {
+    return !this._ended;
+  }
+
+  setAttribute(key: string, value?: AttributeValue): this {
+    if (this.isEnded()) return this;
+    const decision = maybeAddAttribute({ key, value, attributes: this.attributes, limits: this.settings.limits, currentAttributesCount: this.attributeCount });
+    if (decision === AddAttributeDecision.ADD_NEW) this.attributeCount++;
+    else if (decision === AddAttributeDecision.DROP_LIMIT_REACHED && this.droppedAttributesCount++ === 0) diag.warn('Dropping extra attributes.');
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.isEnded()) return this;
+    const { eventCountLimit, attributePerEventCountLimit, attributeValueLengthLimit } = this.settings.limits;
+    if (eventCountLimit === 0) {
+      this.droppedEventsCount++;
+      return this;
+    }
+    if (this.events.length >= eventCountLimit) {
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    let attributes: Attributes | undefined;
+    if (isTimeInput(attributesOrTime)) {
+      if (!isTimeInput(time)) time = attributesOrTime;
+    } else attributes = attributesOrTime;
+    this.events.push({ name, time: this.clock.of(time), ...cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit }) });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.isEnded()) return this;
+    const { linkCountLimit } = this.settings.limits;
+    if (linkCountLimit === 0) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (this.links.length >= linkCountLimit) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    this.links.push(cleanLink(link, this.settings.limits));
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.isEnded() || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.isEnded()) this.name = name;
+    return this;
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      if (exception.code) attributes['exception.type'] = exception.code.toString();
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] || attributes['exception.message']) this.addEvent('exception', attributes, time);
+    else diag.warn(`Failed to record an exception ${String(exception)}`);
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this._ended) {
+      diag.error(`${this.name} ${this._spanContext.traceId}-${this._spanContext.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    this.endTime = this.clock.of(endTime);
+    this._duration = hrTimeDuration(this.startTime, this.endTime);
+    if (this._duration[0] < 0) {
+      this.endTime = [this.startTime[0], this.startTime[1]];
+      this._duration = [0, 0];
+    }
+    const processors = this.settings.processors;
+    for (let i = 0; i < processors.length; i++) processors[i]!.onEnding?.(this);
+    this._ended = true;
+    for (let i = 0; i < processors.length; i++) processors[i]!.onEnd(this);
+  }
+
+  private isEnded(): boolean {
+    if (this._ended) diag.warn(`Cannot execute the operation on ended Span {traceId: ${this._spanContext.traceId}, spanId: ${this._spanContext.spanId}}`);
+    return this._ended;
+  }
+}
+
+function cleanLink(link: Link, limits: Required<SpanLimits>): Link {
+  return { context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: limits.attributePerLinkCountLimit, attributeValueLengthLimit: limits.attributeValueLengthLimit }) };
+}
+
+const NO_LINKS: readonly Link[] = Object.freeze([]);
+
+/** An OpenTelemetry Tracer (api) over SpanSettings: what the SDK's Tracer does at startSpan, for one scope. */
+export class OwnTracer implements Tracer {
+  private readonly clock = new SpanClock();
+  constructor(
+    private readonly settings: SpanSettings,
+    readonly scope: InstrumentationScope,
+  ) {}
+
+  startSpan(name: string, options: SpanOptions = {}, ctx: Context = context.active()): ApiSpan {
+    if (options.root) ctx = trace.deleteSpan(ctx);
+    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
+    const { settings } = this;
+    const parent = trace.getSpan(ctx)?.spanContext();
+    const validParent = parent !== undefined && trace.isSpanContextValid(parent) ? parent : undefined;
+    const traceId = validParent?.traceId ?? settings.idGenerator.generateTraceId();
+    const spanId = settings.idGenerator.generateSpanId();
+    const kind = options.kind ?? 0;
+    const links = options.links === undefined ? (NO_LINKS as Link[]) : options.links.map((link) => cleanLink(link, settings.limits));
+    const start = cleanAttributes(options.attributes, settings.limits);
+    let attributes = start.attributes ?? {};
+    let dropped = start.droppedAttributesCount ?? 0;
+    const sampling = settings.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
+    const spanContext: SpanContext = {
+      traceId,
+      spanId,
+      traceFlags: sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      traceState: sampling.traceState ?? validParent?.traceState,
+    };
+    if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
+    if (sampling.attributes !== undefined) {
+      const merged = cleanAttributes({ ...attributes, ...sampling.attributes }, settings.limits);
+      attributes = merged.attributes ?? {};
+      dropped += merged.droppedAttributesCount ?? 0;
+    }
+    const span = new OwnSpan(settings, this.clock, this.scope, spanContext, name, kind, validParent, attributes, dropped, links === NO_LINKS ? [] : links, options.startTime);
+    const processors = settings.processors;
+    for (let i = 0; i < processors.length; i++) processors[i]!.onStart(span, ctx);
+    return span;
+  }
+
+  startActiveSpan<F extends (span: ApiSpan) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
+    const fn = rest[rest.length - 1] as F;
+    const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
+    const parent = rest.length > 2 ? (rest[1] as Context) : context.active();
+    const span = this.startSpan(name, options, parent);
+    return context.with(trace.setSpan(parent, span), fn as (span: ApiSpan) => ReturnType<F>, undefined, span);
+  }
+}

@@ -1,0 +1,39 @@
+// When the app registered its own tracer provider before register() (NodeSDK cannot install its own), the
+// OpenAI spans go where every other span goes, the app's provider, made by the SDK's tracer: ragscope's
+// own tracer is used only over the provider register() itself started.
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { register } from '../../instrumentation/src/index.js';
+import { OwnSpan } from '../../instrumentation/src/own-tracer.js';
+import { requireFromCopy } from './helpers/otel.js';
+import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
+
+process.env.OTEL_LOGS_EXPORTER = 'none';
+
+const appExporter = new InMemorySpanExporter();
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: appExporter })] }));
+const ragscopeExporter = new InMemorySpanExporter();
+const handle = register({ traceExporter: ragscopeExporter, shutdownOnExit: false, esmLoaderHook: false });
+const { OpenAI } = requireFromCopy('openai', 'openai', 'v7')('openai') as typeof import('openai');
+let stub: Stub;
+
+beforeAll(async () => {
+  handle.instrumentModules({ openai: OpenAI });
+  stub = await startOpenAIStub();
+});
+afterAll(async () => {
+  await handle.shutdown();
+  await stub?.close();
+});
+
+it("a provider registered before register(): OpenAI spans are the SDK's, in the app's provider", async () => {
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stub.url}/v1`, maxRetries: 0 });
+  await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  await handle.forceFlush();
+  const spans = appExporter.getFinishedSpans();
+  expect(spans.map((s) => s.name)).toEqual(['chat gpt-4o-mini']);
+  expect(spans[0]).not.toBeInstanceOf(OwnSpan);
+  expect(spans[0]!.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+  expect(ragscopeExporter.getFinishedSpans()).toEqual([]);
+});
