@@ -3,17 +3,17 @@
 // (register() builds those once and gives them to NodeSDK and to this tracer: span-settings.ts), made by a
 // smaller span object.
 //
-// Why not the SDK's Tracer: on an OpenAI call its span path is most of ragscope's overhead, and it runs cold
-// (the process has just waited on the network). bench:instrumentation, same run, 3 rounds: see
-// docs/benchmarks.md ("ragscope's own span path"). What the SDK does that this skips: validating the start
-// attributes twice, the span's own clock anchoring per span (one per tracer here), the otel.sdk.span.*
-// metrics (register() keeps the SDK tracer when OTEL_NODE_EXPERIMENTAL_SDK_METRICS asks for them).
-// Attribute, event and link rules are the SDK's own public helpers (@opentelemetry/core), so limits,
-// validation and truncation behave alike. Anything else that starts spans (the app, other instrumentations,
-// the RAG helpers) keeps using the SDK.
+// Why not the SDK's Tracer: on an OpenAI call the SDK's span path was most of ragscope's overhead, and it runs
+// cold (the process has just waited on the network); this path is about half as costly there (bench:instrumentation,
+// same run: docs/benchmarks.md). It is the same work with less around it: the start attributes cleaned once (the
+// SDK cleans them twice), no otel.sdk.span.* metric records (built per span even when no meter is set; register()
+// keeps the SDK's tracer when OTEL_NODE_EXPERIMENTAL_SDK_METRICS asks for them), no processor fan-out object, one
+// ended check per call. Attribute, event and link rules are OpenTelemetry's own public helpers (@opentelemetry/core),
+// so limits, validation and truncation behave alike (tests/instrumentation/own-tracer.test.ts runs both side by
+// side). Anything else that starts spans (the app, other instrumentations, the RAG helpers) uses the SDK.
 
-import { context, diag, SpanStatusCode, trace, TraceFlags, SamplingDecision, type Attributes, type AttributeValue, type Context, type Exception, type HrTime, type Link, type Span as ApiSpan, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
-import { AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, hrTimeDuration, isTimeInput, isTracingSuppressed, maybeAddAttribute, millisToHrTime, timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';
+import { context, diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace, TraceFlags, SamplingDecision, type Attributes, type AttributeValue, type Context, type Exception, type HrTime, type Link, type Span as ApiSpan, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
+import { addHrTimes, AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, hrTimeDuration, isTimeInput, isTracingSuppressed, maybeAddAttribute, millisToHrTime, timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { IdGenerator, Sampler, Span, SpanLimits, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 import { performance } from 'node:perf_hooks';
@@ -25,20 +25,6 @@ export interface SpanSettings {
   readonly limits: Required<SpanLimits>;
   readonly idGenerator: IdGenerator;
   readonly resource: Resource;
-}
-
-/**
- * Wall-clock time from the monotonic clock: epoch milliseconds = performance.now() + offset, the offset
- * taken once (the SDK takes it per span; a span's start and end come from the same clock either way).
- */
-class SpanClock {
-  private readonly offset = Date.now() - performance.now();
-  now(): HrTime {
-    return millisToHrTime(performance.now() + this.offset);
-  }
-  of(input: TimeInput | undefined): HrTime {
-    return input === undefined ? this.now() : timeInputToHrTime(input);
-  }
 }
 
 export class OwnSpan implements Span {
@@ -57,10 +43,12 @@ export class OwnSpan implements Span {
   private attributeCount: number;
   private _ended = false;
   private _duration: HrTime = [-1, -1];
+  /** The monotonic clock at the start: later times are the start plus its reading since (as the SDK does). */
+  private readonly performanceStart = performance.now();
+  private readonly startTimeProvided: boolean;
 
   constructor(
     private readonly settings: SpanSettings,
-    private readonly clock: SpanClock,
     readonly instrumentationScope: InstrumentationScope,
     private readonly _spanContext: SpanContext,
     name: string,
@@ -78,7 +66,16 @@ export class OwnSpan implements Span {
     this.attributeCount = Object.keys(attributes).length;
     this.droppedAttributesCount = droppedAttributesCount;
     this.links = links;
-    this.startTime = clock.of(startTime);
+    this.startTimeProvided = startTime !== undefined;
+    // Wall-clock time per span, as the SDK does: a process-wide offset between the two clocks would drift.
+    this.startTime = startTime === undefined ? millisToHrTime(Date.now()) : timeInputToHrTime(startTime);
+  }
+
+  /** A time of this span: given, or the start plus the monotonic clock's reading since. */
+  private timeOf(input: TimeInput | undefined): HrTime {
+    if (input !== undefined) return timeInputToHrTime(input);
+    if (this.startTimeProvided) return millisToHrTime(Date.now());
+    return addHrTimes(this.startTime, millisToHrTime(performance.now() - this.performanceStart));
   }
 
   get resource(): Resource {
@@ -127,7 +124,7 @@ export class OwnSpan implements Span {
     if (isTimeInput(attributesOrTime)) {
       if (!isTimeInput(time)) time = attributesOrTime;
     } else attributes = attributesOrTime;
-    this.events.push({ name, time: this.clock.of(time), ...cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit }) });
+    this.events.push({ name, time: this.timeOf(time), ...cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit }) });
     return this;
   }
 
@@ -180,7 +177,7 @@ export class OwnSpan implements Span {
       diag.error(`${this.name} ${this._spanContext.traceId}-${this._spanContext.spanId} - You can only call end() on a span once.`);
       return;
     }
-    this.endTime = this.clock.of(endTime);
+    this.endTime = this.timeOf(endTime);
     this._duration = hrTimeDuration(this.startTime, this.endTime);
     if (this._duration[0] < 0) {
       this.endTime = [this.startTime[0], this.startTime[1]];
@@ -206,7 +203,6 @@ const NO_LINKS: readonly Link[] = Object.freeze([]);
 
 /** An OpenTelemetry Tracer (api) over SpanSettings: what the SDK's Tracer does at startSpan, for one scope. */
 export class OwnTracer implements Tracer {
-  private readonly clock = new SpanClock();
   constructor(
     private readonly settings: SpanSettings,
     readonly scope: InstrumentationScope,
@@ -214,7 +210,7 @@ export class OwnTracer implements Tracer {
 
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = context.active()): ApiSpan {
     if (options.root) ctx = trace.deleteSpan(ctx);
-    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
+    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const { settings } = this;
     const parent = trace.getSpan(ctx)?.spanContext();
     const validParent = parent !== undefined && trace.isSpanContextValid(parent) ? parent : undefined;
@@ -238,7 +234,7 @@ export class OwnTracer implements Tracer {
       attributes = merged.attributes ?? {};
       dropped += merged.droppedAttributesCount ?? 0;
     }
-    const span = new OwnSpan(settings, this.clock, this.scope, spanContext, name, kind, validParent, attributes, dropped, links === NO_LINKS ? [] : links, options.startTime);
+    const span = new OwnSpan(settings, this.scope, spanContext, name, kind, validParent, attributes, dropped, links === NO_LINKS ? [] : links, options.startTime);
     const processors = settings.processors;
     for (let i = 0; i < processors.length; i++) processors[i]!.onStart(span, ctx);
     return span;
