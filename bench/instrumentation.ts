@@ -389,7 +389,7 @@ OpenLLMetry records prompts and completions by default (ragscope does not) and d
 "${BEFORE_LABEL}" is an earlier build of the package (its package.json + dist/), measured in the same run with the same
 settings: the same-run A/B of whatever changed since.` : ''}
 
-Where the time goes (\`node --cpu-prof\` of the in-process worker, 9,900 calls, quiet machine; per call): ~23 µs
+Where the time went with the SDK's tracer (\`node --cpu-prof\` of the in-process worker, 9,900 calls, quiet machine; per call): ~23 µs
 exporting the span (OpenTelemetry's OTLP protobuf serializer, two-thirds of it writing attribute strings), charged to
 the calls at its CPU time; ~30 µs the call path, almost all inside the OTel SDK: \`Tracer.startSpan\` ~16 (span object,
 attribute validation twice, ids), \`context.with\` (AsyncLocalStorage) ~6, \`Span.end\` ~6, \`setAttributes\` ~4;
@@ -413,6 +413,36 @@ In the full benchmark the serializer's gain is smaller than in isolation: the wo
 export of the process, when V8 has not finished optimizing the serializer (measured for ragscope's, with register()
 and 2,220-span flushes: 32-46 µs per span in the first export of a process, 8-23 in the second, 2-11 later), and the
 flush's CPU also counts garbage collection and the HTTP send.
+
+**Why the same code costs ~2.4× more over HTTP** (session 6, \`npx tsx bench/instrumentation.ts --experiments
+--only ragscope-v6-,x-rs-wait --rounds 3\`, bench/experiments/README.md; load 2-5, least-disturbed wall µs per call,
+medians of 3 rounds; the wrapper's own synchronous work timed with bench/experiments/openai-wrapper-variants.patch):
+
+| transport (in-process fetch unless HTTP) | overhead | the wrapper's synchronous work (start span + end), per round |
+|---|---:|---|
+| answers at once | 45.6 | 13.9 / 17.2 / 23.6 |
+| answers after one event-loop turn | 74.9 | 24.1 / 24.9 / 26.5 |
+| answers after a 500 µs busy wait | 89.4 | 21.6 / 30.7 / 37.5 |
+| answers after a 1 ms timer (the process sleeps) | 144.7 | 39.9 / 53.7 / 57.0 |
+| HTTP stub | 150.3 | 40.0 / 52.8 / 68.4 |
+
+Not the socket, not the pairing: a fetch with no socket that waits on a 1 ms timer costs what the HTTP stub costs.
+While the process waits, other work (the stub, the HTTP stack, other processes) evicts the instrumentation's code
+and data from the CPU's caches, and the same 15-20 µs of span work then takes 40-65 µs; the uninstrumented SDK's
+own code slows the same way (169 vs 60 µs per call in split CPU profiles). Ruled out by the controls: the two SDK
+copies (no asymmetry beyond noise), running the call under a non-empty context (nothing measurable), held spans and
+the young generation (no consistent effect; ±20 µs cannot be excluded). Cold, the costs per call are about 21-24 µs
+to start the span, 8 for \`span.end\`, 7 for the result attributes and 3 for \`context.with\`, nearly all inside
+OpenTelemetry's span implementation. **The HTTP figure is what an app waiting on the network sees; the in-process
+figure is the warm best case.** Reaching ≤ 50 µs over HTTP meant halving the SDK's per-span work, not
+ragscope's (under 1 µs per step): hence ragscope's own tracer (below).
+
+**ragscope's own tracer** (2026-12-04, session 9): under \`register()\` the OpenAI spans are made by
+instrumentation/src/own-tracer.ts over the very processors, sampler, limits, id generator and resource handed to NodeSDK
+(instrumentation/src/span-settings.ts), with OpenTelemetry's public attribute helpers: the same spans (tested side by
+side with the SDK's Tracer), less code around them. The row "SDK tracer, the build before this change" is the same-run
+A/B. What remains per call is AsyncLocalStorage (\`context.with\`), the span's attribute validation, the processors
+(request-context stamping, the batch queue) and, charged at its CPU time, the export.
 
 Reading the figures. The target is ≤ 50 µs per call (least-disturbed wall) and below OpenLLMetry in every column. Per-call
 times here are several times those of an idle machine and overheads scale with them: the least-disturbed column is the fair
