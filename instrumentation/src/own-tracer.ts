@@ -1,7 +1,7 @@
-// The tracer of ragscope's own OpenAI spans when register() started the tracer provider: the same spans,
-// handed to the same span processors, sampled by the same sampler, with the same limits, ids and resource
-// (register() builds those once and gives them to NodeSDK and to this tracer: span-settings.ts), made by a
-// smaller span object.
+// The tracer of ragscope's own spans (OpenAI calls, RAG helpers) when register() started the tracer provider:
+// the same spans, handed to the same span processors, sampled by the same sampler, with the same limits, ids and
+// resource (register() builds those once and gives them to NodeSDK and to this tracer: span-settings.ts), made by
+// a smaller span object.
 //
 // Why not the SDK's Tracer: on an OpenAI call the SDK's span path was most of ragscope's overhead, and it runs
 // cold (the process has just waited on the network); this path is about half as costly there (bench:instrumentation,
@@ -10,7 +10,7 @@
 // keeps the SDK's tracer when OTEL_NODE_EXPERIMENTAL_SDK_METRICS asks for them), no processor fan-out object, one
 // ended check per call. Attribute, event and link rules are OpenTelemetry's own public helpers (@opentelemetry/core),
 // so limits, validation and truncation behave alike (tests/instrumentation/own-tracer.test.ts runs both side by
-// side). Anything else that starts spans (the app, other instrumentations, the RAG helpers) uses the SDK.
+// side). Anything else that starts spans (the app, other instrumentations) uses the SDK.
 
 import { context, diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace, TraceFlags, SamplingDecision, type Attributes, type AttributeValue, type Context, type Exception, type HrTime, type Link, type Span as ApiSpan, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
 import { addHrTimes, AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, hrTimeDuration, isTimeInput, isTracingSuppressed, maybeAddAttribute, millisToHrTime, timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';

@@ -7,7 +7,7 @@ import { runtimeConfig } from './config.js';
 import { fingerprintQuery } from './fingerprint.js';
 import { simHash64, sketchHex } from './sketch.js';
 import { setRequestBaggage, setRequestContext } from './request-context.js';
-import { noopSpan, runInSpan, safe, tracer } from './span-run.js';
+import { noopSpan, ragTracer, runInSpan, safe } from './span-run.js';
 
 const ROOT_SPAN_KEY = createContextKey('ragscope.request_root');
 
@@ -98,7 +98,7 @@ export function traceRag<T>(name: string, ragContext: RagContext, fn: (request: 
       ctx = setRequestContext(ctx, Object.freeze(entries));
       if (runtimeConfig().propagateBaggage) ctx = setRequestBaggage(ctx, entries);
     }
-    span = tracer.startSpan(`invoke_workflow ${name}`, { kind: SpanKind.INTERNAL, attributes }, ctx);
+    span = ragTracer().startSpan(`invoke_workflow ${name}`, { kind: SpanKind.INTERNAL, attributes }, ctx);
     if (typeof ragContext?.query === 'string') recordQueryOn(span, ragContext.query, GEN_AI.INPUT_MESSAGES);
     if (typeof ragContext?.topic === 'string' && ragContext.topic !== '') span.setAttribute(R.QUERY_TOPIC, ragContext.topic);
     ctx = trace.setSpan(ctx, span).setValue(ROOT_SPAN_KEY, span);

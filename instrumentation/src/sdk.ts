@@ -15,7 +15,8 @@ import { RagscopeLogRecordProcessor } from './feedback.js';
 import { OPENAI_SCOPE, RagscopeOpenAIInstrumentation } from './openai.js';
 import { OwnTracer } from './own-tracer.js';
 import { providerResource, samplerFromEnv, spanLimitsFromEnv } from './span-settings.js';
-import { PACKAGE_VERSION } from './version.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+import { useOwnRagTracer } from './span-run.js';
 import { AnthropicInstrumentation } from './anthropic.js';
 import { RagscopeSpanProcessor } from './span-processor.js';
 import { PooledIdGenerator } from './id-generator.js';
@@ -401,7 +402,10 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     });
     const providerBefore = globalTracerProvider();
     sdk.start();
-    if (openai && ownTracerApplies(providerBefore)) openai.useOwnTracer(new OwnTracer(settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }));
+    if (ownTracerApplies(providerBefore)) {
+      openai?.useOwnTracer(new OwnTracer(settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }));
+      useOwnRagTracer(new OwnTracer(settings, { name: PACKAGE_NAME, version: PACKAGE_VERSION }));
+    }
     const apiCheck = checkForeignApiCopies(stats);
 
     const timeout = options.shutdownTimeoutMillis ?? 5000;
@@ -449,7 +453,7 @@ function globalTracerProvider(): TracerProvider | undefined {
 }
 
 /**
- * Whether ragscope's OpenAI spans can be made by its own tracer: only when sdk.start() has just made the SDK
+ * Whether ragscope's own spans (OpenAI calls, RAG helpers) can be made by its own tracer: only when sdk.start() has just made the SDK
  * tracer provider built from `settings` the global one (not when the SDK is disabled, another provider was
  * registered first, or the SDK's own span metrics are asked for, which only its Tracer records).
  */

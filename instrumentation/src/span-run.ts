@@ -1,11 +1,22 @@
 // What the RAG helpers share: their tracer, running a callback inside a span (sync or async) and ending
 // the span however the callback ends, and the never-throw guard.
 
-import { context, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTHER_ATTRIBUTES } from './attributes.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
-export const tracer = trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+const sdkTracer = trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+let ownTracer: Tracer | undefined;
+
+/** The RAG helpers' tracer: register()'s own tracer (own-tracer.ts) over the provider it started, else the SDK's. */
+export function ragTracer(): Tracer {
+  return ownTracer ?? sdkTracer;
+}
+
+/** Makes the RAG helpers' spans with `tracer` (register() does, when it started the provider); undefined: the SDK's. */
+export function useOwnRagTracer(tracer: Tracer | undefined): void {
+  ownTracer = tracer;
+}
 
 /** A non-recording span for handles created when telemetry failed to start. */
 export const noopSpan = trace.wrapSpanContext({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 });

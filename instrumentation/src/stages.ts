@@ -7,7 +7,7 @@ import { analyzeCitations, setCitationAttributes, type CitationOptions, type Cit
 import { runtimeConfig } from './config.js';
 import { estimateTokens } from './fingerprint.js';
 import { recordQueryOn } from './request.js';
-import { noopSpan, runInSpan, safe, tracer } from './span-run.js';
+import { noopSpan, ragTracer, runInSpan, safe } from './span-run.js';
 
 
 /** A document as retrieved or reranked. `content` is recorded only with content capture on. */
@@ -27,7 +27,7 @@ const stageSpans = new WeakMap<Span, RagStage>();
 
 function startStage(stage: RagStage, spanName: string, operation: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL): { span: Span; ctx: Context } {
   const parent = context.active();
-  const span = tracer.startSpan(spanName, { kind, attributes: { [GEN_AI.OPERATION_NAME]: operation, [R.RAG_STAGE]: stage, ...attributes } }, parent);
+  const span = ragTracer().startSpan(spanName, { kind, attributes: { [GEN_AI.OPERATION_NAME]: operation, [R.RAG_STAGE]: stage, ...attributes } }, parent);
   stageSpans.set(span, stage);
   return { span, ctx: trace.setSpan(parent, span) };
 }

@@ -4,7 +4,7 @@
 import { trace, type Context } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../../instrumentation/src/index.js';
+import { register, traceRag, traceRetrieval } from '../../instrumentation/src/index.js';
 import { OwnSpan } from '../../instrumentation/src/own-tracer.js';
 import { requireFromCopy } from './helpers/otel.js';
 import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
@@ -58,5 +58,23 @@ describe('register() and its own tracer', () => {
       { name: 'chat gpt-4o-mini', own: true, parentSeen: true },
     ]);
     expect(handle.stats()).toMatchObject({ spansExported: 2, spansDropped: 0 });
+  });
+
+  it('the RAG helpers too: request root and stage spans are own spans with the request context and the same resource', async () => {
+    exporter.reset();
+    await traceRag('answer', { userId: 'u-own' }, async () => {
+      await traceRetrieval({ dataSourceId: 'kb', topK: 2 }, async (stage) => stage.setDocuments([{ id: 'd1', score: 0.9 }]));
+    });
+    await handle.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).toEqual(['invoke_workflow answer', 'retrieval kb']);
+    for (const span of spans) {
+      expect(span).toBeInstanceOf(OwnSpan);
+      expect(span.attributes['user.id']).toBe('u-own');
+      expect(span.resource.attributes['service.name']).toBe('own-tracer-register');
+    }
+    const [root, retrieval] = ['invoke_workflow answer', 'retrieval kb'].map((n) => spans.find((s) => s.name === n)!);
+    expect(retrieval!.parentSpanContext?.spanId).toBe(root!.spanContext().spanId);
+    expect(retrieval!.resource).toBe(root!.resource);
   });
 });
