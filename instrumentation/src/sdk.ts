@@ -402,10 +402,10 @@ export function register(options: RegisterOptions = {}): RagscopeHandle {
     });
     const providerBefore = globalTracerProvider();
     sdk.start();
-    if (ownTracerApplies(providerBefore)) {
-      openai?.useOwnTracer(new OwnTracer(settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }));
-      useOwnRagTracer(new OwnTracer(settings, { name: PACKAGE_NAME, version: PACKAGE_VERSION }));
-    }
+    // Set either way: an earlier register() of this process (shut down since) must not leave its own tracer behind.
+    const own = ownTracerApplies(providerBefore);
+    openai?.useOwnTracer(own ? new OwnTracer(settings, { name: OPENAI_SCOPE, version: PACKAGE_VERSION }) : undefined);
+    useOwnRagTracer(own ? new OwnTracer(settings, { name: PACKAGE_NAME, version: PACKAGE_VERSION }) : undefined);
     const apiCheck = checkForeignApiCopies(stats);
 
     const timeout = options.shutdownTimeoutMillis ?? 5000;

@@ -1,10 +1,10 @@
 // When the app registered its own tracer provider before register() (NodeSDK cannot install its own), the
-// OpenAI spans go where every other span goes, the app's provider, made by the SDK's tracer: ragscope's
+// OpenAI and RAG helper spans go where every other span goes, the app's provider, made by the SDK's tracer: ragscope's
 // own tracer is used only over the provider register() itself started.
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { register } from '../../instrumentation/src/index.js';
+import { register, traceRag } from '../../instrumentation/src/index.js';
 import { OwnSpan } from '../../instrumentation/src/own-tracer.js';
 import { requireFromCopy } from './helpers/otel.js';
 import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
@@ -27,13 +27,14 @@ afterAll(async () => {
   await stub?.close();
 });
 
-it("a provider registered before register(): OpenAI spans are the SDK's, in the app's provider", async () => {
+it("a provider registered before register(): OpenAI and RAG spans are the SDK's, in the app's provider", async () => {
   const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stub.url}/v1`, maxRetries: 0 });
-  await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  await traceRag('answer', {}, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
   await handle.forceFlush();
   const spans = appExporter.getFinishedSpans();
-  expect(spans.map((s) => s.name)).toEqual(['chat gpt-4o-mini']);
-  expect(spans[0]).not.toBeInstanceOf(OwnSpan);
+  expect(spans.map((s) => s.name)).toEqual(['chat gpt-4o-mini', 'invoke_workflow answer']);
+  for (const span of spans) expect(span).not.toBeInstanceOf(OwnSpan);
   expect(spans[0]!.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+  expect(spans[0]!.parentSpanContext?.spanId).toBe(spans[1]!.spanContext().spanId);
   expect(ragscopeExporter.getFinishedSpans()).toEqual([]);
 });
