@@ -437,7 +437,7 @@ OpenTelemetry's span implementation. **The HTTP figure is what an app waiting on
 figure is the warm best case.** Reaching ≤ 50 µs over HTTP meant halving the SDK's per-span work, not
 ragscope's (under 1 µs per step): hence ragscope's own tracer (below).
 
-**ragscope's own tracer** (2026-12-04, session 9): under \`register()\` the OpenAI spans are made by
+**ragscope's own tracer** (2026-12-04, session 9): under \`register()\` the OpenAI and RAG-helper spans are made by
 instrumentation/src/own-tracer.ts over the very processors, sampler, limits, id generator and resource handed to NodeSDK
 (instrumentation/src/span-settings.ts), with OpenTelemetry's public attribute helpers: the same spans (tested side by
 side with the SDK's Tracer), less code around them. The row "SDK tracer, the build before this change" is the same-run
