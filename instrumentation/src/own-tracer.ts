@@ -15,7 +15,8 @@
 import { context, diag, INVALID_SPAN_CONTEXT, SpanStatusCode, trace, TraceFlags, SamplingDecision, type Attributes, type AttributeValue, type Context, type Exception, type HrTime, type Link, type Span as ApiSpan, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
 import { addHrTimes, AddAttributeDecision, cleanAttributes, cleanSimpleAttributes, hrTimeDuration, isTimeInput, isTracingSuppressed, maybeAddAttribute, millisToHrTime, timeInputToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { IdGenerator, Sampler, Span, SpanLimits, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
+import type { IdGenerator, Sampler, SamplingResult, Span, SpanLimits, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
+import { parentBasedAlwaysOnSamplers } from './span-settings.js';
 import { performance } from 'node:perf_hooks';
 
 /** What the tracer provider register() started is made of (the objects it handed to NodeSDK). */
@@ -201,13 +202,24 @@ function cleanLink(link: Link, limits: Required<SpanLimits>): Link {
 }
 
 const NO_LINKS: readonly Link[] = Object.freeze([]);
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const DROPPED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
+/** What ParentBasedSampler({ root: AlwaysOnSampler }) decides: the parent's decision, sampled at a root. */
+function parentDecision(parent: SpanContext | undefined): SamplingResult {
+  if (parent === undefined) return SAMPLED;
+  return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? SAMPLED : DROPPED;
+}
 
 /** An OpenTelemetry Tracer (api) over SpanSettings: what the SDK's Tracer does at startSpan, for one scope. */
 export class OwnTracer implements Tracer {
+  private readonly parentBasedAlwaysOn: boolean;
   constructor(
     private readonly settings: SpanSettings,
     readonly scope: InstrumentationScope,
-  ) {}
+  ) {
+    this.parentBasedAlwaysOn = parentBasedAlwaysOnSamplers.has(settings.sampler);
+  }
 
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = context.active()): ApiSpan {
     if (options.root) ctx = trace.deleteSpan(ctx);
@@ -222,7 +234,7 @@ export class OwnTracer implements Tracer {
     const start = cleanAttributes(options.attributes, settings.limits);
     let attributes = start.attributes ?? {};
     let dropped = start.droppedAttributesCount ?? 0;
-    const sampling = settings.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
+    const sampling = this.parentBasedAlwaysOn ? parentDecision(validParent) : settings.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     const spanContext: SpanContext = {
       traceId,
       spanId,

@@ -1,8 +1,8 @@
 // ragscope's own tracer (own-tracer.ts) against the SDK's Tracer over the same processors, sampler, limits,
 // ids and resource: every scenario is run on both and the exported spans must agree field by field.
-import { context, ROOT_CONTEXT, type Attributes, SamplingDecision, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type Attributes, type Context, SamplingDecision, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { suppressTracing } from '@opentelemetry/core';
+import { suppressTracing, TraceState } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, RandomIdGenerator, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider, type ReadableSpan, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ beforeAll(() => {
 });
 
 /** Both tracers over one set of settings; each exports into its own in-memory exporter. */
-function tracers(sampler: Sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() }), limits: Required<SpanLimits> = DEFAULT_LIMITS) {
+// The default sampler is register()'s (samplerFromEnv: parent-based always-on, decided without calling it on the own side).
+function tracers(sampler: Sampler = samplerFromEnv(), limits: Required<SpanLimits> = DEFAULT_LIMITS) {
   const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': 'own-tracer-test' }));
   const make = () => {
     const exporter = new InMemorySpanExporter();
@@ -70,7 +71,7 @@ function projection(span: ReadableSpan) {
   };
 }
 
-const PARENT = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true });
+const PARENT = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true, traceState: new TraceState('vendor=v1') });
 
 type Scenario = (tracer: Tracer) => void;
 
@@ -139,7 +140,8 @@ describe('own tracer vs the SDK tracer, same settings', () => {
   });
 
   it('sampling: always-off records nothing; parent-based follows an unsampled parent; the ratio sampler drops by trace id', () => {
-    for (const sampler of [new AlwaysOffSampler(), new ParentBasedSampler({ root: new AlwaysOnSampler() }), new TraceIdRatioBasedSampler(0)]) {
+    // samplerFromEnv()'s parent-based sampler (decided by the own tracer itself) and one made elsewhere (called).
+    for (const sampler of [new AlwaysOffSampler(), samplerFromEnv(), new ParentBasedSampler({ root: new AlwaysOnSampler() }), new TraceIdRatioBasedSampler(0)]) {
       const t = tracers(sampler);
       const unsampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE });
       const parentFor = sampler instanceof ParentBasedSampler ? unsampledParent : ROOT_CONTEXT;
@@ -153,6 +155,25 @@ describe('own tracer vs the SDK tracer, same settings', () => {
       expect(t.own.seen.started).toEqual([]);
       expect(t.sdk.exporter.getFinishedSpans()).toEqual([]);
     }
+  });
+
+  it('parent-based always-on, decided by the own tracer: sampled and unsampled, local and remote parents, roots; trace state kept', () => {
+    const state = trace.getSpanContext(PARENT)!;
+    const parents: Context[] = [
+      ROOT_CONTEXT,
+      PARENT,
+      trace.setSpanContext(ROOT_CONTEXT, { ...state, traceFlags: TraceFlags.NONE }),
+      trace.setSpanContext(ROOT_CONTEXT, { ...state, isRemote: false }),
+      trace.setSpanContext(ROOT_CONTEXT, { ...state, isRemote: false, traceFlags: TraceFlags.NONE }),
+      trace.setSpanContext(ROOT_CONTEXT, { traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.SAMPLED }),
+    ];
+    for (const parent of parents) {
+      const { ownSpans, sdkSpans } = bothAgree((tracer) => tracer.startSpan('decided', {}, parent).end());
+      expect(ownSpans.length).toBe(sdkSpans.length);
+    }
+    const t = tracers();
+    const recorded = parents.map((p) => t.own.tracer.startSpan('x', {}, p).isRecording());
+    expect(recorded).toEqual([true, true, false, true, false, true]);
   });
 
   it("a sampler's attributes and trace state are applied; RECORD (not sampled) is recorded, flagged unsampled", () => {
