@@ -3,11 +3,10 @@
 // own tracer is used only over the provider register() itself started.
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { register, traceRag } from '../../instrumentation/src/index.js';
 import { OwnSpan } from '../../instrumentation/src/own-tracer.js';
-import { requireFromCopy } from './helpers/otel.js';
-import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
+import { openaiUnder } from './helpers/otel.js';
 
 process.env.OTEL_LOGS_EXPORTER = 'none';
 
@@ -15,20 +14,10 @@ const appExporter = new InMemorySpanExporter();
 trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: appExporter })] }));
 const ragscopeExporter = new InMemorySpanExporter();
 const handle = register({ traceExporter: ragscopeExporter, shutdownOnExit: false, esmLoaderHook: false });
-const { OpenAI } = requireFromCopy('openai', 'openai', 'v7')('openai') as typeof import('openai');
-let stub: Stub;
-
-beforeAll(async () => {
-  handle.instrumentModules({ openai: OpenAI });
-  stub = await startOpenAIStub();
-});
-afterAll(async () => {
-  await handle.shutdown();
-  await stub?.close();
-});
+const { OpenAI, stubUrl } = openaiUnder(handle);
 
 it("a provider registered before register(): OpenAI and RAG spans are the SDK's, in the app's provider", async () => {
-  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stub.url}/v1`, maxRetries: 0 });
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stubUrl()}/v1`, maxRetries: 0 });
   await traceRag('answer', {}, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
   await handle.forceFlush();
   const spans = appExporter.getFinishedSpans();

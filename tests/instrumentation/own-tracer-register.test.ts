@@ -3,11 +3,10 @@
 // app's span processors and is exported with the app's spans in one resource group (OTLP).
 import { trace, type Context } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { register, traceRag, traceRetrieval } from '../../instrumentation/src/index.js';
 import { OwnSpan } from '../../instrumentation/src/own-tracer.js';
-import { requireFromCopy } from './helpers/otel.js';
-import { startOpenAIStub, type Stub } from '../../demo/src/provider-stub.js';
+import { openaiUnder } from './helpers/otel.js';
 
 process.env.OTEL_LOGS_EXPORTER = 'none';
 
@@ -20,23 +19,13 @@ const appProcessor: SpanProcessor = {
 };
 const exporter = new InMemorySpanExporter();
 const handle = register({ serviceName: 'own-tracer-register', traceExporter: exporter, spanProcessors: [appProcessor], shutdownOnExit: false, esmLoaderHook: false });
-const { OpenAI } = requireFromCopy('openai', 'openai', 'v7')('openai') as typeof import('openai');
-let stub: Stub;
-
-beforeAll(async () => {
-  handle.instrumentModules({ openai: OpenAI });
-  stub = await startOpenAIStub();
-});
-afterAll(async () => {
-  await handle.shutdown();
-  await stub?.close();
-});
+const { OpenAI, stubUrl } = openaiUnder(handle);
 
 describe('register() and its own tracer', () => {
   it("an OpenAI call inside an app span: own span, child of the app's, same resource, through the app's processors, exported", async () => {
     const tracer = trace.getTracer('app');
     await tracer.startActiveSpan('handle request', async (root) => {
-      const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stub.url}/v1`, maxRetries: 0 });
+      const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${stubUrl()}/v1`, maxRetries: 0 });
       await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
       root.end();
     });

@@ -12,7 +12,9 @@ import { createRequire } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RagscopeLogRecordProcessor, RagscopeSpanProcessor } from '../../../instrumentation/src/index.js';
+import { RagscopeLogRecordProcessor, RagscopeSpanProcessor, type RagscopeHandle } from '../../../instrumentation/src/index.js';
+import { startOpenAIStub, type Stub } from '../../../demo/src/provider-stub.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { SpanSettings } from '../../../instrumentation/src/own-tracer.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../../../instrumentation/src/span-settings.js';
 
@@ -103,4 +105,22 @@ export function byName(spans: ReadableSpan[], name: string): ReadableSpan[] {
 
 export function parentId(span: ReadableSpan): string | undefined {
   return span.parentSpanContext?.spanId;
+}
+
+/**
+ * For a file that calls register() itself: `openai` v7 patched by that handle and a stub of the API for it,
+ * both started before the file's tests and shut down after them.
+ */
+export function openaiUnder(handle: RagscopeHandle): { OpenAI: typeof import('openai').OpenAI; stubUrl: () => string } {
+  const { OpenAI } = requireFromCopy('openai', 'openai', 'v7')('openai') as typeof import('openai');
+  let stub: Stub | undefined;
+  beforeAll(async () => {
+    handle.instrumentModules({ openai: OpenAI });
+    stub = await startOpenAIStub();
+  });
+  afterAll(async () => {
+    await handle.shutdown();
+    await stub?.close();
+  });
+  return { OpenAI, stubUrl: () => stub!.url };
 }
