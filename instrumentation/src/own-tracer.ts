@@ -114,34 +114,21 @@ export class OwnSpan implements Span {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.isEnded()) return this;
     const { eventCountLimit, attributePerEventCountLimit, attributeValueLengthLimit } = this.settings.limits;
-    if (eventCountLimit === 0) {
-      this.droppedEventsCount++;
-      return this;
-    }
-    if (this.events.length >= eventCountLimit) {
-      this.events.shift();
-      this.droppedEventsCount++;
-    }
     let attributes: Attributes | undefined;
     if (isTimeInput(attributesOrTime)) {
       if (!isTimeInput(time)) time = attributesOrTime;
     } else attributes = attributesOrTime;
-    this.events.push({ name, time: this.timeOf(time), ...cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit }) });
+    this.droppedEventsCount += appendBounded(this.events, eventCountLimit, () => ({
+      name,
+      time: this.timeOf(time),
+      ...cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit }),
+    }));
     return this;
   }
 
   addLink(link: Link): this {
     if (this.isEnded()) return this;
-    const { linkCountLimit } = this.settings.limits;
-    if (linkCountLimit === 0) {
-      this.droppedLinksCount++;
-      return this;
-    }
-    if (this.links.length >= linkCountLimit) {
-      this.links.shift();
-      this.droppedLinksCount++;
-    }
-    this.links.push(cleanLink(link, this.settings.limits));
+    this.droppedLinksCount += appendBounded(this.links, this.settings.limits.linkCountLimit, () => cleanLink(link, this.settings.limits));
     return this;
   }
 
@@ -195,6 +182,18 @@ export class OwnSpan implements Span {
     if (this._ended) diag.warn(`Cannot execute the operation on ended Span {traceId: ${this._spanContext.traceId}, spanId: ${this._spanContext.spanId}}`);
     return this._ended;
   }
+}
+
+/** Appends to a list bounded at `limit`, dropping the oldest first (the SDK's rule for events and links); returns how many were dropped. */
+function appendBounded<T>(list: T[], limit: number, make: () => T): number {
+  if (limit === 0) return 1;
+  let dropped = 0;
+  if (list.length >= limit) {
+    list.shift();
+    dropped = 1;
+  }
+  list.push(make());
+  return dropped;
 }
 
 function cleanLink(link: Link, limits: Required<SpanLimits>): Link {
