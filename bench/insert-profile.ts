@@ -8,6 +8,8 @@
 //   - the same rows into a copy of genai_spans without views (format parsing + part creation only);
 //   - with --raw, the same rows through chdb's raw passthrough insert (Buffer, engine-side parallel parsing);
 //   - each materialized view's own cost: the view alone on the copy (view + its rollup's part) minus the copy alone;
+//     and usage_cost_hourly_mv with the daily rollup it fed until migration 0031 (a second view and part per insert,
+//     now a view read at query time): what 0031 took off each insert;
 //   - otel_traces (with its trace-id view) and a copy without it;
 //   - batch sizes (rows per insert), and parallel_view_processing (the views of one insert on several threads);
 //   - with --formats, chdb's raw insert (how the shipper inserts on the embedded store) of the same rows as
@@ -29,7 +31,7 @@ import { decodeTraces } from '../processor/src/receive/protobuf-decoder.js';
 import { Pipeline } from '../processor/src/pipeline.js';
 import { loadPriceBook } from '../processor/src/derive/index.js';
 import { insertFormat, LINE_COLUMNS } from '../processor/src/store/row-lines.js';
-import { migrate } from '../processor/src/store/migrations.js';
+import { listMigrations, migrate, splitStatements, substituteVariables } from '../processor/src/store/migrations.js';
 import type { TableName } from '../processor/src/store/write-queue.js';
 
 const { values: args } = parseArgs({
@@ -106,6 +108,27 @@ async function main(): Promise<void> {
       const select = v.as_select.replace(/\bragscope\.genai_spans\b/g, `ragscope.${table}`);
       await client.command({ query: `CREATE MATERIALIZED VIEW scratch_mv_${v.name} TO scratch_dst_${v.name} AS ${select}` });
       viewCopies.push({ view: v.name, table });
+    }
+
+    // Until migration 0031, usage_cost_daily was a rollup fed from usage_cost_hourly's blocks (0004's table and
+    // view, read from the migration itself): the hourly view's copy with that cascade behind it.
+    const hourlyCopy = viewCopies.find((c) => c.view === 'usage_cost_hourly_mv');
+    if (hourlyCopy) {
+      const m0004 = listMigrations().find((m) => m.version === 4)!;
+      const statements = splitStatements(substituteVariables(m0004.sql, { RAW_TTL_DAYS: 30, ROLLUP_TTL_DAYS: 400 }, m0004.file));
+      const daily = (start: RegExp) => statements.find((st) => start.test(st.replace(/--[^\n]*\n/g, '').trim()))!;
+      const table = `scratch_src_cascade`;
+      await client.command({ query: `CREATE TABLE ${table} AS genai_spans` });
+      await client.command({ query: 'CREATE TABLE scratch_dst_cascade_hourly AS usage_cost_hourly' });
+      const hourlySelect = genaiViews.find((v) => v.name === 'usage_cost_hourly_mv')!.as_select.replace(/\bragscope\.genai_spans\b/g, `ragscope.${table}`);
+      await client.command({ query: `CREATE MATERIALIZED VIEW scratch_mv_cascade_hourly TO scratch_dst_cascade_hourly AS ${hourlySelect}` });
+      await client.command({ query: daily(/^CREATE TABLE IF NOT EXISTS usage_cost_daily\b/).replace('usage_cost_daily', 'scratch_dst_cascade_daily') });
+      await client.command({
+        query: daily(/^CREATE MATERIALIZED VIEW IF NOT EXISTS usage_cost_daily_mv\b/)
+          .replace('usage_cost_daily_mv TO usage_cost_daily', 'scratch_mv_cascade_daily TO scratch_dst_cascade_daily')
+          .replace(/FROM usage_cost_hourly\b/, 'FROM scratch_dst_cascade_hourly'),
+      });
+      viewCopies.push({ view: 'usage_cost_hourly_mv + usage_cost_daily_mv (cascaded, before 0031)', table });
     }
 
     const batches = (lines: string[], size: number) => {

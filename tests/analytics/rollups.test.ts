@@ -564,7 +564,7 @@ describe('correctness does not depend on background merges', () => {
     const before = await Promise.all(probes.map((p) => q(p)));
     for (const [i, rows] of before.entries()) expect(rows.length, probes[i]).toBeGreaterThan(0);
     expect(n((before[1][0] as { n: string }).n)).toBe(ds.requests.length);
-    const tables = ['user_usage_daily', 'usage_cost_hourly', 'usage_cost_daily', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup'];
+    const tables = ['user_usage_daily', 'usage_cost_hourly', 'latency_hourly', 'request_rollup', 'retrieval_quality_hourly', 'query_patterns_daily', 'errors_hourly', 'feedback', 'evaluations_daily', 'prediction_outcomes_daily', 'response_lookup'];
     for (const t of tables) await proc.processor.store.writer.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
     // Partial rows collapsed to one per request and day (a request crossing midnight keeps one per day).
     const [rollupRows] = await q<{ n: string }>('SELECT count() AS n FROM request_rollup');

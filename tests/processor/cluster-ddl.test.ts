@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARDING_KEYS, clusterMigrationsTable, createdObject, localName } from '../../processor/src/store/cluster-ddl.js';
 import { modifyTtlStatement, ttlTemplates } from '../../processor/src/store/retention.js';
 import { stringifyRow } from '../../processor/src/store/clickhouse.js';
-import { DEFAULT_MIGRATIONS_DIR, MigrationError, compareNodes, driftQueries, expectedObjects, listMigrations, migrate, renderMigration, splitStatements, substituteVariables } from '../../processor/src/store/migrations.js';
+import { DEFAULT_MIGRATIONS_DIR, MigrationError, OBJECT_LABEL_SQL, compareNodes, driftQueries, expectedObjects, listMigrations, migrate, renderMigration, splitStatements, substituteVariables } from '../../processor/src/store/migrations.js';
 import { ConfigError, loadConfig } from '../../processor/src/config.js';
 import { listNamedQueries, runNamedQuery } from '../../processor/src/query/named-queries.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
@@ -219,7 +219,11 @@ describe('cluster form of every migration', () => {
         if (single.length > 0) expect(await cols('cl'), v.name).toEqual(single); // parameterized views list no columns
       }
     }
-    expect(expectedObjects(migrations, VARS, TARGET)).toEqual([...cl.keys(), 'schema_migrations'].sort());
+    const labelled = await rows<{ name: string }>(`SELECT ${OBJECT_LABEL_SQL} AS name FROM system.tables WHERE database = 'cl'`);
+    expect(expectedObjects(migrations, VARS, TARGET)).toEqual([...labelled.map((r) => r.name), 'schema_migrations'].sort());
+    // 0031 replaced the table usage_cost_daily (and its view and local table) by a plain view.
+    expect(cl.get('usage_cost_daily')?.engine).toBe('View');
+    expect(cl.has('usage_cost_daily_local') || cl.has('usage_cost_daily_mv')).toBe(false);
   });
 
   it('every named query answers the same on the cluster layout as on one node, for the same traffic', async () => {
@@ -265,7 +269,9 @@ describe('a migration without a cluster form', () => {
   };
 
   it.each([
-    ['a statement no rule knows', 'DROP TABLE IF EXISTS feedback;', /no cluster form/],
+    ['a statement no rule knows', 'TRUNCATE TABLE feedback;', /no cluster form/],
+    ['a drop without IF EXISTS', 'DROP VIEW feedback_latest;', /must say IF EXISTS/],
+    ['a drop of a table the cluster form does not know', 'DROP TABLE IF EXISTS scratch;', /table scratch has no sharding key/],
     ['a new table without a sharding key', 'CREATE TABLE IF NOT EXISTS new_rollup (x UInt8) ENGINE = MergeTree ORDER BY x;', /new_rollup has no sharding key/],
     ['a table without IF NOT EXISTS', 'CREATE TABLE genai_spans (x UInt8) ENGINE = MergeTree ORDER BY x;', /must say IF NOT EXISTS/],
     ['an engine without a Replicated twin', 'CREATE TABLE IF NOT EXISTS genai_spans (x UInt8) ENGINE = Log;', /engine Log/],
@@ -296,7 +302,7 @@ describe('drift between nodes', () => {
     await migrate(client, VARS, d);
     const node = async (db: string) => ({
       host: db,
-      objects: (await rows<{ name: string }>('SELECT name FROM system.tables WHERE database = {db:String}', { db })).map((r) => r.name),
+      objects: (await rows<{ name: string }>(`SELECT ${OBJECT_LABEL_SQL} AS name FROM system.tables WHERE database = {db:String}`, { db })).map((r) => r.name),
       versions: (await rows<{ v: number }>(`SELECT version AS v FROM ${db}.schema_migrations`)).map((r) => Number(r.v)),
     });
     const expected = expectedObjects(migrations, VARS);

@@ -110,7 +110,8 @@ describe('writing: every table holds the key tenant', () => {
     }
     // Every table the tenant filter covers holds only the two tenants' rows (no default tenant anywhere).
     const tables = await discoverTenantTables(proc.processor.store.writer, proc.processor.store.database);
-    expect(tables).toEqual(expect.arrayContaining(['otel_traces', 'otel_logs', 'genai_spans', 'feedback', 'evaluations', 'usage_cost_daily', 'request_rollup']));
+    expect(tables).toEqual(expect.arrayContaining(['otel_traces', 'otel_logs', 'genai_spans', 'feedback', 'evaluations', 'usage_cost_hourly', 'request_rollup']));
+    expect(tables).not.toContain('usage_cost_daily'); // a view since 0031: filtered through usage_cost_hourly
     for (const table of tables) {
       const tenants = await proc.query<{ TenantId: string }>(`SELECT DISTINCT TenantId FROM ${table}`);
       for (const r of tenants) expect(['team-a', 'team-b'], table).toContain(r.TenantId);
@@ -234,11 +235,18 @@ describe('named queries: the tenant is fixed by the server', () => {
       `SELECT TraceId FROM feedback_latest WHERE TenantId = '${B.tenant}'`,
       `SELECT g.TraceId FROM genai_spans AS g INNER JOIN otel_traces AS t ON g.TraceId = t.TraceId WHERE t.TenantId = '${B.tenant}'`,
       `SELECT TraceId FROM otel_logs WHERE TraceId IN (SELECT TraceId FROM otel_traces WHERE ServiceName = '${B.service}')`,
+      // A view over a rollup (0031): filtered on usage_cost_hourly underneath.
+      `SELECT TenantId, sum(Calls) AS calls FROM usage_cost_daily WHERE TenantId = '${B.tenant}' GROUP BY TenantId`,
     ];
     for (const query of tries) expect((await queryReadOnly(store, { query }, scoped)).rows, query).toEqual([]);
     // ... while the same SQL for A's own tenant answers (so the empty answers above can fail).
     const own = await queryReadOnly(store, { query: tries[0]!.replace(B.tenant, A.tenant) }, scoped);
     expect(own.rows.length).toBe(A.traces.length);
+    const ownDaily = await queryReadOnly(store, { query: tries[4]!.replace(B.tenant, A.tenant) }, scoped);
+    expect(ownDaily.rows).toHaveLength(1);
+    const [tenant, calls] = ownDaily.rows[0] as [string, number];
+    expect(tenant).toBe(A.tenant);
+    expect(calls).toBeGreaterThan(0);
   });
 });
 

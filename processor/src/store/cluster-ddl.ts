@@ -13,6 +13,8 @@
 //   ALTER TABLE t MODIFY COLUMN ...     → on t_local and on the Distributed t, both ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING/TTL/INDEX ... → on t_local ON CLUSTER
 //   ALTER TABLE t MODIFY SETTING non_replicated_deduplication_window = N → nothing (see below)
+//   DROP VIEW IF EXISTS v                 → ON CLUSTER
+//   DROP TABLE IF EXISTS t                → the Distributed t and t_local, both ON CLUSTER, SYNC
 //   INSERT INTO t SELECT ... (a backfill)  → unchanged, run once on one node: it reads the Distributed tables
 //     (every shard) and writes the Distributed t, whose sharding key routes each row to the shard of its trace.
 //     The target needs a sharding key, and the backfill must be idempotent (the migration's aggregates are).
@@ -86,6 +88,7 @@ const CREATE_VIEW = new RegExp(`^CREATE\\s+VIEW\\s+(IF\\s+NOT\\s+EXISTS\\s+)?${I
 const CREATE_OR_REPLACE_VIEW = new RegExp(`^CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+${IDENT}\\s+AS\\s+([\\s\\S]+)$`, 'i');
 const MODIFY_QUERY = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+MODIFY\\s+QUERY\\s+([\\s\\S]+)$`, 'i');
 const INSERT_SELECT = new RegExp(`^INSERT\\s+INTO\\s+${IDENT}\\s*(?:\\([^)]*\\)\\s*)?(?:SETTINGS\\s+[^\\n]*\\n\\s*)?(?:WITH|SELECT)\\b`, 'i');
+const DROP = new RegExp(`^DROP\\s+(VIEW|TABLE)\\s+(IF\\s+EXISTS\\s+)?${IDENT}\\s*$`, 'i');
 const ALTER_TABLE = new RegExp(`^ALTER\\s+TABLE\\s+${IDENT}\\s+([\\s\\S]+)$`, 'i');
 
 /** Removes `--` comments (outside string literals) so rules see only SQL. */
@@ -247,6 +250,17 @@ function renderAlter(match: RegExpExecArray, t: ClusterTarget, where: string): s
   throw new ClusterDdlError(`${where}: ALTER TABLE ${table} mixes or uses actions cluster-ddl.ts has no rule for: ${actionText.slice(0, 120)}`);
 }
 
+/** A view dropped on every node; a stored table as its Distributed table and its local tables. */
+function renderDrop(match: RegExpExecArray, t: ClusterTarget, where: string): string[] {
+  const [, kind, ifExists, name] = match as unknown as [string, string, string | undefined, string];
+  // Without IF EXISTS a re-run after a partial failure fails on the hosts that already dropped it.
+  if (!ifExists) throw new ClusterDdlError(`${where}: DROP ${kind.toUpperCase()} ${name} must say IF EXISTS`);
+  if (kind.toUpperCase() === 'VIEW') return [`DROP VIEW IF EXISTS ${name} ${onCluster(t)}`];
+  shardingKey(name, where);
+  // SYNC: the replicated local table's Keeper metadata goes now, not after the Atomic database's drop delay.
+  return [`DROP TABLE IF EXISTS ${name} ${onCluster(t)} SYNC`, `DROP TABLE IF EXISTS ${localName(name)} ${onCluster(t)} SYNC`];
+}
+
 /** A backfill: the same statement on the Distributed tables (see the header); the target must be shardable. */
 function renderInsertSelect(sql: string, match: RegExpExecArray, where: string): string[] {
   const table = match[1]!;
@@ -270,6 +284,7 @@ export function renderClusterStatement(statement: string, target: ClusterTarget,
   if ((m = CREATE_OR_REPLACE_VIEW.exec(sql))) return [`CREATE OR REPLACE VIEW ${m[1]} ${onCluster(target)} AS ${m[2]}`];
   if ((m = MODIFY_QUERY.exec(sql))) return renderModifyQuery(m, target, where);
   if ((m = ALTER_TABLE.exec(sql))) return renderAlter(m, target, where);
+  if ((m = DROP.exec(sql))) return renderDrop(m, target, where);
   if ((m = INSERT_SELECT.exec(sql))) return renderInsertSelect(sql, m, where);
   throw new ClusterDdlError(`${where}: no cluster form for this statement (add a rule to processor/src/store/cluster-ddl.ts): ${sql.slice(0, 120)}`);
 }
@@ -280,7 +295,21 @@ export function clusterMigrationsTable(target: ClusterTarget, columns: string): 
   return `CREATE TABLE IF NOT EXISTS schema_migrations ${onCluster(target)} (${columns}) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}') ORDER BY version`;
 }
 
-/** Objects (tables and views) a rendered statement creates. */
+/**
+ * The object a statement (rendered or single-node) creates, as the drift report lists a node's objects
+ * (driftQueries): its name, and for a plain view "name (view)", so a node where a table was not yet replaced
+ * by a view of the same name (0031) is told apart.
+ */
 export function createdObject(statement: string): string | undefined {
-  return /^CREATE\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+`?([A-Za-z_][A-Za-z0-9_]*)/i.exec(stripComments(statement))?.[1];
+  const m = /^CREATE\s+(TABLE|VIEW|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+`?([A-Za-z_][A-Za-z0-9_]*)/i.exec(stripComments(statement));
+  if (!m) return undefined;
+  return m[1]!.toUpperCase() === 'VIEW' ? viewLabel(m[2]!) : m[2];
 }
+
+/** The objects a statement drops, under every label createdObject may have given them. */
+export function droppedObjects(statement: string): string[] {
+  const m = /^DROP\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)/i.exec(stripComments(statement));
+  return m ? [m[1]!, viewLabel(m[1]!)] : [];
+}
+
+export const viewLabel = (name: string): string => `${name} (view)`;

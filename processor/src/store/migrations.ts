@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ClusterDdlError, clusterMigrationsTable, createdObject, renderClusterStatement, type ClusterTarget } from './cluster-ddl.js';
+import { ClusterDdlError, clusterMigrationsTable, createdObject, droppedObjects, renderClusterStatement, type ClusterTarget } from './cluster-ddl.js';
 
 /** clickhouse/migrations at the repository root (same relative depth from src/ and dist/). */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../clickhouse/migrations/', import.meta.url));
@@ -199,9 +199,18 @@ export function compareNodes(expectedObjects: string[], expectedVersions: number
 
 /** The objects a list of migrations creates in the given mode (schema_migrations included). */
 export function expectedObjects(migrations: Migration[], variables: Record<string, string | number>, cluster?: ClusterTarget): string[] {
-  const names = migrations.flatMap((m) => renderMigration(m, variables, cluster).map(createdObject)).filter((n): n is string => n !== undefined);
-  return [...new Set(['schema_migrations', ...names])].sort();
+  // In order: a later migration may drop what an earlier one created (0031 replaces a table by a view).
+  const objects = new Set(['schema_migrations']);
+  for (const statement of migrations.flatMap((m) => renderMigration(m, variables, cluster))) {
+    for (const dropped of droppedObjects(statement)) objects.delete(dropped);
+    const created = createdObject(statement);
+    if (created !== undefined) objects.add(created);
+  }
+  return [...objects].sort();
 }
+
+/** A system.tables row's object as createdObject (cluster-ddl.ts) names it: "name", or "name (view)" for a plain view. */
+export const OBJECT_LABEL_SQL = "if(engine = 'View', concat(name, ' (view)'), name)";
 
 /** The queries the drift report runs on a cluster (exported so tests can have ClickHouse parse them). */
 export function driftQueries(cluster: ClusterTarget): { hosts: string; objects: string; versions: string } {
@@ -209,7 +218,7 @@ export function driftQueries(cluster: ClusterTarget): { hosts: string; objects: 
   return {
     hosts: `SELECT count() AS hosts FROM system.clusters WHERE cluster = ${c}`,
     // Each replica answers for itself: hostName() is evaluated on the node that holds the rows.
-    objects: `SELECT hostName() AS host, groupArray(name) AS objects FROM clusterAllReplicas(${c}, system.tables) WHERE database = '${cluster.database}' GROUP BY host SETTINGS skip_unavailable_shards = 1`,
+    objects: `SELECT hostName() AS host, groupArray(${OBJECT_LABEL_SQL}) AS objects FROM clusterAllReplicas(${c}, system.tables) WHERE database = '${cluster.database}' GROUP BY host SETTINGS skip_unavailable_shards = 1`,
     versions: `SELECT hostName() AS host, groupArray(version) AS versions FROM clusterAllReplicas(${c}, ${cluster.database}.schema_migrations) GROUP BY host SETTINGS skip_unavailable_shards = 1`,
   };
 }

@@ -14,15 +14,19 @@ export interface TtlTemplate {
 }
 
 const CREATE_TABLE = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?/i;
+const DROP_TABLE = /^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?/i;
 const TTL_CLAUSE = /\n\s*TTL\s+(.+?\$\{([A-Z0-9_]+)\}\))\s*(?:\n|$)/;
 
-/** Tables whose TTL comes from a configuration variable, as declared in the migrations. */
+/** Tables whose TTL comes from a configuration variable, as declared in the migrations (and still there). */
 export function ttlTemplates(dir: string = DEFAULT_MIGRATIONS_DIR): TtlTemplate[] {
   const out = new Map<string, TtlTemplate>();
   for (const migration of listMigrations(dir)) {
     // Strip comments so a commented-out TTL is never picked up.
     const sql = migration.sql.replace(/--[^\n]*/g, '');
     for (const statement of splitStatements(sql)) {
+      // A table a later migration dropped has no TTL to follow (usage_cost_daily is a view since 0031).
+      const drop = DROP_TABLE.exec(statement);
+      if (drop) out.delete(drop[1]);
       const create = CREATE_TABLE.exec(statement);
       if (!create) continue;
       const ttl = TTL_CLAUSE.exec(statement);
