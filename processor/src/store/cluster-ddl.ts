@@ -61,7 +61,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string | null>> = {
   feedback: 'cityHash64(FeedbackId)',
   evaluations: "if(TraceId != '', cityHash64(TraceId), cityHash64(EvaluationId))",
   usage_cost_hourly: null,
-  usage_cost_daily: null,
+  usage_cost_daily: null, // 0004's table; 0031 drops it (a view since)
   latency_hourly: null,
   retrieval_quality_hourly: null,
   query_patterns_daily: null,
