@@ -3,7 +3,7 @@
 // table's TTL in line with ALTER TABLE ... MODIFY TTL. The TTL expression of each table is read from the
 // migration that created it, so tables added by future migrations are covered without a list here.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { localName, type ClusterTarget } from './cluster-ddl.js';
+import { droppedObjects, localName, type ClusterTarget } from './cluster-ddl.js';
 import { DEFAULT_MIGRATIONS_DIR, listMigrations, splitStatements } from './migrations.js';
 
 export interface TtlTemplate {
@@ -14,7 +14,6 @@ export interface TtlTemplate {
 }
 
 const CREATE_TABLE = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?/i;
-const DROP_TABLE = /^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?/i;
 const TTL_CLAUSE = /\n\s*TTL\s+(.+?\$\{([A-Z0-9_]+)\}\))\s*(?:\n|$)/;
 
 /** Tables whose TTL comes from a configuration variable, as declared in the migrations (and still there). */
@@ -25,8 +24,7 @@ export function ttlTemplates(dir: string = DEFAULT_MIGRATIONS_DIR): TtlTemplate[
     const sql = migration.sql.replace(/--[^\n]*/g, '');
     for (const statement of splitStatements(sql)) {
       // A table a later migration dropped has no TTL to follow (usage_cost_daily is a view since 0031).
-      const drop = DROP_TABLE.exec(statement);
-      if (drop) out.delete(drop[1]);
+      for (const dropped of droppedObjects(statement)) out.delete(dropped);
       const create = CREATE_TABLE.exec(statement);
       if (!create) continue;
       const ttl = TTL_CLAUSE.exec(statement);
