@@ -309,6 +309,7 @@ async function main(): Promise<void> {
     pairsPerRun: PAIRS,
     callsPerBlock: BLOCK,
     warmupPerSide: WARMUP,
+    workerEnv: EXTRA_ENV,
     stubRequests: requests,
     otlpExportRequests: exportRequests,
     otlpExportBytes: exportBytes,
@@ -412,7 +413,10 @@ load average 6-9 on the 2 cores, medians of 15 alternating rounds):
 In the full benchmark the serializer's gain is smaller than in isolation: the worker's timed flush is only the second
 export of the process, when V8 has not finished optimizing the serializer (measured for ragscope's, with register()
 and 2,220-span flushes: 32-46 µs per span in the first export of a process, 8-23 in the second, 2-11 later), and the
-flush's CPU also counts garbage collection and the HTTP send.
+flush's CPU also counts garbage collection and the HTTP send. That the timed export comes too early for the JIT is not
+why it costs ~20 µs per call, though: with the warm-up ended by five exports instead of one (\`--env BENCH_WARM_EXPORTS=5\`,
+2026-12-05 01:21-01:25 UTC, load 1.4-1.7, bench/results/instrumentation-warm-exports-5.json) the timed flush, the process's
+sixth export, still charged 19.4-26.9 µs per call to ragscope (ten worker processes), as much as in the default runs.
 
 **Why the same code costs ~2.4× more over HTTP** (session 6, \`npx tsx bench/instrumentation.ts --experiments
 --only ragscope-v6-,x-rs-wait --rounds 3\`, bench/experiments/README.md; load 2-5, least-disturbed wall µs per call,
