@@ -1,12 +1,12 @@
 // An embedded store in a temporary directory, opened the way the processor opens it, for tests that drive the
 // store layer directly (no HTTP). One per test file: libchdb binds one data directory per process.
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../processor/src/config.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { migrate } from '../../processor/src/store/migrations.js';
+import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../processor/src/store/migrations.js';
 import { afterAll, beforeAll } from 'vitest';
 import { removeDir } from './processor.js';
 
@@ -19,12 +19,33 @@ export interface ScratchStore {
 
 const LIMITS = { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 };
 
+type TtlDays = { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number };
+const LONG_TTL: TtlDays = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
+
 /** Opens a scratch store and applies every migration with `ttlDays` (long by default: data sits at the suite's instant, the engine's TTLs count from its real clock). */
-export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number } = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 }, beforeOpen?: (dataDir: string) => void): Promise<ScratchStore> {
+export async function openScratchStore(prefix: string, ttlDays: TtlDays = LONG_TTL, beforeOpen?: (dataDir: string) => void): Promise<ScratchStore> {
+  return openScratch(prefix, ttlDays, beforeOpen);
+}
+
+/**
+ * A scratch store as an older installation left it: only the migrations whose file names sort before
+ * `firstMissing` (e.g. '0031') applied. A test stores data, then runs `migrate` to upgrade it.
+ */
+export async function openScratchStoreBefore(prefix: string, firstMissing: string, ttlDays: TtlDays = LONG_TTL): Promise<ScratchStore> {
+  return openScratch(prefix, ttlDays, undefined, firstMissing);
+}
+
+async function openScratch(prefix: string, ttlDays: TtlDays, beforeOpen?: (dataDir: string) => void, firstMissing?: string): Promise<ScratchStore> {
   const dir = mkdtempSync(join(tmpdir(), `ragscope-${prefix}-`));
   beforeOpen?.(join(dir, 'data'));
   const store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), LIMITS);
-  await migrate(store.writer, ttlDays);
+  let migrationsDir: string | undefined;
+  if (firstMissing !== undefined) {
+    migrationsDir = join(dir, `migrations-before-${firstMissing}`);
+    mkdirSync(migrationsDir);
+    for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f < firstMissing)) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(migrationsDir, f));
+  }
+  await migrate(store.writer, ttlDays, migrationsDir);
   return {
     store,
     dir,
@@ -39,7 +60,7 @@ export async function openScratchStore(prefix: string, ttlDays: { RAW_TTL_DAYS: 
  * A scratch store for the whole test file: opened before its tests, closed after them. Read `store` / `dir`
  * inside tests (they exist once beforeAll has run).
  */
-export function useScratchStore(prefix: string, ttlDays?: { RAW_TTL_DAYS: number; ROLLUP_TTL_DAYS: number }): { readonly store: StoreClients; readonly dir: string } {
+export function useScratchStore(prefix: string, ttlDays?: TtlDays): { readonly store: StoreClients; readonly dir: string } {
   let scratch: ScratchStore | undefined;
   beforeAll(async () => {
     scratch = await openScratchStore(prefix, ttlDays);

@@ -2,19 +2,19 @@
 // until then, becomes a view over usage_cost_hourly. Users' SQL, the named queries and the dashboards read it by
 // the same name: the columns and their types must not change, nor the answers for the days already stored, and
 // what arrives after the upgrade must show up in it.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../processor/src/config.js';
-import { openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../processor/src/store/migrations.js';
+import type { StoreClients } from '../../processor/src/store/clickhouse.js';
+import { migrate } from '../../processor/src/store/migrations.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
 import { testNow } from '../helpers/clock.js';
+import { openScratchStoreBefore, type ScratchStore } from '../helpers/scratch-store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ragscope-daily-view-'));
 const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
+let scratch: ScratchStore;
 let store: StoreClients;
+let pricesFile: string;
 
 async function rows<T>(sql: string): Promise<T[]> {
   return (await store.writer.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -36,20 +36,16 @@ const COLUMNS = "SELECT name, type FROM system.columns WHERE database = currentD
 const ENGINES = "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name LIKE 'usage\\_cost\\_daily%' ORDER BY name";
 
 const now = testNow();
-const pricesFile = join(dir, 'prices.json');
 
 beforeAll(async () => {
+  scratch = await openScratchStoreBefore('daily-view', '0031', VARS);
+  store = scratch.store;
+  pricesFile = join(scratch.dir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
-  const before = join(dir, 'before-0031');
-  mkdirSync(before);
-  for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f < '0031')) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(before, f));
-  await migrate(store.writer, VARS, before);
 }, 60_000);
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 describe('migration 0031: usage_cost_daily as a view over usage_cost_hourly', () => {

@@ -1,18 +1,15 @@
 // Migration 0024 on a store that already holds data: spans and log records stored before TenantId existed
 // belong to the default tenant (RAGSCOPE_TENANT at the upgrade), and an otel_traces line written to the
 // write-ahead log by an older processor (no trailing TenantId) is still stored on replay, under that tenant.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../processor/src/config.js';
-import { insertLines, openStore, type StoreClients } from '../../processor/src/store/clickhouse.js';
-import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../processor/src/store/migrations.js';
+import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { migrate } from '../../processor/src/store/migrations.js';
 import { TRACE_COLUMNS, TRACE_COLUMNS_BEFORE_TENANT, traceRowLine } from '../../processor/src/store/row-lines.js';
 import type { DecodedSpan } from '../../processor/src/model.js';
+import { openScratchStoreBefore, type ScratchStore } from '../helpers/scratch-store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ragscope-tenant-migration-'));
 const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
+let scratch: ScratchStore;
 let store: StoreClients;
 
 const span = (traceId: string): DecodedSpan =>
@@ -38,16 +35,12 @@ async function rows<T>(sql: string): Promise<T[]> {
 }
 
 beforeAll(async () => {
-  store = await openStore(loadConfig({ RAGSCOPE_DATA_DIR: join(dir, 'data') }), { timeoutSeconds: 60, maxRows: 100_000, maxMemoryBytes: 1 << 30, maxResultBytes: 1 << 28 });
-  const before = join(dir, 'before-0024');
-  mkdirSync(before);
-  for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f < '0024')) copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(before, f));
-  await migrate(store.writer, VARS, before);
+  scratch = await openScratchStoreBefore('tenant-migration', '0024', VARS);
+  store = scratch.store;
 }, 60_000);
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await scratch?.close();
 });
 
 describe('migration 0024: TenantId on otel_traces and otel_logs', () => {
