@@ -107,6 +107,8 @@ interface WorkerResult {
   diffs: Sample[];
   flushWallUs: number;
   flushCpuUs: number;
+  /** The main thread's share of flushCpuUs (Linux only). */
+  flushMainCpuUs?: number;
   spansExported?: number;
 }
 
@@ -172,6 +174,7 @@ function analyse(res: WorkerResult) {
     overheadCpuUs: trimmedMean(res.diffs.map((d) => d.cpuUs)) + res.flushCpuUs,
     exportWallUs: res.flushWallUs,
     exportCpuUs: res.flushCpuUs,
+    exportMainThreadCpuUs: res.flushMainCpuUs ?? NaN,
   };
 }
 
@@ -260,7 +263,7 @@ async function main(): Promise<void> {
         const o = analyse(res);
         process.stderr.write(
           `round ${r + 1}/${ROUNDS} ${mode.id.padEnd(22)} off ${o.bWallUs.toFixed(1)} / ${o.bCpuUs.toFixed(1)}  on ${o.aWallUs.toFixed(1)} / ${o.aCpuUs.toFixed(1)}  ` +
-            `overhead ${o.overheadWallUs.toFixed(1)} wall / ${o.overheadCpuUs.toFixed(1)} CPU µs/call, least-disturbed ${o.p10OverheadWallUs.toFixed(1)} / ${o.p10OverheadCpuUs.toFixed(1)} (export ${o.exportCpuUs.toFixed(1)})\n`,
+            `overhead ${o.overheadWallUs.toFixed(1)} wall / ${o.overheadCpuUs.toFixed(1)} CPU µs/call, least-disturbed ${o.p10OverheadWallUs.toFixed(1)} / ${o.p10OverheadCpuUs.toFixed(1)} (export ${o.exportCpuUs.toFixed(1)}${Number.isFinite(o.exportMainThreadCpuUs) ? `, main thread ${o.exportMainThreadCpuUs.toFixed(1)}` : ''})\n`,
         );
       }
     }
@@ -287,6 +290,7 @@ async function main(): Promise<void> {
       p10OverheadCpuUs: med('p10OverheadCpuUs'),
       exportWallUs: med('exportWallUs'),
       exportCpuUs: med('exportCpuUs'),
+      exportMainThreadCpuUs: med('exportMainThreadCpuUs'),
       perRound: runs.map((x) => ({
         overheadWallUs: round1(x.overheadWallUs),
         overheadCpuUs: round1(x.overheadCpuUs),
@@ -417,6 +421,13 @@ flush's CPU also counts garbage collection and the HTTP send. That the timed exp
 why it costs ~20 µs per call, though: with the warm-up ended by five exports instead of one (\`--env BENCH_WARM_EXPORTS=5\`,
 2026-12-05 01:21-01:25 UTC, load 1.4-1.7, bench/results/instrumentation-warm-exports-5.json) the timed flush, the process's
 sixth export, still charged 19.4-26.9 µs per call to ragscope (ten worker processes), as much as in the default runs.
+Since 2026-12-05 the worker also reads the main thread's own CPU during the flush (\`/proc/thread-self/schedstat\`,
+"main thread" in the round lines, \`exportMainThreadCpuUs\` in the JSON): in the 01:55-01:58 UTC run (load 1.7-2.8,
+bench/results/instrumentation-2026-12-05-main-thread.json) it was 7.5-13.0 µs of ragscope's 16.5-28.2 per call (medians:
+HTTP 9.1 of 22.8, in-process 10.4 of 24.8) and 13.7-23.5 of OpenLLMetry's 28.2-47.7: about half of what the export is
+charged runs on the process's other threads (garbage collection helpers, the compiler), which an app's event loop
+does not wait for on a machine with a spare core. The charged figure stays the whole process's CPU (the conservative
+choice); the main-thread figure says what the event loop itself pays.
 
 **Why the same code costs ~2.4× more over HTTP** (session 6, \`npx tsx bench/instrumentation.ts --experiments
 --only ragscope-v6-,x-rs-wait --rounds 3\`, bench/experiments/README.md; load 2-5, least-disturbed wall µs per call,
