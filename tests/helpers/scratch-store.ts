@@ -27,14 +27,6 @@ export async function openScratchStore(prefix: string, ttlDays: TtlDays = LONG_T
   return openScratch(prefix, ttlDays, beforeOpen);
 }
 
-/**
- * A scratch store as an older installation left it: only the migrations whose file names sort before
- * `firstMissing` (e.g. '0031') applied. A test stores data, then runs `migrate` to upgrade it.
- */
-export async function openScratchStoreBefore(prefix: string, firstMissing: string, ttlDays: TtlDays = LONG_TTL): Promise<ScratchStore> {
-  return openScratch(prefix, ttlDays, undefined, firstMissing);
-}
-
 async function openScratch(prefix: string, ttlDays: TtlDays, beforeOpen?: (dataDir: string) => void, firstMissing?: string): Promise<ScratchStore> {
   const dir = mkdtempSync(join(tmpdir(), `ragscope-${prefix}-`));
   beforeOpen?.(join(dir, 'data'));
@@ -58,12 +50,14 @@ async function openScratch(prefix: string, ttlDays: TtlDays, beforeOpen?: (dataD
 
 /**
  * A scratch store for the whole test file: opened before its tests, closed after them. Read `store` / `dir`
- * inside tests (they exist once beforeAll has run).
+ * inside tests (they exist once beforeAll has run). With `firstMissing` (e.g. '0031'), the store as an older
+ * installation left it: only the migrations whose file names sort before it applied; an upgrade test stores data,
+ * then runs `migrate`.
  */
-export function useScratchStore(prefix: string, ttlDays?: TtlDays): { readonly store: StoreClients; readonly dir: string } {
+export function useScratchStore(prefix: string, ttlDays?: TtlDays, firstMissing?: string): { readonly store: StoreClients; readonly dir: string } {
   let scratch: ScratchStore | undefined;
   beforeAll(async () => {
-    scratch = await openScratchStore(prefix, ttlDays);
+    scratch = await openScratch(prefix, ttlDays ?? LONG_TTL, undefined, firstMissing);
   }, 120_000);
   afterAll(async () => {
     await scratch?.close();

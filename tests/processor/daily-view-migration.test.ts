@@ -4,20 +4,17 @@
 // what arrives after the upgrade must show up in it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoreClients } from '../../processor/src/store/clickhouse.js';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../processor/src/store/migrations.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStoreBefore, type ScratchStore } from '../helpers/scratch-store.js';
+import { useScratchStore } from '../helpers/scratch-store.js';
 
 const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
-let scratch: ScratchStore;
-let store: StoreClients;
-let pricesFile: string;
+const scratch = useScratchStore('daily-view', VARS, '0031');
 
 async function rows<T>(sql: string): Promise<T[]> {
-  return (await store.writer.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  return (await scratch.store.writer.query({ query: sql, format: 'JSONEachRow' })).json<T>();
 }
 
 // Every column, per day and group, with decimals as text so they compare exactly.
@@ -37,19 +34,11 @@ const ENGINES = "SELECT name, engine FROM system.tables WHERE database = current
 
 const now = testNow();
 
-beforeAll(async () => {
-  scratch = await openScratchStoreBefore('daily-view', '0031', VARS);
-  store = scratch.store;
-  pricesFile = join(scratch.dir, 'prices.json');
-  writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
-}, 60_000);
-
-afterAll(async () => {
-  await scratch?.close();
-});
-
 describe('migration 0031: usage_cost_daily as a view over usage_cost_hourly', () => {
   it('keeps the columns, their types and every stored day\'s answers, and shows what arrives afterwards', async () => {
+    const store = scratch.store;
+    const pricesFile = join(scratch.dir, 'prices.json');
+    writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
     expect(await rows(ENGINES)).toEqual([
       { name: 'usage_cost_daily', engine: 'SummingMergeTree' },
       { name: 'usage_cost_daily_mv', engine: 'MaterializedView' },

@@ -5,29 +5,27 @@
 // named only a response id, for another tenant's feedback, and for a version stored twice.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRows, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { describe, expect, it } from 'vitest';
+import { insertRows } from '../../processor/src/store/clickhouse.js';
 import type { Row } from '../../processor/src/store/write-queue.js';
 import { randomUUID } from 'node:crypto';
 import { migrate } from '../../processor/src/store/migrations.js';
 import { runNamedQuery } from '../../processor/src/query/named-queries.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
 import { testNow } from '../helpers/clock.js';
-import { openScratchStoreBefore, type ScratchStore } from '../helpers/scratch-store.js';
+import { useScratchStore } from '../helpers/scratch-store.js';
 
 const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-let scratch: ScratchStore;
-let store: StoreClients;
-let pricesFile: string;
+const scratch = useScratchStore('feedback-final', VARS, '0032');
 
 const now = testNow();
 const rangeTo = now - DAY;
 const rangeFrom = rangeTo - 3 * DAY;
 
 async function rows<T = Record<string, unknown>>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  return (await store.writer.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<T>();
+  return (await scratch.store.writer.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<T>();
 }
 
 function ts(ms: number): string {
@@ -95,7 +93,7 @@ async function snapshot(): Promise<Record<string, unknown>> {
     }
   }
   for (const name of FEEDBACK_QUERIES) {
-    out[`query ${name}`] = roundFloats(await runNamedQuery(store.writer, name, { from: new Date(now - 7 * DAY), to: new Date(now) }));
+    out[`query ${name}`] = roundFloats(await runNamedQuery(scratch.store.writer, name, { from: new Date(now - 7 * DAY), to: new Date(now) }));
   }
   return out;
 }
@@ -108,19 +106,11 @@ function roundFloats(value: unknown): unknown {
   return value;
 }
 
-beforeAll(async () => {
-  scratch = await openScratchStoreBefore('feedback-final', '0032', VARS);
-  store = scratch.store;
-  pricesFile = join(scratch.dir, 'prices.json');
-  writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
-}, 60_000);
-
-afterAll(async () => {
-  await scratch?.close();
-});
-
 describe('migration 0032: the feedback views take the latest version with FINAL', () => {
   it('answers exactly as before for every range, tenant, view and named query that reads feedback', async () => {
+    const store = scratch.store;
+    const pricesFile = join(scratch.dir, 'prices.json');
+    writeFileSync(pricesFile, JSON.stringify(syntheticPriceBook()));
     const loaded = await loadDirect(store.writer, generateDataset({ seed: 'feedback-final', requests: 1200, days: 7, endMs: now }), { pricesFile, now: () => now });
     expect(loaded.feedbackRows).toBeGreaterThan(120);
     // One insert per version, merges stopped: the versions stay in separate parts, so both definitions have to pick

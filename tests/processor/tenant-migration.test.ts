@@ -1,16 +1,15 @@
 // Migration 0024 on a store that already holds data: spans and log records stored before TenantId existed
 // belong to the default tenant (RAGSCOPE_TENANT at the upgrade), and an otel_traces line written to the
 // write-ahead log by an older processor (no trailing TenantId) is still stored on replay, under that tenant.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertLines, type StoreClients } from '../../processor/src/store/clickhouse.js';
+import { describe, expect, it } from 'vitest';
+import { insertLines } from '../../processor/src/store/clickhouse.js';
 import { migrate } from '../../processor/src/store/migrations.js';
 import { TRACE_COLUMNS, TRACE_COLUMNS_BEFORE_TENANT, traceRowLine } from '../../processor/src/store/row-lines.js';
 import type { DecodedSpan } from '../../processor/src/model.js';
-import { openScratchStoreBefore, type ScratchStore } from '../helpers/scratch-store.js';
+import { useScratchStore } from '../helpers/scratch-store.js';
 
 const VARS = { RAW_TTL_DAYS: 7300, ROLLUP_TTL_DAYS: 7300 };
-let scratch: ScratchStore;
-let store: StoreClients;
+const scratch = useScratchStore('tenant-migration', VARS, '0024');
 
 const span = (traceId: string): DecodedSpan =>
   ({
@@ -31,20 +30,12 @@ const span = (traceId: string): DecodedSpan =>
   }) as unknown as DecodedSpan;
 
 async function rows<T>(sql: string): Promise<T[]> {
-  return (await store.writer.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  return (await scratch.store.writer.query({ query: sql, format: 'JSONEachRow' })).json<T>();
 }
-
-beforeAll(async () => {
-  scratch = await openScratchStoreBefore('tenant-migration', '0024', VARS);
-  store = scratch.store;
-}, 60_000);
-
-afterAll(async () => {
-  await scratch?.close();
-});
 
 describe('migration 0024: TenantId on otel_traces and otel_logs', () => {
   it('gives rows stored before it the default tenant, and replays an older log line under it', async () => {
+    const store = scratch.store;
     const columns = await rows<{ name: string }>("SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'otel_traces' AND name = 'TenantId'");
     expect(columns).toEqual([]);
     // A line as an older processor wrote it: the current line without its trailing tenant.
@@ -71,6 +62,7 @@ describe('migration 0024: TenantId on otel_traces and otel_logs', () => {
   });
 
   it('keeps the strict column count for the other tables\' lines', async () => {
+    const store = scratch.store;
     await expect(insertLines(store.writer, 'genai_spans', 'JSONCompactEachRow', ['["too","short"]'], 'short-1')).rejects.toThrow();
   });
 });
