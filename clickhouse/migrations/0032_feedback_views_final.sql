@@ -8,9 +8,9 @@
 -- feedback_in_range keeps its meaning exactly: "versions given at or after `from`, the latest of them, if it was
 -- given before `to`". The `from` bound is a PREWHERE, which the engine applies before FINAL merges versions (by
 -- default: apply_prewhere_after_final = 0), so older versions are set aside before the latest is chosen, as the
--- GROUP BY's WHERE did; the `to` bound is a WHERE, applied to the latest version, as the HAVING did. (Versions
--- are given in time order anyway: the API's Version is the time it was given, in nanoseconds, and a span
--- event's is its time; so a later bound on the first kind would not change the answer either.)
+-- GROUP BY's WHERE did; the `to` bound is a WHERE, applied to the latest version, as the HAVING did. (Version is
+-- the time a version was given, in nanoseconds, for API and span-event feedback alike, so the latest version is
+-- also the last given: the `from` bound applied after FINAL would give the same rows.)
 -- In cluster mode feedback is sharded on FeedbackId (every version of an id on one shard), so FINAL on each
 -- shard is FINAL over the whole table.
 -- Same columns, names and types as before (the argMax forms returned the LowCardinality columns as String, so

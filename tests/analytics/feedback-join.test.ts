@@ -1,6 +1,6 @@
 // ab_variant_comparison's feedback per experiment arm when the rated requests are stored in many pieces: spans
-// inserted in small batches give a request one partial request_facts row per insert, and with merges stopped they
-// stay apart. The query joins each feedback to all of its request's partial rows and must still count it once,
+// arriving shuffled, a few hundred per insert, give a request one partial request_facts row per insert that holds
+// some of its spans, and with merges stopped they stay apart. The query joins each feedback to all of its request's partial rows and must still count it once,
 // under the arm its request ran in.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
