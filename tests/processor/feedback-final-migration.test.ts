@@ -3,12 +3,12 @@
 // feedback goes through them, so the answers must not move: the same rows, columns and types, for ranges that
 // cut through versions of one id (an earlier version before `from`, a later one at or after `to`), for feedback that
 // named only a response id, for another tenant's feedback, and for a version stored twice.
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { insertRows } from '../../processor/src/store/clickhouse.js';
 import type { Row } from '../../processor/src/store/write-queue.js';
-import { randomUUID } from 'node:crypto';
 import { migrate } from '../../processor/src/store/migrations.js';
 import { runNamedQuery } from '../../processor/src/query/named-queries.js';
 import { generateDataset, loadDirect, syntheticPriceBook } from '../../tools/synthetic/index.js';
