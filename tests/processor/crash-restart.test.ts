@@ -84,6 +84,23 @@ async function sendUntilAcknowledged(url: () => string, body: string, stats: { a
   }
 }
 
+/** Requests (by index) with fewer spans than sent, per raw table, as ranges: what a failed run needs to be explained. */
+async function missingRequests(base: string, requests: number, tracesPerRequest: number): Promise<string> {
+  const out: string[] = [];
+  for (const table of ['otel_traces', 'genai_spans']) {
+    const res = await fetch(`${base}/sql?default_format=JSONEachRow`, { method: 'POST', body: `SELECT TraceId, uniqExact(SpanId) AS n FROM ${table} GROUP BY TraceId` });
+    const stored = new Map((await res.text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { TraceId: string; n: string }).map((r) => [r.TraceId, Number(r.n)]));
+    const short: number[] = [];
+    for (let r = 0; r < requests; r++) {
+      let n = 0;
+      for (let i = 1 + r * tracesPerRequest; i <= (r + 1) * tracesPerRequest; i++) n += stored.get(traceIdOf(i)) ?? 0;
+      if (n < 2 * tracesPerRequest) short.push(r);
+    }
+    out.push(`${table}: ${short.length} requests short (${short.join(',')})`);
+  }
+  return out.join('; ');
+}
+
 describe('kill -9 and restart under load', () => {
   it('every acknowledged span is stored once; rollups equal the raw rows', async () => {
     const port = await freePort();
@@ -125,8 +142,10 @@ describe('kill -9 and restart under load', () => {
     expect(res.status).toBe(200);
     const totals = parseTotals(JSON.parse((await res.text()).trim()));
     const spans = REQUESTS * TRACES_PER_REQUEST * 2;
-    expect(totals.uniqueTraces).toBe(spans);
-    expect(totals.uniqueGenai).toBe(spans);
+    // On a miss, say which requests are missing from which table (a whole insert's range, or scattered spans).
+    const missing = totals.uniqueTraces === spans && totals.uniqueGenai === spans ? '' : await missingRequests(base, REQUESTS, TRACES_PER_REQUEST);
+    expect(totals.uniqueTraces, `otel_traces; totals ${JSON.stringify(totals)}; ${missing}`).toBe(spans);
+    expect(totals.uniqueGenai, `genai_spans; totals ${JSON.stringify(totals)}; ${missing}`).toBe(spans);
     expectConsistent(totals, 'after kills');
     let inputTokens = 0;
     for (let i = 1; i <= REQUESTS * TRACES_PER_REQUEST; i++) inputTokens += 100 + (i % 7);
